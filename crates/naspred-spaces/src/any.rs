@@ -1,0 +1,1 @@
+//! AnyArch (written after the spaces).

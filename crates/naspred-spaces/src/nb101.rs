@@ -1,0 +1,1 @@
+//! nb101 search space (being written).

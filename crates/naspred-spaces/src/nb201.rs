@@ -1,0 +1,1 @@
+//! nb201 search space (being written).

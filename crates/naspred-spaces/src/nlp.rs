@@ -1,0 +1,1 @@
+//! nlp search space (being written).
