@@ -38,15 +38,15 @@
 //! pads them back to 7x7 before it encodes or mutates them: the last vertex (output) moves to
 //! index 6, the freed vertices `n-1..=5` become isolated `conv3x3-bn-relu` vertices.
 //! [`Nb101Arch::padded`] does the same, and every encoding, [`Nb101Arch::naslib_hash`],
-//! [`Sampling::mutate`] and [`Sampling::neighbours`] work on the padded cell (padding never
+//! [`Sampling::mutate`](crate::Sampling::mutate) and [`Sampling::neighbours`](crate::Sampling::neighbours) work on the padded cell (padding never
 //! changes the official hash). Mutants and neighbours therefore always have 7 vertices.
 //!
 //! # Sampling, mutation, neighbourhood
 //!
-//! * [`Sampling::sample`]: a random 7x7 0/1 matrix kept on its strict upper triangle, uniform
+//! * [`Sampling::sample`](crate::Sampling::sample): a random 7x7 0/1 matrix kept on its strict upper triangle, uniform
 //!   random interior ops, redrawn until valid (uniform over valid *raw* specs, as NASLib and the
 //!   nasbench examples do).
-//! * [`Sampling::mutate`], `Quirks::Faithful` (NASLib `predictors` branch, the paper's code):
+//! * [`Sampling::mutate`](crate::Sampling::mutate), `Quirks::Faithful` (NASLib `predictors` branch, the paper's code):
 //!   the loop mutates its working copy **in place** and re-checks validity after every step;
 //!   each step either (probability 1/2) flips **every** upper-triangular entry of the 7x7 matrix
 //!   or changes **every** interior op (vertices 1..=5) to a uniformly chosen different op. Because
@@ -58,8 +58,8 @@
 //!   each upper-triangular entry with probability 1/7 and change each interior op with
 //!   probability 1/3; redraw until valid. This too can return the parent unchanged (nothing
 //!   flipped), as nasbench's own mutation can.
-//! * Mutating an *invalid* parent (NASLib never does) returns a fresh [`Sampling::sample`].
-//! * [`Sampling::neighbours`] (NASLib `get_nbhd`): for every interior vertex on an input->output
+//! * Mutating an *invalid* parent (NASLib never does) returns a fresh [`Sampling::sample`](crate::Sampling::sample).
+//! * [`Sampling::neighbours`](crate::Sampling::neighbours) (NASLib `get_nbhd`): for every interior vertex on an input->output
 //!   path, each of the 2 other ops; then for every upper-triangular pair `(src, dst)` in row-major
 //!   order, flipping it when the edge is on a path (removal) or lies on a path once added; only
 //!   valid results are kept. NASLib shuffles the list; here it comes in that deterministic order
