@@ -1,1 +1,0 @@
-//! nb101 search space (being written).
