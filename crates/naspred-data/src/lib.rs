@@ -1,0 +1,34 @@
+//! Benchmark data for naspred.
+//!
+//! # Principal types
+//!
+//! * [`Benchmark`]: one search space x dataset table of [`ArchRecord`]s: final validation
+//!   accuracy per training seed, test accuracy, training time, parameters, latency, low-fidelity
+//!   [`FidelityPoint`]s (separate shorter runs) and per-epoch [`Curves`], indexed by the
+//!   architecture's canonical hash. [`Coverage`] says whether the table covers the whole space
+//!   (NB201) or only a list of trained architectures (NB101 sample, DARTS, NLP), which decides how
+//!   the evaluation protocol samples from it; [`FidelitySupport`] says which fidelities a curve
+//!   metric can be served at.
+//! * [`Dataset`], [`CurveMetric`], [`TargetMode`]: the vocabulary of requests.
+//! * Loaders: [`shared`] reads the project's reference data folder (`../shared/data` layout),
+//!   [`naslib`] reads NASLib's own published files (pickles and zero-cost JSON), [`embedded`]
+//!   reads and writes the compact NB201 format of the workspace's `data/` folder, [`cifar`]
+//!   reads CIFAR binary-record image batches. [`DataRoot`] resolves where data lives
+//!   (`--data-dir`, `NASPRED_DATA`, default `../shared/data`).
+//!
+//! Every loader returns a typed [`DataError`] naming the file and what is wrong.
+
+pub mod benchmark;
+pub mod cifar;
+pub mod embedded;
+pub mod error;
+pub mod naslib;
+pub mod root;
+pub mod shared;
+
+pub use benchmark::{
+    ArchRecord, Benchmark, Coverage, CurveMetric, Curves, Dataset, FidelityPoint,
+    FidelitySupport, TargetMode,
+};
+pub use error::DataError;
+pub use root::DataRoot;

@@ -1,0 +1,143 @@
+//! The experiment grids of the study (spec §2.1): train sizes and fidelities per space.
+
+use naspred_spaces::SpaceKind;
+
+/// NASLib's train-size grid: the integer parts of 11 log-spaced values from 5.1 to `max`.
+pub fn log_train_sizes(max: usize) -> Vec<usize> {
+    let lo = 5.1f64.log10();
+    let hi = (max as f64).log10();
+    let mut out: Vec<usize> = (0..11)
+        .map(|i| {
+            let v = 10f64.powf(lo + (hi - lo) * i as f64 / 10.0);
+            // numpy's logspace lands a hair below integers at the end point; snap it.
+            let r = v.round();
+            if (v - r).abs() < 1e-9 {
+                r as usize
+            } else {
+                v.floor() as usize
+            }
+        })
+        .collect();
+    out.dedup();
+    out
+}
+
+/// NASLib's fidelity grid: the integer parts of `2^linspace(0.9, log2(total - 1), 15)`.
+pub fn log_fidelities(total_epochs: u32) -> Vec<u32> {
+    let lo = 0.9f64;
+    let hi = ((total_epochs.max(3) - 1) as f64).log2();
+    let out: Vec<u32> = (0..15)
+        .map(|i| {
+            let v = 2f64.powf(lo + (hi - lo) * i as f64 / 14.0);
+            let r = v.round();
+            if (v - r).abs() < 1e-9 {
+                r as u32
+            } else {
+                v.floor() as u32
+            }
+        })
+        .collect();
+    out
+}
+
+/// The study's maximum train size per space (DARTS 500, others 1000).
+pub fn max_train_size(space: SpaceKind) -> usize {
+    match space {
+        SpaceKind::Darts => 500,
+        _ => 1000,
+    }
+}
+
+/// The study's test-set size per space (DARTS 100, others 200).
+pub fn default_test_size(space: SpaceKind) -> usize {
+    match space {
+        SpaceKind::Darts => 100,
+        _ => 200,
+    }
+}
+
+/// The study's train-size grid for a space (spec §2.1 table).
+pub fn train_sizes(space: SpaceKind) -> Vec<usize> {
+    log_train_sizes(max_train_size(space))
+}
+
+/// The study's fidelity grid for a space (spec §2.1 table; NLP has index 2 removed and 6
+/// inserted, as NASLib's script does).
+pub fn fidelities(space: SpaceKind) -> Vec<u32> {
+    match space {
+        SpaceKind::Nb101 => log_fidelities(108),
+        SpaceKind::Nb201 => log_fidelities(200),
+        SpaceKind::Darts => log_fidelities(96),
+        SpaceKind::Nlp => {
+            let mut f = log_fidelities(50);
+            f.remove(2);
+            let pos = f.iter().position(|&e| e > 6).unwrap_or(f.len());
+            f.insert(pos, 6);
+            f
+        }
+    }
+}
+
+/// Parses a comma-separated list of positive integers (`"10,100,1000"`).
+pub fn parse_list<T: std::str::FromStr + PartialOrd + Default>(s: &str) -> Result<Vec<T>, String> {
+    let mut out = Vec::new();
+    for (i, part) in s.split(',').enumerate() {
+        let p = part.trim();
+        let v: T = p
+            .parse()
+            .map_err(|_| format!("item {} ({p:?}) is not a positive integer", i + 1))?;
+        if v <= T::default() {
+            return Err(format!("item {} ({p:?}) must be positive", i + 1));
+        }
+        out.push(v);
+    }
+    if out.is_empty() {
+        return Err("empty list".to_string());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn train_size_grids_match_the_spec() {
+        assert_eq!(
+            train_sizes(SpaceKind::Nb201),
+            vec![5, 8, 14, 24, 42, 71, 121, 205, 347, 589, 1000]
+        );
+        assert_eq!(
+            train_sizes(SpaceKind::Darts),
+            vec![5, 8, 12, 20, 31, 50, 79, 126, 199, 316, 500]
+        );
+    }
+
+    #[test]
+    fn fidelity_grids_match_the_spec() {
+        assert_eq!(
+            fidelities(SpaceKind::Nb201),
+            vec![1, 2, 3, 5, 7, 9, 13, 19, 26, 37, 52, 73, 102, 142, 199]
+        );
+        assert_eq!(
+            fidelities(SpaceKind::Darts),
+            vec![1, 2, 3, 4, 5, 7, 10, 13, 17, 23, 30, 40, 54, 71, 95]
+        );
+        assert_eq!(
+            fidelities(SpaceKind::Nlp),
+            vec![1, 2, 3, 4, 5, 6, 7, 9, 12, 15, 19, 24, 30, 38, 49]
+        );
+        assert_eq!(
+            fidelities(SpaceKind::Nb101),
+            vec![1, 2, 3, 4, 5, 7, 10, 14, 18, 25, 33, 44, 60, 80, 106]
+        );
+    }
+
+    #[test]
+    fn lists_parse_and_reject() {
+        assert_eq!(parse_list::<usize>("10, 20,30").unwrap(), vec![10, 20, 30]);
+        assert!(parse_list::<usize>("10,x").unwrap_err().contains("item 2"));
+        assert!(parse_list::<usize>("0").is_err());
+        assert!(parse_list::<u32>("").is_err());
+    }
+}

@@ -1,0 +1,80 @@
+//! The evaluation protocol of NAS performance predictors.
+//!
+//! # Principal types
+//!
+//! * [`Predictor`](predictor::Predictor): what a predictor needs
+//!   ([`Requirements`](predictor::Requirements): partial curves, zero-cost scores, unlabeled
+//!   architectures, whether the CV search applies), its fit (the initialisation) and its query,
+//!   both returning a typed [`PredictorError`](predictor::PredictorError).
+//!   [`PredictorFactory`](predictor::PredictorFactory) builds fresh predictors by NASLib key
+//!   (the `naspred` crate's registry implements it).
+//! * [`metrics`]: Pearson, Spearman, Kendall tau-b in O(n log n), sparse Kendall,
+//!   precision@k, MAE, RMSE, exactly as scipy / NASLib compute them; [`Metrics`](metrics::Metrics)
+//!   bundles them.
+//! * [`protocol`]: [`EvalConfig`](protocol::EvalConfig) (grids, trials, test-set mode, HPO),
+//!   [`plan`](protocol::plan) (validation against the benchmark before any work),
+//!   [`run`](protocol::run) (trials in parallel with rayon, one data stream per trial shared by
+//!   every predictor, resumable output).
+//! * [`sampling`]: uniform and mutation ("adjacent") test and train sets, nested prefixes.
+//! * [`records`]: [`ResultRecord`](records::ResultRecord) (one JSON line per predictor, trial,
+//!   train size and fidelity with every metric and time), the appending writer, aggregation to
+//!   mean and standard error, CSV and a readable table.
+//! * [`grid`]: the study's train-size and fidelity grids per space.
+
+pub mod grid;
+pub mod metrics;
+pub mod predictor;
+pub mod protocol;
+pub mod records;
+pub mod sampling;
+
+use std::path::Path;
+
+use thiserror::Error;
+
+pub use predictor::{
+    ArchInput, Context, Family, Hyperparams, Predictor, PredictorError, PredictorFactory,
+    PredictorRng, Requirements, Sweep,
+};
+pub use protocol::{EvalConfig, HpoConfig, RunOptions};
+pub use records::ResultRecord;
+pub use sampling::TestSetMode;
+
+/// Why an evaluation could not run.
+#[derive(Debug, Error)]
+pub enum EvalError {
+    /// The configuration is inconsistent.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The grid asks for something the benchmark cannot serve.
+    #[error("{0}")]
+    Grid(String),
+    /// A predictor problem that stops the run before it starts (e.g. an unknown key).
+    #[error(transparent)]
+    Predictor(#[from] PredictorError),
+    /// A search-space error (sampling, mutation).
+    #[error(transparent)]
+    Space(#[from] naspred_spaces::SpaceError),
+    /// A data problem.
+    #[error("data: {0}")]
+    Data(String),
+    /// Reading or writing results failed.
+    #[error("cannot access {path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl EvalError {
+    /// An I/O error on `path`.
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        EvalError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! The [`Predictor`] trait: what a performance predictor needs, how it is fitted (its
+//! initialisation) and queried.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use naspred_data::{CurveMetric, Dataset};
+use naspred_spaces::{AnyArch, ArchHash, SpaceKind};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// The random stream a predictor draws from (separate from the data-sampling stream, so that
+/// every predictor of a trial sees the same train and test sets).
+pub type PredictorRng = ChaCha8Rng;
+
+/// Hyperparameters of a predictor, by name (reported as `hp_<name>` in results).
+pub type Hyperparams = BTreeMap<String, f64>;
+
+/// The family a predictor belongs to (the study's taxonomy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    /// Trained on (encoding, accuracy) pairs.
+    ModelBased,
+    /// Reads the partial learning curve of each queried architecture; no training phase.
+    LearningCurve,
+    /// Trained on partial curves and/or architecture features (LcSVR, OMNI).
+    Hybrid,
+    /// Scores an untrained network.
+    ZeroCost,
+    /// Weight-sharing supernets.
+    WeightSharing,
+    /// Benchmark-side reference (parameters, random).
+    Baseline,
+}
+
+/// Which grid a predictor is swept over (spec §2.1 experiment types).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sweep {
+    /// Train sizes; fidelity irrelevant (model-based).
+    TrainSize,
+    /// Fidelities at a fixed small train set (learning-curve predictors).
+    Fidelity,
+    /// Every (train size, fidelity) pair (LcSVR, OMNI).
+    Both,
+    /// One fit and query (zero-cost, baselines).
+    Single,
+}
+
+/// What a predictor needs besides the architectures themselves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Requirements {
+    /// The family.
+    pub family: Family,
+    /// Partial learning curves of these metrics, truncated to the fidelity, for train and
+    /// test architectures.
+    pub curves: Vec<CurveMetric>,
+    /// Zero-cost scores by proxy name.
+    pub zero_cost: Vec<String>,
+    /// Whether the parameter count is read.
+    pub params: bool,
+    /// Unlabeled architectures per training architecture (SemiNAS); 0 for none.
+    pub unlabeled_factor: usize,
+    /// Whether the evaluator's cross-validated hyperparameter search applies (NASLib's
+    /// `hpo_wrapper`).
+    pub hpo: bool,
+    /// Whether the predictor learns from the training set at all.
+    pub trains: bool,
+}
+
+impl Requirements {
+    /// Requirements of a model-based predictor (encodings only, trained).
+    pub fn model_based() -> Self {
+        Requirements {
+            family: Family::ModelBased,
+            curves: Vec::new(),
+            zero_cost: Vec::new(),
+            params: false,
+            unlabeled_factor: 0,
+            hpo: false,
+            trains: true,
+        }
+    }
+
+    /// Requirements of a learning-curve predictor reading `metric`, with no training phase.
+    pub fn learning_curve(metric: CurveMetric) -> Self {
+        Requirements {
+            family: Family::LearningCurve,
+            curves: vec![metric],
+            trains: false,
+            ..Requirements::model_based()
+        }
+    }
+
+    /// Requirements of a baseline that needs nothing (or only the parameter count).
+    pub fn baseline(params: bool) -> Self {
+        Requirements {
+            family: Family::Baseline,
+            params,
+            trains: false,
+            ..Requirements::model_based()
+        }
+    }
+
+    /// The grid this predictor is swept over.
+    pub fn sweep(&self) -> Sweep {
+        match (self.curves.is_empty(), self.trains) {
+            (true, true) => Sweep::TrainSize,
+            (false, false) => Sweep::Fidelity,
+            (false, true) => Sweep::Both,
+            (true, false) => Sweep::Single,
+        }
+    }
+}
+
+/// One architecture as a predictor sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArchInput {
+    /// The architecture.
+    pub arch: AnyArch,
+    /// Its canonical hash.
+    pub hash: ArchHash,
+    /// Partial curves of the requested metrics, truncated to the fidelity. Where a benchmark
+    /// has only separate low-fidelity runs (NB101 4/12/36 epochs, NB201 12 epochs) the curve is
+    /// the single value of the run at that fidelity.
+    pub curves: Vec<(CurveMetric, Vec<f64>)>,
+    /// Parameters in millions, if requested.
+    pub params_m: Option<f64>,
+    /// Zero-cost scores, if requested.
+    pub zero_cost: Vec<(String, f64)>,
+}
+
+impl ArchInput {
+    /// An input with only the architecture.
+    pub fn bare(arch: AnyArch) -> Self {
+        let hash = arch.arch_hash();
+        ArchInput {
+            arch,
+            hash,
+            curves: Vec::new(),
+            params_m: None,
+            zero_cost: Vec::new(),
+        }
+    }
+
+    /// The partial curve of `metric`, if it was provided.
+    pub fn curve(&self, metric: CurveMetric) -> Option<&[f64]> {
+        self.curves
+            .iter()
+            .find(|(m, _)| *m == metric)
+            .map(|(_, c)| c.as_slice())
+    }
+
+    /// A zero-cost score, if it was provided.
+    pub fn zero_cost(&self, proxy: &str) -> Option<f64> {
+        self.zero_cost
+            .iter()
+            .find(|(p, _)| p == proxy)
+            .map(|(_, s)| *s)
+    }
+}
+
+/// What a predictor knows about the setting of a fit or query.
+pub struct Context<'a> {
+    /// The search space.
+    pub space: SpaceKind,
+    /// The dataset.
+    pub dataset: Dataset,
+    /// The fidelity (epochs of partial curves), for predictors that read curves.
+    pub fidelity: Option<u32>,
+    /// Epochs of the benchmark's full schedule.
+    pub total_epochs: u32,
+    /// Unlabeled architectures (for semi-supervised predictors).
+    pub unlabeled: &'a [ArchInput],
+    /// The predictor's own random stream.
+    pub rng: &'a mut PredictorRng,
+}
+
+/// Why a predictor could not fit or query.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum PredictorError {
+    /// The predictor does not work in this setting (space, dataset, fidelity).
+    #[error("{key}: unsupported: {reason}")]
+    Unsupported {
+        /// Predictor key.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+    /// An input the predictor needs is missing (e.g. a partial curve).
+    #[error("{key}: missing input: {what}")]
+    MissingInput {
+        /// Predictor key.
+        key: String,
+        /// What is missing.
+        what: String,
+    },
+    /// Fitting failed.
+    #[error("{key}: fit failed: {reason}")]
+    Fit {
+        /// Predictor key.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+    /// Querying failed.
+    #[error("{key}: query failed: {reason}")]
+    Query {
+        /// Predictor key.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+    /// Query before fit.
+    #[error("{key}: queried before it was fitted")]
+    NotFitted {
+        /// Predictor key.
+        key: String,
+    },
+    /// An unknown predictor key.
+    #[error("unknown predictor {key:?}; known: {known}")]
+    UnknownKey {
+        /// The key asked for.
+        key: String,
+        /// The registry's keys.
+        known: String,
+    },
+}
+
+/// A performance predictor.
+///
+/// The evaluator calls [`Predictor::fit`] once per (train size, fidelity) grid point (the
+/// predictor's initialisation, timed as `fit_time`) and then [`Predictor::query`] on the test
+/// set (timed per architecture as `query_time`). Scores only need to rank like the true
+/// accuracies: higher is better.
+pub trait Predictor {
+    /// The NASLib key (`xgb`, `valacc`, ...).
+    fn key(&self) -> &str;
+
+    /// What the predictor needs.
+    fn requirements(&self) -> Requirements;
+
+    /// Fits on the training architectures and their targets (percent accuracy).
+    fn fit(
+        &mut self,
+        train: &[ArchInput],
+        y: &[f64],
+        ctx: &mut Context<'_>,
+    ) -> Result<(), PredictorError>;
+
+    /// Predicts a score for each test architecture.
+    fn query(
+        &mut self,
+        test: &[ArchInput],
+        ctx: &mut Context<'_>,
+    ) -> Result<Vec<f64>, PredictorError>;
+
+    /// The current hyperparameters.
+    fn hyperparams(&self) -> Hyperparams {
+        Hyperparams::new()
+    }
+
+    /// Sets the hyperparameters (for the CV search to restore its best draw).
+    fn set_hyperparams(&mut self, _hp: &Hyperparams) {}
+
+    /// Draws random hyperparameters from the predictor's HPO sampler. The first call after
+    /// [`Predictor::reset_hyperparams`] keeps the defaults, as NASLib's samplers do.
+    fn set_random_hyperparams(&mut self, _rng: &mut PredictorRng) {}
+
+    /// Restores the default hyperparameters.
+    fn reset_hyperparams(&mut self) {}
+}
+
+/// Builds fresh predictors by key; the registry of the `naspred` crate implements it.
+pub trait PredictorFactory: Sync {
+    /// A new predictor for `key` in this setting.
+    fn build(
+        &self,
+        key: &str,
+        space: SpaceKind,
+        dataset: Dataset,
+    ) -> Result<Box<dyn Predictor>, PredictorError>;
+
+    /// The requirements of `key` without building it.
+    fn requirements(&self, key: &str) -> Result<Requirements, PredictorError>;
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Family::ModelBased => "model-based",
+            Family::LearningCurve => "learning curve",
+            Family::Hybrid => "hybrid",
+            Family::ZeroCost => "zero-cost",
+            Family::WeightSharing => "weight sharing",
+            Family::Baseline => "baseline",
+        })
+    }
+}

@@ -1,0 +1,682 @@
+//! The evaluation protocol (spec §2): trials, sweeps, the single evaluation of a predictor at
+//! one grid point, time accounting and the cross-validated hyperparameter search.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use naspred_data::{Benchmark, Coverage, CurveMetric, FidelitySupport, TargetMode};
+use naspred_spaces::Quirks;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::grid;
+use crate::metrics::{kendall_tau_b, Metrics};
+use crate::predictor::{
+    ArchInput, Context, Predictor, PredictorError, PredictorFactory, PredictorRng, Requirements,
+    Sweep,
+};
+use crate::records::{finished_keys, read_records, RecordKey, ResultRecord, ResultWriter};
+use crate::sampling::{draw_trial, TestSetMode, TrialSets};
+use crate::EvalError;
+
+/// How the evaluator's cross-validated hyperparameter search (spec §2.8) runs.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HpoConfig {
+    /// Whether it runs at all (for predictors whose `requirements().hpo` is true, n >= 10).
+    pub enabled: bool,
+    /// NASLib's `max_hpo_time`: the search stops once it has run
+    /// `max_time_s * n / 1000 + 20` seconds.
+    pub max_time_s: f64,
+    /// At most this many configurations (NASLib: 5000).
+    pub max_iters: usize,
+    /// `Faithful` scores each fold on its own training indices (NASLib's QUIRK); `Fixed`
+    /// scores on the held-out fold.
+    pub quirks: Quirks,
+}
+
+impl Default for HpoConfig {
+    fn default() -> Self {
+        HpoConfig {
+            enabled: true,
+            max_time_s: 900.0,
+            max_iters: 5000,
+            quirks: Quirks::Faithful,
+        }
+    }
+}
+
+/// One evaluation run: a benchmark, predictors and the grid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvalConfig {
+    /// Predictor keys.
+    pub predictors: Vec<String>,
+    /// Train sizes for predictors that train (ascending; the largest is drawn).
+    pub train_sizes: Vec<usize>,
+    /// Fidelities for predictors that read curves; `None` = the benchmark's default grid.
+    pub fidelities: Option<Vec<u32>>,
+    /// Train size of learning-curve and zero-cost predictors (NASLib: 10).
+    pub train_size_single: usize,
+    /// Test architectures per trial.
+    pub test_size: usize,
+    /// Trials.
+    pub trials: usize,
+    /// Trial `t` draws its sets with seed `seed + t`.
+    pub seed: u64,
+    /// How sets are drawn.
+    pub test_set: TestSetMode,
+    /// How targets are drawn from per-seed accuracies.
+    pub target: TargetMode,
+    /// Faithful or fixed behaviour where NASLib has QUIRKs (mutation).
+    pub quirks: Quirks,
+    /// The CV hyperparameter search.
+    pub hpo: HpoConfig,
+}
+
+impl EvalConfig {
+    /// The study's defaults for a space: its train-size grid, test size, 100 trials.
+    pub fn study_defaults(space: naspred_spaces::SpaceKind, predictors: Vec<String>) -> Self {
+        EvalConfig {
+            predictors,
+            train_sizes: grid::train_sizes(space),
+            fidelities: None,
+            train_size_single: 10,
+            test_size: grid::default_test_size(space),
+            trials: 100,
+            seed: 0,
+            test_set: TestSetMode::Uniform,
+            target: TargetMode::MeanOverSeeds,
+            quirks: Quirks::Faithful,
+            hpo: HpoConfig::default(),
+        }
+    }
+}
+
+/// The grid points of one predictor: (train size, fidelity).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PredictorPlan {
+    /// Predictor key.
+    pub key: String,
+    /// Its requirements.
+    pub reqs: Requirements,
+    /// The (train size, fidelity) points it is evaluated at.
+    pub points: Vec<(usize, Option<u32>)>,
+}
+
+/// A validated plan: every predictor's grid checked against what the benchmark can serve.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// One entry per predictor, in the configured order.
+    pub predictors: Vec<PredictorPlan>,
+    /// Training architectures drawn per trial.
+    pub max_train: usize,
+    /// Unlabeled architectures drawn per trial.
+    pub unlabeled: usize,
+}
+
+impl Plan {
+    /// Grid points per trial, over all predictors.
+    pub fn points_per_trial(&self) -> usize {
+        self.predictors.iter().map(|p| p.points.len()).sum()
+    }
+}
+
+/// The fidelities a benchmark serves by default for a curve metric: the study's grid within
+/// the per-epoch curves, or the lengths of its separate low-fidelity runs.
+pub fn default_fidelities(bench: &Benchmark, metric: CurveMetric) -> Vec<u32> {
+    match bench.fidelity_support(metric) {
+        FidelitySupport::PerEpoch(max) => grid::fidelities(bench.space())
+            .into_iter()
+            .filter(|&f| f <= max)
+            .collect(),
+        FidelitySupport::Points(p) => p,
+        FidelitySupport::None => Vec::new(),
+    }
+}
+
+/// Checks the configuration against the benchmark and the registry, before any work starts.
+pub fn plan(
+    bench: &Benchmark,
+    cfg: &EvalConfig,
+    factory: &dyn PredictorFactory,
+) -> Result<Plan, EvalError> {
+    if cfg.predictors.is_empty() {
+        return Err(EvalError::Config("no predictors given".into()));
+    }
+    if cfg.trials == 0 {
+        return Err(EvalError::Config("--trials must be at least 1".into()));
+    }
+    if cfg.test_size < 2 {
+        return Err(EvalError::Config(
+            "--test-size must be at least 2 (rank correlations need two points)".into(),
+        ));
+    }
+    let mut seen = HashSet::new();
+    let mut predictors = Vec::new();
+    let mut max_train = 0usize;
+    let mut unlabeled = 0usize;
+    for key in &cfg.predictors {
+        if !seen.insert(key.clone()) {
+            return Err(EvalError::Config(format!("predictor {key:?} is listed twice")));
+        }
+        let reqs = factory.requirements(key)?;
+        let sweep = reqs.sweep();
+        let sizes: Vec<usize> = match sweep {
+            Sweep::TrainSize | Sweep::Both => cfg.train_sizes.clone(),
+            Sweep::Fidelity | Sweep::Single => vec![cfg.train_size_single],
+        };
+        if sizes.is_empty() {
+            return Err(EvalError::Config("empty train-size grid".into()));
+        }
+        if reqs.params && !bench.has_params() {
+            return Err(EvalError::Grid(format!(
+                "{key} needs parameter counts, which the {} {} benchmark does not have",
+                bench.space(),
+                bench.dataset()
+            )));
+        }
+        if !reqs.zero_cost.is_empty() {
+            return Err(EvalError::Grid(format!(
+                "{key} needs zero-cost scores ({}), which this evaluation cannot compute yet",
+                reqs.zero_cost.join(", ")
+            )));
+        }
+        let mut fids: Vec<Option<u32>> = vec![None];
+        if matches!(sweep, Sweep::Fidelity | Sweep::Both) {
+            let mut common: Option<Vec<u32>> = None;
+            for &metric in &reqs.curves {
+                let support = bench.fidelity_support(metric);
+                let wanted = match &cfg.fidelities {
+                    Some(f) => f.clone(),
+                    None => default_fidelities(bench, metric),
+                };
+                if wanted.is_empty() {
+                    return Err(EvalError::Grid(format!(
+                        "{key} reads {metric} curves, which the {} {} benchmark does not have",
+                        bench.space(),
+                        bench.dataset()
+                    )));
+                }
+                if let Some(bad) = wanted.iter().find(|&&f| !support.serves(f)) {
+                    return Err(EvalError::Grid(format!(
+                        "{key}: fidelity {bad} is not available for {metric} in the {} {} \
+                         benchmark (it has {support})",
+                        bench.space(),
+                        bench.dataset()
+                    )));
+                }
+                common = Some(match common {
+                    None => wanted,
+                    Some(c) => c.into_iter().filter(|f| wanted.contains(f)).collect(),
+                });
+            }
+            fids = common.unwrap_or_default().into_iter().map(Some).collect();
+        }
+        let points: Vec<(usize, Option<u32>)> = sizes
+            .iter()
+            .flat_map(|&n| fids.iter().map(move |&f| (n, f)))
+            .collect();
+        max_train = max_train.max(*sizes.iter().max().unwrap_or(&0));
+        unlabeled = unlabeled.max(max_train * reqs.unlabeled_factor);
+        predictors.push(PredictorPlan {
+            key: key.clone(),
+            reqs,
+            points,
+        });
+    }
+    let needed = cfg.test_size + max_train + unlabeled;
+    if bench.coverage() == Coverage::Sample && needed > bench.len() {
+        return Err(EvalError::Grid(format!(
+            "{} test + {} training + {} unlabeled architectures are more than the {} {} \
+             benchmark holds ({})",
+            cfg.test_size,
+            max_train,
+            unlabeled,
+            bench.space(),
+            bench.dataset(),
+            bench.len()
+        )));
+    }
+    if bench.coverage() == Coverage::Full && needed > bench.len() {
+        return Err(EvalError::Grid(format!(
+            "{needed} distinct architectures requested but the {} space has only {}",
+            bench.space(),
+            bench.len()
+        )));
+    }
+    if cfg.test_set == TestSetMode::Mutation && bench.coverage() != Coverage::Full {
+        return Err(EvalError::Grid(format!(
+            "mutation test sets need a benchmark covering the whole {} space; this one holds a \
+             list of {} architectures",
+            bench.space(),
+            bench.len()
+        )));
+    }
+    if bench.len() < 2 {
+        return Err(EvalError::Grid("the benchmark has fewer than 2 architectures".into()));
+    }
+    Ok(Plan {
+        predictors,
+        max_train,
+        unlabeled,
+    })
+}
+
+/// Derives independent seeds for the random streams of a trial.
+pub fn stream_seed(seed: u64, trial: usize, stream: &str) -> u64 {
+    // FNV-1a over the stream name, mixed with splitmix64.
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in stream.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    let mut z = seed
+        .wrapping_add((trial as u64).wrapping_mul(0x9E3779B97F4A7C15))
+        .wrapping_add(h);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+    z ^ (z >> 31)
+}
+
+/// Draws the sets of trial `trial`.
+pub fn trial_sets(
+    bench: &Benchmark,
+    cfg: &EvalConfig,
+    plan: &Plan,
+    trial: usize,
+) -> Result<TrialSets, EvalError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(trial as u64));
+    draw_trial(
+        bench,
+        cfg.test_set,
+        cfg.test_size,
+        plan.max_train,
+        plan.unlabeled,
+        cfg.target,
+        cfg.quirks,
+        &mut rng,
+    )
+}
+
+/// Builds what a predictor sees of the architectures at `positions`.
+pub fn inputs(
+    bench: &Benchmark,
+    positions: &[usize],
+    reqs: &Requirements,
+    fidelity: Option<u32>,
+) -> Result<Vec<ArchInput>, EvalError> {
+    positions
+        .iter()
+        .map(|&p| {
+            let r = &bench.records()[p];
+            let mut input = ArchInput {
+                arch: r.arch.clone(),
+                hash: r.hash,
+                curves: Vec::with_capacity(reqs.curves.len()),
+                params_m: None,
+                zero_cost: Vec::new(),
+            };
+            if let Some(f) = fidelity {
+                for &metric in &reqs.curves {
+                    let curve = match r.partial_curve(metric, f) {
+                        Some(c) => c.to_vec(),
+                        None => match (metric, r.val_acc_at(f)) {
+                            (CurveMetric::ValAcc, Some(v)) => vec![v],
+                            _ => {
+                                return Err(EvalError::Grid(format!(
+                                    "architecture {} has no {metric} at {f} epochs",
+                                    r.arch
+                                )))
+                            }
+                        },
+                    };
+                    input.curves.push((metric, curve));
+                }
+            }
+            if reqs.params {
+                input.params_m = r.params_m;
+            }
+            Ok(input)
+        })
+        .collect()
+}
+
+/// Mean fold Kendall tau of the current hyperparameters (3 contiguous folds, NaN or negative
+/// scores count as 0).
+fn cv_score(
+    pred: &mut dyn Predictor,
+    train: &[ArchInput],
+    y: &[f64],
+    ctx: &mut Context<'_>,
+    quirks: Quirks,
+) -> Result<f64, PredictorError> {
+    const FOLDS: usize = 3;
+    let n = train.len();
+    let fold = n / FOLDS;
+    let mut total = 0.0;
+    for k in 0..FOLDS {
+        let lo = k * fold;
+        let hi = if k + 1 == FOLDS { n } else { lo + fold };
+        let tr_idx: Vec<usize> = (0..n).filter(|i| *i < lo || *i >= hi).collect();
+        let tr_x: Vec<ArchInput> = tr_idx.iter().map(|&i| train[i].clone()).collect();
+        let tr_y: Vec<f64> = tr_idx.iter().map(|&i| y[i]).collect();
+        pred.fit(&tr_x, &tr_y, ctx)?;
+        let (score_x, score_y): (Vec<ArchInput>, Vec<f64>) = match quirks {
+            Quirks::Faithful => (tr_x, tr_y),
+            Quirks::Fixed => (train[lo..hi].to_vec(), y[lo..hi].to_vec()),
+        };
+        let p = pred.query(&score_x, ctx)?;
+        let tau = kendall_tau_b(&score_y, &p);
+        total += if tau.is_finite() && tau > 0.0 { tau } else { 0.0 };
+    }
+    Ok(total / FOLDS as f64)
+}
+
+/// NASLib's random-search HPO: returns the best CV score, leaving the best hyperparameters set.
+fn hpo(
+    pred: &mut dyn Predictor,
+    train: &[ArchInput],
+    y: &[f64],
+    ctx: &mut Context<'_>,
+    cfg: &HpoConfig,
+    start: Instant,
+) -> Result<f64, PredictorError> {
+    let budget = cfg.max_time_s * train.len() as f64 / 1000.0 + 20.0;
+    let mut best: Option<(f64, crate::predictor::Hyperparams)> = None;
+    for _ in 0..cfg.max_iters.max(1) {
+        pred.set_random_hyperparams(ctx.rng);
+        let score = cv_score(pred, train, y, ctx, cfg.quirks)?;
+        if best.as_ref().is_none_or(|(b, _)| score > *b) {
+            best = Some((score, pred.hyperparams()));
+        }
+        if start.elapsed().as_secs_f64() > budget {
+            break;
+        }
+    }
+    let (score, hp) = best.expect("at least one configuration is scored");
+    pred.set_hyperparams(&hp);
+    Ok(score)
+}
+
+/// What one evaluation measured (before it becomes a record).
+struct Outcome {
+    metrics: Metrics,
+    fit_time_s: f64,
+    query_time_s: f64,
+    cv_score: Option<f64>,
+    error: Option<String>,
+}
+
+/// Fits and queries one predictor at one grid point (NASLib's `single_evaluate`).
+#[allow(clippy::too_many_arguments)]
+fn single_evaluate(
+    pred: &mut dyn Predictor,
+    reqs: &Requirements,
+    bench: &Benchmark,
+    sets: &TrialSets,
+    unlabeled: &[ArchInput],
+    n: usize,
+    fidelity: Option<u32>,
+    cfg: &EvalConfig,
+    rng: &mut PredictorRng,
+) -> Outcome {
+    let fail = |e: String, fit: f64| Outcome {
+        metrics: Metrics::nan(),
+        fit_time_s: fit,
+        query_time_s: f64::NAN,
+        cv_score: None,
+        error: Some(e),
+    };
+    let train = match inputs(bench, &sets.train[..n], reqs, fidelity) {
+        Ok(t) => t,
+        Err(e) => return fail(e.to_string(), f64::NAN),
+    };
+    let test = match inputs(bench, &sets.test, reqs, fidelity) {
+        Ok(t) => t,
+        Err(e) => return fail(e.to_string(), f64::NAN),
+    };
+    let y_train = &sets.y_train[..n];
+    let mut ctx = Context {
+        space: bench.space(),
+        dataset: bench.dataset(),
+        fidelity,
+        total_epochs: bench.total_epochs(),
+        unlabeled,
+        rng,
+    };
+    pred.reset_hyperparams();
+    let start = Instant::now();
+    let mut cv = None;
+    if reqs.hpo && cfg.hpo.enabled && n >= 10 {
+        match hpo(pred, &train, y_train, &mut ctx, &cfg.hpo, start) {
+            Ok(s) => cv = Some(s),
+            Err(e) => return fail(e.to_string(), start.elapsed().as_secs_f64()),
+        }
+    }
+    if let Err(e) = pred.fit(&train, y_train, &mut ctx) {
+        return fail(e.to_string(), start.elapsed().as_secs_f64());
+    }
+    let fit_time_s = start.elapsed().as_secs_f64();
+    let qstart = Instant::now();
+    let preds = match pred.query(&test, &mut ctx) {
+        Ok(p) => p,
+        Err(e) => return fail(e.to_string(), fit_time_s),
+    };
+    let query_time_s = qstart.elapsed().as_secs_f64() / test.len().max(1) as f64;
+    if preds.len() != test.len() {
+        return fail(
+            format!(
+                "{} returned {} predictions for {} test architectures",
+                pred.key(),
+                preds.len(),
+                test.len()
+            ),
+            fit_time_s,
+        );
+    }
+    match Metrics::compute(&sets.y_test, &preds) {
+        Ok(metrics) => Outcome {
+            metrics,
+            fit_time_s,
+            query_time_s,
+            cv_score: cv,
+            error: None,
+        },
+        Err(e) => Outcome {
+            metrics: Metrics::nan(),
+            fit_time_s,
+            query_time_s,
+            cv_score: cv,
+            error: Some(format!("metrics: {e}")),
+        },
+    }
+}
+
+/// Benchmark time of training the first `n` training architectures fully.
+fn bench_init_time(bench: &Benchmark, sets: &TrialSets, n: usize) -> Option<f64> {
+    sets.train[..n]
+        .iter()
+        .map(|&p| bench.records()[p].train_time_s)
+        .sum()
+}
+
+/// Benchmark time of training a test architecture for `fidelity` epochs, averaged over the set.
+fn bench_query_time(bench: &Benchmark, sets: &TrialSets, fidelity: u32) -> Option<f64> {
+    let times: Option<Vec<f64>> = sets
+        .test
+        .iter()
+        .map(|&p| {
+            bench.records()[p]
+                .epoch_time_s(bench.total_epochs())
+                .map(|t| t * fidelity as f64)
+        })
+        .collect();
+    times.map(|t| t.iter().sum::<f64>() / t.len().max(1) as f64)
+}
+
+/// Where results go and whether progress is shown.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// `results.jsonl` to append to (and resume from); `None` keeps results in memory only.
+    pub results: Option<PathBuf>,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+/// Runs every (trial, predictor) of the plan in parallel and returns all records (those of a
+/// previous run in the same file included). Finished grid points found in the results file are
+/// skipped; a predictor failure becomes a record with `error` set, never a dead sweep.
+pub fn run(
+    bench: &Benchmark,
+    cfg: &EvalConfig,
+    factory: &dyn PredictorFactory,
+    opts: &RunOptions,
+) -> Result<Vec<ResultRecord>, EvalError> {
+    let plan = plan(bench, cfg, factory)?;
+    let previous = match &opts.results {
+        Some(p) => read_records(p)?,
+        None => Vec::new(),
+    };
+    let previous: Vec<ResultRecord> = previous
+        .into_iter()
+        .filter(|r| {
+            r.space == bench.space()
+                && r.dataset == bench.dataset()
+                && r.test_size == cfg.test_size
+                && r.test_set == cfg.test_set
+                && r.seed == cfg.seed.wrapping_add(r.trial as u64)
+        })
+        .collect();
+    let done: HashSet<RecordKey> = finished_keys(&previous);
+    let writer = match &opts.results {
+        Some(p) => Some(ResultWriter::append(p)?),
+        None => None,
+    };
+    let units: Vec<(usize, usize)> = (0..cfg.trials)
+        .flat_map(|t| (0..plan.predictors.len()).map(move |p| (t, p)))
+        .collect();
+    let total: usize = units
+        .iter()
+        .map(|&(t, p)| {
+            plan.predictors[p]
+                .points
+                .iter()
+                .filter(|&&(n, f)| !done.contains(&key(&plan.predictors[p].key, t, n, f)))
+                .count()
+        })
+        .sum();
+    let bar = if opts.progress {
+        let b = ProgressBar::new(total as u64);
+        b.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} evaluations ({eta} left) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let results: Vec<Result<Vec<ResultRecord>, EvalError>> = units
+        .par_iter()
+        .map(|&(trial, p)| {
+            let pp = &plan.predictors[p];
+            let todo: Vec<(usize, Option<u32>)> = pp
+                .points
+                .iter()
+                .copied()
+                .filter(|&(n, f)| !done.contains(&key(&pp.key, trial, n, f)))
+                .collect();
+            if todo.is_empty() {
+                return Ok(Vec::new());
+            }
+            let sets = trial_sets(bench, cfg, &plan, trial)?;
+            let unlabeled = if pp.reqs.unlabeled_factor > 0 {
+                inputs(bench, &sets.unlabeled, &pp.reqs, None)?
+            } else {
+                Vec::new()
+            };
+            let mut rng =
+                PredictorRng::seed_from_u64(stream_seed(cfg.seed, trial, &pp.key));
+            let mut out = Vec::with_capacity(todo.len());
+            let mut predictor = factory.build(&pp.key, bench.space(), bench.dataset());
+            for (n, fidelity) in todo {
+                let outcome = match &mut predictor {
+                    Ok(pred) => single_evaluate(
+                        pred.as_mut(),
+                        &pp.reqs,
+                        bench,
+                        &sets,
+                        &unlabeled,
+                        n,
+                        fidelity,
+                        cfg,
+                        &mut rng,
+                    ),
+                    Err(e) => Outcome {
+                        metrics: Metrics::nan(),
+                        fit_time_s: f64::NAN,
+                        query_time_s: f64::NAN,
+                        cv_score: None,
+                        error: Some(e.to_string()),
+                    },
+                };
+                let hyperparams = predictor
+                    .as_ref()
+                    .map(|p| p.hyperparams())
+                    .unwrap_or_default();
+                let record = ResultRecord {
+                    predictor: pp.key.clone(),
+                    space: bench.space(),
+                    dataset: bench.dataset(),
+                    trial,
+                    seed: cfg.seed.wrapping_add(trial as u64),
+                    train_size: n,
+                    fidelity,
+                    test_size: cfg.test_size,
+                    test_set: cfg.test_set,
+                    metrics: outcome.metrics,
+                    fit_time_s: outcome.fit_time_s,
+                    query_time_s: outcome.query_time_s,
+                    bench_init_time_s: if pp.reqs.trains {
+                        bench_init_time(bench, &sets, n)
+                    } else {
+                        Some(0.0)
+                    },
+                    bench_query_time_s: match fidelity {
+                        Some(f) => bench_query_time(bench, &sets, f),
+                        None => Some(0.0),
+                    },
+                    hyperparams,
+                    cv_score: outcome.cv_score,
+                    error: outcome.error,
+                };
+                if let Some(w) = &writer {
+                    w.write(&record)?;
+                }
+                bar.inc(1);
+                out.push(record);
+            }
+            Ok(out)
+        })
+        .collect();
+    bar.finish_and_clear();
+    let mut all = previous;
+    for r in results {
+        all.extend(r?);
+    }
+    all.sort_by(|a, b| a.key().cmp(&b.key()));
+    Ok(all)
+}
+
+fn key(predictor: &str, trial: usize, train_size: usize, fidelity: Option<u32>) -> RecordKey {
+    RecordKey {
+        predictor: predictor.to_string(),
+        trial,
+        train_size,
+        fidelity,
+    }
+}

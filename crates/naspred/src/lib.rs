@@ -1,0 +1,22 @@
+//! naspred: how well does a NAS performance predictor rank architectures, and at what cost?
+//!
+//! This crate ties the workspace together.
+//!
+//! # Principal types
+//!
+//! * [`Registry`]: every predictor by its NASLib key (`xgb`, `valacc`, ...), with its family and
+//!   a one-line description; it implements [`naspred_eval::PredictorFactory`], which the
+//!   evaluation protocol uses to build a fresh predictor per trial.
+//! * [`baselines`]: the benchmark-side references `params` (parameter count) and `random`.
+//! * The `naspred` binary (`src/main.rs`): `naspred arch ...` (hash, encode, sample, mutate
+//!   architectures of any space), `naspred evaluate` (the study's protocol, writing
+//!   `results.jsonl` and `summary.csv`), `naspred predictors` and `naspred data embed`.
+//!
+//! The search spaces live in `naspred-spaces`, benchmark data in `naspred-data`, the protocol
+//! and metrics in `naspred-eval`, predictors in `naspred-models` (model-based) and
+//! `naspred-lcurve` (learning-curve).
+
+pub mod baselines;
+pub mod registry;
+
+pub use registry::{PredictorInfo, Registry};

