@@ -1,0 +1,23 @@
+//! Model-based NAS performance predictors for naspred, with NASLib's defaults.
+//!
+//! # Principal types
+//!
+//! * [`XgbPredictor`]: the `xgb` predictor (NASLib `XGBoost`): gradient-boosted trees on the
+//!   `adjacency_one_hot` encoding, implementing [`naspred_eval::predictor::Predictor`].
+//! * [`XgbRegressor`]: the regressor behind it: XGBoost 1.6 (via `xgboost-rs`) over a dense
+//!   [`FeatureMatrix`], targets z-scored with the training mean/std and predictions mapped back.
+//! * [`XgbParams`]: booster configuration: NASLib's defaults ([`XgbParams::naslib`]: depth 6,
+//!   min child weight 1, column subsamples 1, eta 0.3, 500 rounds) and its HPO sampler
+//!   ([`XgbParams::sample`]).
+//! * [`FeatureMatrix`] and the [`features`] helpers ([`encode_archs`], [`encode_inputs`]): turn
+//!   architectures into the row-major `f32` matrices the models consume.
+//! * Errors: [`XgbError`] (fit/predict), [`FeatureError`] (encoding); the [`Predictor`]
+//!   methods wrap both in [`PredictorError`](naspred_eval::predictor::PredictorError).
+//!
+//! [`Predictor`]: naspred_eval::predictor::Predictor
+
+pub mod features;
+pub mod xgb;
+
+pub use features::{encode_arch, encode_archs, encode_inputs, FeatureError, FeatureMatrix};
+pub use xgb::{XgbError, XgbParams, XgbPredictor, XgbRegressor, DEFAULT_NUM_BOOST_ROUND};

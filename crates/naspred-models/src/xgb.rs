@@ -1,0 +1,615 @@
+//! XGBoost: NASLib's `XGBoost` tree predictor (`naslib/predictors/trees/xgb.py`).
+//!
+//! * [`XgbParams`]: the booster configuration, NASLib's defaults and HPO sampler.
+//! * [`XgbRegressor`]: a gradient-boosted tree regressor over a dense [`FeatureMatrix`], with
+//!   the targets z-scored by the training mean and standard deviation and predictions mapped back
+//!   (NASLib's `BaseTree.fit` / `query`).
+//! * [`XgbPredictor`]: the [`Predictor`] `xgb`, which encodes architectures
+//!   (`adjacency_one_hot` by default) and fits an [`XgbRegressor`].
+//!
+//! The booster is XGBoost 1.6.2 (bundled by `xgboost-rs`), configured exactly as NASLib's Python
+//! call `xgb.train(params, xgb.DMatrix(X, label=(y - mean) / std), num_boost_round=500)`, with two
+//! additions: `nthread` (1 by default, since trials run in parallel) and `seed` (drawn from the
+//! predictor's random stream; it only matters when a column subsample is below 1).
+
+use std::collections::HashMap;
+use std::fmt;
+
+use naspred_eval::metrics::pairwise_sum;
+use naspred_eval::predictor::{
+    ArchInput, Context, Hyperparams, Predictor, PredictorError, PredictorRng, Requirements,
+};
+use naspred_spaces::{EncodingKind, Quirks};
+use rand::{Rng, RngCore};
+use thiserror::Error;
+use xgboost_rs::{Booster, DMatrix};
+
+use crate::features::{encode_inputs, FeatureError, FeatureMatrix};
+
+/// NASLib's number of boosting rounds.
+pub const DEFAULT_NUM_BOOST_ROUND: u32 = 500;
+
+/// Why an XGBoost fit or prediction failed.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum XgbError {
+    /// No training rows.
+    #[error("empty training set")]
+    EmptyTrainingSet,
+    /// Feature rows and targets differ in number.
+    #[error("{rows} feature rows but {targets} targets")]
+    LengthMismatch {
+        /// Rows of the feature matrix.
+        rows: usize,
+        /// Number of targets.
+        targets: usize,
+    },
+    /// A target is NaN or infinite.
+    #[error("target {index} is not finite ({value})")]
+    NonFiniteTarget {
+        /// Index of the target.
+        index: usize,
+        /// Its value.
+        value: f64,
+    },
+    /// A feature matrix with no columns.
+    #[error("feature matrix has no columns")]
+    NoFeatures,
+    /// A query matrix whose width differs from the training matrix.
+    #[error("model was trained on {expected} features, query has {got}")]
+    FeatureCount {
+        /// Training width.
+        expected: usize,
+        /// Query width.
+        got: usize,
+    },
+    /// A hyperparameter outside XGBoost's valid range.
+    #[error("invalid hyperparameter {name} = {value}: {reason}")]
+    InvalidParam {
+        /// Parameter name.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+        /// The valid range.
+        reason: &'static str,
+    },
+    /// Building the feature matrix failed.
+    #[error(transparent)]
+    Features(#[from] FeatureError),
+    /// Prediction before a successful fit.
+    #[error("predict called before fit")]
+    NotFitted,
+    /// The XGBoost library reported an error.
+    #[error("XGBoost: {0}")]
+    Xgboost(String),
+}
+
+impl From<xgboost_rs::XGBError> for XgbError {
+    fn from(e: xgboost_rs::XGBError) -> Self {
+        XgbError::Xgboost(e.to_string())
+    }
+}
+
+/// Configuration of the gradient-boosted trees.
+///
+/// The fixed part of NASLib's parameter dict (`objective: reg:squarederror`, `eval_metric:
+/// rmse`, `booster: gbtree`) is always sent; the fields below are the tunable part plus the
+/// number of rounds and threads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct XgbParams {
+    /// Maximum tree depth (NASLib: 6).
+    pub max_depth: u32,
+    /// Minimum hessian sum in a child (NASLib: 1).
+    pub min_child_weight: f64,
+    /// Column subsample per tree, in (0, 1] (NASLib: 1).
+    pub colsample_bytree: f64,
+    /// Column subsample per tree level, in (0, 1] (NASLib: 1).
+    pub colsample_bylevel: f64,
+    /// Shrinkage `eta` (NASLib: 0.3).
+    pub learning_rate: f64,
+    /// Boosting rounds (NASLib: 500).
+    pub num_boost_round: u32,
+    /// XGBoost threads (1: trials already run in parallel; 0 lets XGBoost use every core).
+    pub nthread: u32,
+}
+
+impl Default for XgbParams {
+    fn default() -> Self {
+        XgbParams::naslib()
+    }
+}
+
+impl XgbParams {
+    /// Names of the tunable hyperparameters, as reported by [`XgbParams::to_hyperparams`].
+    pub const HYPERPARAMS: [&'static str; 5] = [
+        "max_depth",
+        "min_child_weight",
+        "colsample_bytree",
+        "learning_rate",
+        "colsample_bylevel",
+    ];
+
+    /// NASLib's defaults.
+    pub fn naslib() -> Self {
+        XgbParams {
+            max_depth: 6,
+            min_child_weight: 1.0,
+            colsample_bytree: 1.0,
+            colsample_bylevel: 1.0,
+            learning_rate: 0.3,
+            num_boost_round: DEFAULT_NUM_BOOST_ROUND,
+            nthread: 1,
+        }
+    }
+
+    /// One draw of NASLib's HPO sampler (spec §1.3): `max_depth` ∈ {1..14}, `min_child_weight`
+    /// ∈ {1..9}, `colsample_bytree` ~ U(0,1), `learning_rate` ~ loguniform[1e-3, 0.5],
+    /// `colsample_bylevel` ~ U(0,1), drawn in that order. Rounds and threads are kept from
+    /// `self`.
+    ///
+    /// The uniforms are drawn on (0, 1] rather than numpy's [0, 1) so that a draw is always a
+    /// valid XGBoost subsample ratio (the two differ with probability 2⁻⁵³).
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Self {
+        let max_depth = rng.random_range(1..=14u32);
+        let min_child_weight = f64::from(rng.random_range(1..=9u32));
+        let colsample_bytree = 1.0 - rng.random::<f64>();
+        let (lo, hi) = (1e-3f64.ln(), 0.5f64.ln());
+        let learning_rate = (lo + (hi - lo) * rng.random::<f64>()).exp();
+        let colsample_bylevel = 1.0 - rng.random::<f64>();
+        XgbParams {
+            max_depth,
+            min_child_weight,
+            colsample_bytree,
+            colsample_bylevel,
+            learning_rate,
+            ..self.clone()
+        }
+    }
+
+    /// The tunable hyperparameters by name (reported as `hp_<name>`).
+    pub fn to_hyperparams(&self) -> Hyperparams {
+        let mut hp = Hyperparams::new();
+        hp.insert("max_depth".into(), f64::from(self.max_depth));
+        hp.insert("min_child_weight".into(), self.min_child_weight);
+        hp.insert("colsample_bytree".into(), self.colsample_bytree);
+        hp.insert("learning_rate".into(), self.learning_rate);
+        hp.insert("colsample_bylevel".into(), self.colsample_bylevel);
+        hp
+    }
+
+    /// Overwrites the fields named in `hp` (the five of [`XgbParams::HYPERPARAMS`], plus
+    /// `num_boost_round` and `nthread`); other names are ignored. Integer fields are rounded;
+    /// values are checked at fit time by [`XgbParams::validate`].
+    pub fn apply_hyperparams(&mut self, hp: &Hyperparams) {
+        let to_u32 = |v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                v.round().min(f64::from(u32::MAX)) as u32
+            } else {
+                0
+            }
+        };
+        for (k, &v) in hp {
+            match k.as_str() {
+                "max_depth" => self.max_depth = to_u32(v),
+                "min_child_weight" => self.min_child_weight = v,
+                "colsample_bytree" => self.colsample_bytree = v,
+                "colsample_bylevel" => self.colsample_bylevel = v,
+                "learning_rate" | "eta" => self.learning_rate = v,
+                "num_boost_round" => self.num_boost_round = to_u32(v),
+                "nthread" => self.nthread = to_u32(v),
+                _ => {}
+            }
+        }
+    }
+
+    /// Checks the values against XGBoost's ranges.
+    ///
+    /// # Errors
+    /// [`XgbError::InvalidParam`] naming the first bad field.
+    pub fn validate(&self) -> Result<(), XgbError> {
+        let bad = |name, value, reason| {
+            Err(XgbError::InvalidParam {
+                name,
+                value,
+                reason,
+            })
+        };
+        if !(self.min_child_weight.is_finite() && self.min_child_weight >= 0.0) {
+            return bad(
+                "min_child_weight",
+                self.min_child_weight,
+                "must be finite and >= 0",
+            );
+        }
+        for (name, v) in [
+            ("colsample_bytree", self.colsample_bytree),
+            ("colsample_bylevel", self.colsample_bylevel),
+        ] {
+            if !(v > 0.0 && v <= 1.0) {
+                return bad(name, v, "must be in (0, 1]");
+            }
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate >= 0.0) {
+            return bad(
+                "learning_rate",
+                self.learning_rate,
+                "must be finite and >= 0",
+            );
+        }
+        if self.num_boost_round == 0 {
+            return bad("num_boost_round", 0.0, "must be >= 1");
+        }
+        Ok(())
+    }
+
+    /// The parameter strings handed to `XGBoosterSetParam` (floats in shortest round-trip form,
+    /// as Python's `str`).
+    fn booster_config(&self, seed: u64) -> HashMap<String, String> {
+        [
+            ("objective", "reg:squarederror".to_string()),
+            ("eval_metric", "rmse".to_string()),
+            ("booster", "gbtree".to_string()),
+            ("max_depth", self.max_depth.to_string()),
+            ("min_child_weight", self.min_child_weight.to_string()),
+            ("colsample_bytree", self.colsample_bytree.to_string()),
+            ("learning_rate", self.learning_rate.to_string()),
+            ("colsample_bylevel", self.colsample_bylevel.to_string()),
+            ("nthread", self.nthread.to_string()),
+            ("seed", seed.to_string()),
+            ("verbosity", "0".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+}
+
+/// A fitted booster and the target scaling it was fitted with.
+struct FittedXgb {
+    booster: Booster,
+    mean: f64,
+    std: f64,
+    n_features: usize,
+}
+
+/// Gradient-boosted regression trees over a dense feature matrix, NASLib style.
+///
+/// [`XgbRegressor::fit`] z-scores the targets with their mean and population standard deviation
+/// (`np.mean`, `np.std`) and trains `num_boost_round` rounds; [`XgbRegressor::predict`] returns
+/// `prediction * std + mean`. A constant training target (std 0, where NASLib would produce NaN
+/// labels and XGBoost would fail) is scaled by 1 instead, so every prediction is that constant.
+///
+/// ```no_run
+/// use naspred_models::{FeatureMatrix, XgbParams, XgbRegressor};
+/// let x = FeatureMatrix::from_rows(&[[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]).unwrap();
+/// let mut reg = XgbRegressor::new(XgbParams::naslib());
+/// reg.fit(&x, &[90.0, 80.0, 85.0], 0).unwrap();
+/// let p = reg.predict(&x).unwrap();
+/// assert_eq!(p.len(), 3);
+/// ```
+pub struct XgbRegressor {
+    params: XgbParams,
+    model: Option<FittedXgb>,
+}
+
+impl fmt::Debug for XgbRegressor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("XgbRegressor")
+            .field("params", &self.params)
+            .field("fitted", &self.model.is_some())
+            .field("target_scaling", &self.target_scaling())
+            .finish()
+    }
+}
+
+impl Default for XgbRegressor {
+    fn default() -> Self {
+        XgbRegressor::new(XgbParams::naslib())
+    }
+}
+
+impl XgbRegressor {
+    /// An unfitted regressor.
+    pub fn new(params: XgbParams) -> Self {
+        XgbRegressor {
+            params,
+            model: None,
+        }
+    }
+
+    /// The configuration.
+    pub fn params(&self) -> &XgbParams {
+        &self.params
+    }
+
+    /// Replaces the configuration (and forgets any fitted model).
+    pub fn set_params(&mut self, params: XgbParams) {
+        self.params = params;
+        self.model = None;
+    }
+
+    /// Whether a model has been fitted.
+    pub fn is_fitted(&self) -> bool {
+        self.model.is_some()
+    }
+
+    /// `(mean, std)` used to standardise the training targets, once fitted.
+    pub fn target_scaling(&self) -> Option<(f64, f64)> {
+        self.model.as_ref().map(|m| (m.mean, m.std))
+    }
+
+    /// Fits on `x` (one row per sample) and targets `y`, with XGBoost's random `seed`.
+    ///
+    /// On error the previous model, if any, is discarded.
+    ///
+    /// # Errors
+    /// [`XgbError::EmptyTrainingSet`], [`XgbError::LengthMismatch`], [`XgbError::NoFeatures`],
+    /// [`XgbError::NonFiniteTarget`], [`XgbError::InvalidParam`], or [`XgbError::Xgboost`].
+    pub fn fit(&mut self, x: &FeatureMatrix, y: &[f64], seed: u64) -> Result<(), XgbError> {
+        self.model = None;
+        self.params.validate()?;
+        if y.is_empty() {
+            return Err(XgbError::EmptyTrainingSet);
+        }
+        if x.rows() != y.len() {
+            return Err(XgbError::LengthMismatch {
+                rows: x.rows(),
+                targets: y.len(),
+            });
+        }
+        if x.cols() == 0 {
+            return Err(XgbError::NoFeatures);
+        }
+        if let Some((index, &value)) = y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(XgbError::NonFiniteTarget { index, value });
+        }
+        let (mean, std) = mean_std(y);
+        let scale = if std > 0.0 && std.is_finite() {
+            std
+        } else {
+            1.0
+        };
+        let labels: Vec<f32> = y.iter().map(|&v| ((v - mean) / scale) as f32).collect();
+
+        let mut dtrain = dmatrix(x, self.params.nthread)?;
+        dtrain.set_labels(&labels)?;
+        let mut booster =
+            Booster::new_with_json_config(&[&dtrain], self.params.booster_config(seed))?;
+        for i in 0..self.params.num_boost_round {
+            booster.update(&dtrain, i as i32)?;
+        }
+        self.model = Some(FittedXgb {
+            booster,
+            mean,
+            std: scale,
+            n_features: x.cols(),
+        });
+        Ok(())
+    }
+
+    /// Predictions for the rows of `x`, in target units.
+    ///
+    /// # Errors
+    /// [`XgbError::NotFitted`], [`XgbError::FeatureCount`], or [`XgbError::Xgboost`].
+    pub fn predict(&self, x: &FeatureMatrix) -> Result<Vec<f64>, XgbError> {
+        let m = self.model.as_ref().ok_or(XgbError::NotFitted)?;
+        if x.cols() != m.n_features {
+            return Err(XgbError::FeatureCount {
+                expected: m.n_features,
+                got: x.cols(),
+            });
+        }
+        let d = dmatrix(x, self.params.nthread)?;
+        let raw = m.booster.predict(&d)?;
+        if raw.len() != x.rows() {
+            return Err(XgbError::Xgboost(format!(
+                "{} predictions for {} rows",
+                raw.len(),
+                x.rows()
+            )));
+        }
+        Ok(raw
+            .into_iter()
+            .map(|p| f64::from(p) * m.std + m.mean)
+            .collect())
+    }
+}
+
+/// `np.mean(y)`, `np.std(y)` (population), with numpy's pairwise summation.
+fn mean_std(y: &[f64]) -> (f64, f64) {
+    let n = y.len() as f64;
+    let mean = pairwise_sum(y) / n;
+    let sq: Vec<f64> = y.iter().map(|&v| (v - mean) * (v - mean)).collect();
+    (mean, (pairwise_sum(&sq) / n).sqrt())
+}
+
+/// A `DMatrix` of the row-major matrix with NaN as the missing value (as Python's
+/// `xgb.DMatrix(X)`; `DMatrix::from_dense` would treat every 0 as missing).
+fn dmatrix(x: &FeatureMatrix, nthread: u32) -> Result<DMatrix, XgbError> {
+    if x.cols() == 0 {
+        return Err(XgbError::NoFeatures);
+    }
+    let f = std::mem::size_of::<f32>();
+    // `from_col_major_f32` takes explicit byte strides (array-interface style), so row-major
+    // data is described by strides (cols * 4, 4).
+    Ok(DMatrix::from_col_major_f32(
+        x.as_slice(),
+        x.cols() * f,
+        f,
+        x.rows(),
+        x.cols(),
+        i32::try_from(nthread).unwrap_or(0),
+        f32::NAN,
+    )?)
+}
+
+/// The `xgb` predictor: XGBoost on the `adjacency_one_hot` encoding (NASLib's `XGBoost`).
+///
+/// Hyperparameters follow NASLib's `set_random_hyperparams`: the first call after construction
+/// or [`Predictor::reset_hyperparams`] keeps the defaults, later calls draw from
+/// [`XgbParams::sample`]. NASLib's `hpo_wrapper` is off for `xgb`, so the evaluator's
+/// cross-validation search does not apply by default.
+#[derive(Debug)]
+pub struct XgbPredictor {
+    key: String,
+    encoding: EncodingKind,
+    quirks: Quirks,
+    defaults: XgbParams,
+    /// NASLib's `self.hyperparams is not None`.
+    hp_set: bool,
+    model: XgbRegressor,
+}
+
+impl Default for XgbPredictor {
+    fn default() -> Self {
+        XgbPredictor::new()
+    }
+}
+
+impl XgbPredictor {
+    /// NASLib's key.
+    pub const KEY: &'static str = "xgb";
+
+    /// `xgb` with NASLib's defaults on `adjacency_one_hot`, faithful encodings.
+    pub fn new() -> Self {
+        XgbPredictor {
+            key: Self::KEY.to_string(),
+            encoding: EncodingKind::AdjacencyOneHot,
+            quirks: Quirks::Faithful,
+            defaults: XgbParams::naslib(),
+            hp_set: false,
+            model: XgbRegressor::new(XgbParams::naslib()),
+        }
+    }
+
+    /// Uses another encoding (non-dense encodings are flattened).
+    pub fn with_encoding(mut self, encoding: EncodingKind) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// Encodes with `Fixed` or `Faithful` NASLib quirks.
+    pub fn with_quirks(mut self, quirks: Quirks) -> Self {
+        self.quirks = quirks;
+        self
+    }
+
+    /// Reports under another key (e.g. an encoding ablation such as `xgb_path`).
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = key.into();
+        self
+    }
+
+    /// Replaces the default configuration (also what [`Predictor::reset_hyperparams`]
+    /// restores), e.g. to change `nthread` or the number of rounds.
+    pub fn with_params(mut self, params: XgbParams) -> Self {
+        self.model.set_params(params.clone());
+        self.defaults = params;
+        self
+    }
+
+    /// The encoding.
+    pub fn encoding(&self) -> EncodingKind {
+        self.encoding
+    }
+
+    /// The current configuration.
+    pub fn params(&self) -> &XgbParams {
+        self.model.params()
+    }
+
+    /// The underlying regressor.
+    pub fn regressor(&self) -> &XgbRegressor {
+        &self.model
+    }
+
+    fn fit_err(&self, reason: impl fmt::Display) -> PredictorError {
+        PredictorError::Fit {
+            key: self.key.clone(),
+            reason: reason.to_string(),
+        }
+    }
+
+    fn query_err(&self, reason: impl fmt::Display) -> PredictorError {
+        PredictorError::Query {
+            key: self.key.clone(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+impl Predictor for XgbPredictor {
+    fn key(&self) -> &str {
+        &self.key
+    }
+
+    fn requirements(&self) -> Requirements {
+        Requirements::model_based()
+    }
+
+    fn fit(
+        &mut self,
+        train: &[ArchInput],
+        y: &[f64],
+        ctx: &mut Context<'_>,
+    ) -> Result<(), PredictorError> {
+        if train.len() != y.len() {
+            return Err(self.fit_err(XgbError::LengthMismatch {
+                rows: train.len(),
+                targets: y.len(),
+            }));
+        }
+        if train.is_empty() {
+            return Err(self.fit_err(XgbError::EmptyTrainingSet));
+        }
+        let x = encode_inputs(train, self.encoding, self.quirks).map_err(|e| self.fit_err(e))?;
+        // NASLib's `fit` fills in the defaults when no hyperparameters were set, so a later
+        // `set_random_hyperparams` draws a random configuration.
+        self.hp_set = true;
+        let seed = u64::from(ctx.rng.next_u32());
+        let res = self.model.fit(&x, y, seed);
+        res.map_err(|e| self.fit_err(e))
+    }
+
+    fn query(
+        &mut self,
+        test: &[ArchInput],
+        _ctx: &mut Context<'_>,
+    ) -> Result<Vec<f64>, PredictorError> {
+        if !self.model.is_fitted() {
+            return Err(PredictorError::NotFitted {
+                key: self.key.clone(),
+            });
+        }
+        if test.is_empty() {
+            return Ok(Vec::new());
+        }
+        let x = encode_inputs(test, self.encoding, self.quirks).map_err(|e| self.query_err(e))?;
+        self.model.predict(&x).map_err(|e| self.query_err(e))
+    }
+
+    fn hyperparams(&self) -> Hyperparams {
+        self.model.params().to_hyperparams()
+    }
+
+    fn set_hyperparams(&mut self, hp: &Hyperparams) {
+        let mut p = self.model.params().clone();
+        p.apply_hyperparams(hp);
+        self.model.set_params(p);
+        self.hp_set = true;
+    }
+
+    fn set_random_hyperparams(&mut self, rng: &mut PredictorRng) {
+        let p = if self.hp_set {
+            self.defaults.sample(rng)
+        } else {
+            self.defaults.clone()
+        };
+        self.model.set_params(p);
+        self.hp_set = true;
+    }
+
+    fn reset_hyperparams(&mut self) {
+        self.model.set_params(self.defaults.clone());
+        self.hp_set = false;
+    }
+}
