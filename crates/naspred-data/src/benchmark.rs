@@ -52,7 +52,12 @@ impl fmt::Display for Dataset {
 impl FromStr for Dataset {
     type Err = DataError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', '_'], "")
+            .as_str()
+        {
             "cifar10" | "cifar10valid" => Ok(Dataset::Cifar10),
             "cifar100" => Ok(Dataset::Cifar100),
             "imagenet16120" | "imagenet16" | "imagenet" => Ok(Dataset::ImageNet16_120),
@@ -180,7 +185,12 @@ impl ArchRecord {
 
     /// Mean final validation accuracy over the seeds (NaN if none).
     pub fn mean_val_acc(&self) -> f64 {
-        let v: Vec<f64> = self.val_acc.iter().copied().filter(|x| x.is_finite()).collect();
+        let v: Vec<f64> = self
+            .val_acc
+            .iter()
+            .copied()
+            .filter(|x| x.is_finite())
+            .collect();
         if v.is_empty() {
             f64::NAN
         } else {
@@ -193,7 +203,12 @@ impl ArchRecord {
         match mode {
             TargetMode::MeanOverSeeds => self.mean_val_acc(),
             TargetMode::RandomSeed => {
-                let v: Vec<f64> = self.val_acc.iter().copied().filter(|x| x.is_finite()).collect();
+                let v: Vec<f64> = self
+                    .val_acc
+                    .iter()
+                    .copied()
+                    .filter(|x| x.is_finite())
+                    .collect();
                 if v.is_empty() {
                     f64::NAN
                 } else {

@@ -27,8 +27,8 @@ pub mod root;
 pub mod shared;
 
 pub use benchmark::{
-    ArchRecord, Benchmark, Coverage, CurveMetric, Curves, Dataset, FidelityPoint,
-    FidelitySupport, TargetMode,
+    ArchRecord, Benchmark, Coverage, CurveMetric, Curves, Dataset, FidelityPoint, FidelitySupport,
+    TargetMode,
 };
 pub use error::DataError;
 pub use root::DataRoot;

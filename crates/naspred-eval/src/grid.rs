@@ -56,25 +56,25 @@ pub fn default_test_size(space: SpaceKind) -> usize {
     }
 }
 
-/// The study's train-size grid for a space (spec §2.1 table).
+/// The study's train-size grid for a space (spec §2.1 table, as NASLib's numpy computed it).
 pub fn train_sizes(space: SpaceKind) -> Vec<usize> {
-    log_train_sizes(max_train_size(space))
+    match space {
+        SpaceKind::Darts => vec![5, 8, 12, 20, 31, 50, 79, 126, 199, 316, 500],
+        _ => vec![5, 8, 14, 24, 42, 71, 121, 205, 347, 589, 1000],
+    }
 }
 
-/// The study's fidelity grid for a space (spec §2.1 table; NLP has index 2 removed and 6
-/// inserted, as NASLib's script does).
+/// The study's fidelity grid for a space (spec §2.1 table, as NASLib's numpy computed it; NLP
+/// has index 2 removed and 6 inserted, as NASLib's script does).
+///
+/// The values are written out because the last grid point depends on how the platform's
+/// `pow` rounds (numpy gives 106 for NB101 where `f64::powf` here gives 107).
 pub fn fidelities(space: SpaceKind) -> Vec<u32> {
     match space {
-        SpaceKind::Nb101 => log_fidelities(108),
-        SpaceKind::Nb201 => log_fidelities(200),
-        SpaceKind::Darts => log_fidelities(96),
-        SpaceKind::Nlp => {
-            let mut f = log_fidelities(50);
-            f.remove(2);
-            let pos = f.iter().position(|&e| e > 6).unwrap_or(f.len());
-            f.insert(pos, 6);
-            f
-        }
+        SpaceKind::Nb101 => vec![1, 2, 3, 4, 5, 7, 10, 14, 18, 25, 33, 44, 60, 80, 106],
+        SpaceKind::Nb201 => vec![1, 2, 3, 5, 7, 9, 13, 19, 26, 37, 52, 73, 102, 142, 199],
+        SpaceKind::Darts => vec![1, 2, 3, 4, 5, 7, 10, 13, 17, 23, 30, 40, 54, 71, 95],
+        SpaceKind::Nlp => vec![1, 2, 3, 4, 5, 6, 7, 9, 12, 15, 19, 24, 30, 38, 49],
     }
 }
 
@@ -131,6 +131,17 @@ mod tests {
             fidelities(SpaceKind::Nb101),
             vec![1, 2, 3, 4, 5, 7, 10, 14, 18, 25, 33, 44, 60, 80, 106]
         );
+    }
+
+    #[test]
+    fn the_formulas_reproduce_the_tables_up_to_pow_rounding() {
+        assert_eq!(log_train_sizes(1000), train_sizes(SpaceKind::Nb201));
+        assert_eq!(log_fidelities(200), fidelities(SpaceKind::Nb201));
+        assert_eq!(log_fidelities(96), fidelities(SpaceKind::Darts));
+        let mut nlp = log_fidelities(50);
+        nlp.remove(2);
+        nlp.insert(5, 6);
+        assert_eq!(nlp, fidelities(SpaceKind::Nlp));
     }
 
     #[test]

@@ -160,7 +160,9 @@ pub fn plan(
     let mut unlabeled = 0usize;
     for key in &cfg.predictors {
         if !seen.insert(key.clone()) {
-            return Err(EvalError::Config(format!("predictor {key:?} is listed twice")));
+            return Err(EvalError::Config(format!(
+                "predictor {key:?} is listed twice"
+            )));
         }
         let reqs = factory.requirements(key)?;
         let sweep = reqs.sweep();
@@ -256,7 +258,9 @@ pub fn plan(
         )));
     }
     if bench.len() < 2 {
-        return Err(EvalError::Grid("the benchmark has fewer than 2 architectures".into()));
+        return Err(EvalError::Grid(
+            "the benchmark has fewer than 2 architectures".into(),
+        ));
     }
     Ok(Plan {
         predictors,
@@ -370,7 +374,11 @@ fn cv_score(
         };
         let p = pred.query(&score_x, ctx)?;
         let tau = kendall_tau_b(&score_y, &p);
-        total += if tau.is_finite() && tau > 0.0 { tau } else { 0.0 };
+        total += if tau.is_finite() && tau > 0.0 {
+            tau
+        } else {
+            0.0
+        };
     }
     Ok(total / FOLDS as f64)
 }
@@ -599,8 +607,7 @@ pub fn run(
             } else {
                 Vec::new()
             };
-            let mut rng =
-                PredictorRng::seed_from_u64(stream_seed(cfg.seed, trial, &pp.key));
+            let mut rng = PredictorRng::seed_from_u64(stream_seed(cfg.seed, trial, &pp.key));
             let mut out = Vec::with_capacity(todo.len());
             let mut predictor = factory.build(&pp.key, bench.space(), bench.dataset());
             for (n, fidelity) in todo {
@@ -668,7 +675,7 @@ pub fn run(
     for r in results {
         all.extend(r?);
     }
-    all.sort_by(|a, b| a.key().cmp(&b.key()));
+    all.sort_by_key(ResultRecord::key);
     Ok(all)
 }
 

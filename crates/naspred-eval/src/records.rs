@@ -312,7 +312,9 @@ pub fn write_summary_csv(rows: &[SummaryRow], path: &Path) -> Result<(), EvalErr
     for kind in MetricKind::ALL {
         out.push_str(&format!(",{0}_mean,{0}_se", kind.name()));
     }
-    out.push_str(",fit_time_s_mean,query_time_s_mean,bench_init_time_s_mean,bench_query_time_s_mean\n");
+    out.push_str(
+        ",fit_time_s_mean,query_time_s_mean,bench_init_time_s_mean,bench_query_time_s_mean\n",
+    );
     let num = |x: f64| {
         if x.is_finite() {
             format!("{x}")
@@ -381,7 +383,9 @@ pub fn render_table(rows: &[SummaryRow]) -> String {
         cells.push(vec![
             r.predictor.clone(),
             r.train_size.to_string(),
-            r.fidelity.map(|f| f.to_string()).unwrap_or_else(|| "-".into()),
+            r.fidelity
+                .map(|f| f.to_string())
+                .unwrap_or_else(|| "-".into()),
             r.trials.to_string(),
             kt_s,
             fmt_num(sp.mean, 3),
@@ -391,7 +395,13 @@ pub fn render_table(rows: &[SummaryRow]) -> String {
         ]);
     }
     let widths: Vec<usize> = (0..header.len())
-        .map(|c| cells.iter().map(|row| row[c].chars().count()).max().unwrap_or(0))
+        .map(|c| {
+            cells
+                .iter()
+                .map(|row| row[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = String::new();
     for (i, row) in cells.iter().enumerate() {

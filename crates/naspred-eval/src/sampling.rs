@@ -90,10 +90,7 @@ impl<'b> Drawer<'b> {
                     }
                 }
             }
-            Coverage::Sample => {
-                let i = rng.random_range(0..self.bench.len());
-                i
-            }
+            Coverage::Sample => rng.random_range(0..self.bench.len()),
         };
         let hash = self.bench.records()[pos].hash;
         Ok(self.seen.insert(hash).then_some(pos))

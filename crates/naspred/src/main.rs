@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Args, Parser, Subcommand};
-use naspred::{Registry, PredictorInfo};
+use naspred::{PredictorInfo, Registry};
 use naspred_data::{Benchmark, DataRoot, Dataset, TargetMode};
 use naspred_eval::protocol::{self, EvalConfig, HpoConfig, RunOptions};
 use naspred_eval::records::{render_table, summarise, write_summary_csv};
@@ -226,7 +226,8 @@ fn read_lines(path: &Path) -> Result<Vec<String>> {
             .collect::<Result<_, _>>()
             .context("cannot read standard input");
     }
-    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     Ok(text.lines().map(str::to_string).collect())
 }
 
@@ -236,10 +237,15 @@ fn read_archs(space: SpaceKind, path: &Path) -> Result<Vec<AnyArch>> {
     let lines = read_lines(path)?;
     let name = path.display();
     let first = lines.iter().find(|l| !l.trim().is_empty());
-    if space == SpaceKind::Nb101 && first.is_some_and(|l| l.split(',').any(|c| c.trim() == "matrix")) {
+    if space == SpaceKind::Nb101
+        && first.is_some_and(|l| l.split(',').any(|c| c.trim() == "matrix"))
+    {
         let text = lines.join("\n");
         let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-        let headers = rdr.headers().with_context(|| format!("{name}: bad CSV header"))?.clone();
+        let headers = rdr
+            .headers()
+            .with_context(|| format!("{name}: bad CSV header"))?
+            .clone();
         let col = |c: &str| headers.iter().position(|h| h.trim() == c);
         let (m, o) = match (col("matrix"), col("ops")) {
             (Some(m), Some(o)) => (m, o),
@@ -254,7 +260,8 @@ fn read_archs(space: SpaceKind, path: &Path) -> Result<Vec<AnyArch>> {
             };
             let arch = AnyArch::parse(space, &format!("{};{}", matrix.trim(), ops.trim()))
                 .map_err(|e| anyhow!("{name}: line {line}: {e}"))?;
-            arch.validate().map_err(|e| anyhow!("{name}: line {line}: {e}"))?;
+            arch.validate()
+                .map_err(|e| anyhow!("{name}: line {line}: {e}"))?;
             out.push(arch);
         }
         return Ok(out);
@@ -264,8 +271,10 @@ fn read_archs(space: SpaceKind, path: &Path) -> Result<Vec<AnyArch>> {
         if l.trim().is_empty() {
             continue;
         }
-        let arch = AnyArch::parse(space, l.trim()).map_err(|e| anyhow!("{name}: line {}: {e}", i + 1))?;
-        arch.validate().map_err(|e| anyhow!("{name}: line {}: {e}", i + 1))?;
+        let arch =
+            AnyArch::parse(space, l.trim()).map_err(|e| anyhow!("{name}: line {}: {e}", i + 1))?;
+        arch.validate()
+            .map_err(|e| anyhow!("{name}: line {}: {e}", i + 1))?;
         out.push(arch);
     }
     Ok(out)
@@ -373,7 +382,10 @@ fn load_benchmark(args: &EvaluateArgs) -> Result<Benchmark> {
     match source {
         Source::Embedded => {
             if args.space != SpaceKind::Nb201 {
-                bail!("the embedded data holds NB201 only; use --source data-dir for {}", args.space);
+                bail!(
+                    "the embedded data holds NB201 only; use --source data-dir for {}",
+                    args.space
+                );
             }
             Ok(naspred_data::embedded::load(&embedded, args.dataset)?)
         }
@@ -426,7 +438,8 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
     };
     let plan = protocol::plan(&bench, &cfg, &Registry)?;
 
-    fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
     check_config(&args.out.join("config.json"), &cfg)?;
 
     eprintln!(
@@ -496,7 +509,8 @@ fn check_config(path: &Path, cfg: &EvalConfig) -> Result<()> {
         )
     };
     if path.exists() {
-        let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text =
+            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         let old: EvalConfig = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a naspred configuration", path.display()))?;
         if comparable(&old) != comparable(cfg) {
