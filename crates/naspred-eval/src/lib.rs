@@ -19,8 +19,11 @@
 //! * [`records`]: [`ResultRecord`](records::ResultRecord) (one JSON line per predictor, trial,
 //!   train size and fidelity with every metric and time), the appending writer, aggregation to
 //!   mean and standard error, CSV and a readable table.
+//! * [`calibration`]: negative log-likelihood and interval coverage of probabilistic
+//!   predictions (mean and standard deviation), reported for predictors that have them.
 //! * [`grid`]: the study's train-size and fidelity grids per space.
 
+pub mod calibration;
 pub mod grid;
 pub mod metrics;
 pub mod predictor;
@@ -33,8 +36,8 @@ use std::path::Path;
 use thiserror::Error;
 
 pub use predictor::{
-    ArchInput, Context, Family, Hyperparams, Predictor, PredictorError, PredictorFactory,
-    PredictorRng, Requirements, Sweep,
+    ArchInput, Context, Family, Hyperparams, Prediction, Predictor, PredictorError,
+    PredictorFactory, PredictorRng, Requirements, Sweep,
 };
 pub use protocol::{EvalConfig, HpoConfig, RunOptions};
 pub use records::ResultRecord;

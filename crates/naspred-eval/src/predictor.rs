@@ -178,6 +178,15 @@ pub struct Context<'a> {
     pub rng: &'a mut PredictorRng,
 }
 
+/// Predictions with optional uncertainty.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prediction {
+    /// Predicted score (probabilistic predictors: the predictive mean) per architecture.
+    pub mean: Vec<f64>,
+    /// Predictive standard deviation per architecture, where the predictor has one.
+    pub std: Option<Vec<f64>>,
+}
+
 /// Why a predictor could not fit or query.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum PredictorError {
@@ -256,6 +265,20 @@ pub trait Predictor {
         test: &[ArchInput],
         ctx: &mut Context<'_>,
     ) -> Result<Vec<f64>, PredictorError>;
+
+    /// Predicts a mean and, for probabilistic predictors (GPs, NGBoost, Bayesian linear
+    /// regression, ensembles), a predictive standard deviation per test architecture, in the
+    /// units of the targets. The evaluator calls this method; the default has no uncertainty.
+    fn query_dist(
+        &mut self,
+        test: &[ArchInput],
+        ctx: &mut Context<'_>,
+    ) -> Result<Prediction, PredictorError> {
+        Ok(Prediction {
+            mean: self.query(test, ctx)?,
+            std: None,
+        })
+    }
 
     /// The current hyperparameters.
     fn hyperparams(&self) -> Hyperparams {

@@ -13,6 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::calibration::Calibration;
 use crate::grid;
 use crate::metrics::{kendall_tau_b, Metrics};
 use crate::predictor::{
@@ -412,6 +413,7 @@ fn hpo(
 /// What one evaluation measured (before it becomes a record).
 struct Outcome {
     metrics: Metrics,
+    calibration: Option<Calibration>,
     fit_time_s: f64,
     query_time_s: f64,
     cv_score: Option<f64>,
@@ -433,6 +435,7 @@ fn single_evaluate(
 ) -> Outcome {
     let fail = |e: String, fit: f64| Outcome {
         metrics: Metrics::nan(),
+        calibration: None,
         fit_time_s: fit,
         query_time_s: f64::NAN,
         cv_score: None,
@@ -469,10 +472,11 @@ fn single_evaluate(
     }
     let fit_time_s = start.elapsed().as_secs_f64();
     let qstart = Instant::now();
-    let preds = match pred.query(&test, &mut ctx) {
+    let prediction = match pred.query_dist(&test, &mut ctx) {
         Ok(p) => p,
         Err(e) => return fail(e.to_string(), fit_time_s),
     };
+    let preds = prediction.mean;
     let query_time_s = qstart.elapsed().as_secs_f64() / test.len().max(1) as f64;
     if preds.len() != test.len() {
         return fail(
@@ -485,9 +489,14 @@ fn single_evaluate(
             fit_time_s,
         );
     }
+    let calibration = prediction
+        .std
+        .as_deref()
+        .and_then(|std| Calibration::compute(&sets.y_test, &preds, std));
     match Metrics::compute(&sets.y_test, &preds) {
         Ok(metrics) => Outcome {
             metrics,
+            calibration,
             fit_time_s,
             query_time_s,
             cv_score: cv,
@@ -495,6 +504,7 @@ fn single_evaluate(
         },
         Err(e) => Outcome {
             metrics: Metrics::nan(),
+            calibration: None,
             fit_time_s,
             query_time_s,
             cv_score: cv,
@@ -625,6 +635,7 @@ pub fn run(
                     ),
                     Err(e) => Outcome {
                         metrics: Metrics::nan(),
+                        calibration: None,
                         fit_time_s: f64::NAN,
                         query_time_s: f64::NAN,
                         cv_score: None,
@@ -646,6 +657,7 @@ pub fn run(
                     test_size: cfg.test_size,
                     test_set: cfg.test_set,
                     metrics: outcome.metrics,
+                    calibration: outcome.calibration,
                     fit_time_s: outcome.fit_time_s,
                     query_time_s: outcome.query_time_s,
                     bench_init_time_s: if pp.reqs.trains {

@@ -11,6 +11,7 @@ use naspred_data::Dataset;
 use naspred_spaces::SpaceKind;
 use serde::{Deserialize, Serialize};
 
+use crate::calibration::Calibration;
 use crate::metrics::{MetricKind, Metrics};
 use crate::predictor::Hyperparams;
 use crate::sampling::TestSetMode;
@@ -58,6 +59,9 @@ pub struct ResultRecord {
     pub test_set: TestSetMode,
     /// Ranking and error metrics (NaN, written as null, when the evaluation failed).
     pub metrics: Metrics,
+    /// Calibration of the predictive distribution, for predictors with an uncertainty.
+    #[serde(default)]
+    pub calibration: Option<Calibration>,
     /// Wall time of the fit (the predictor's initialisation), seconds, including any HPO.
     #[serde(with = "nan_as_null")]
     pub fit_time_s: f64,
@@ -233,7 +237,8 @@ pub struct SummaryRow {
     pub trials: usize,
     /// Trials that failed.
     pub failures: usize,
-    /// Every metric, aggregated.
+    /// Every metric, aggregated (with `nll`, `coverage_68` and `coverage_95` for predictors
+    /// that report an uncertainty).
     pub metrics: BTreeMap<String, MeanSe>,
     /// Fit time, seconds.
     pub fit_time_s: MeanSe,
@@ -250,8 +255,14 @@ pub struct SummaryRow {
 impl SummaryRow {
     /// The aggregate of one metric.
     pub fn metric(&self, kind: MetricKind) -> MeanSe {
+        self.named(kind.name())
+    }
+
+    /// The aggregate of a metric by name (including `nll`, `coverage_68`, `coverage_95`);
+    /// NaN with n = 0 when absent.
+    pub fn named(&self, name: &str) -> MeanSe {
         self.metrics
-            .get(kind.name())
+            .get(name)
             .copied()
             .unwrap_or(MeanSe::of(std::iter::empty()))
     }
@@ -280,6 +291,20 @@ pub fn summarise(records: &[ResultRecord], predictors: &[String]) -> Vec<Summary
                 MeanSe::of(rs.iter().map(|r| r.metrics.get(kind))),
             );
         }
+        if rs.iter().any(|r| r.calibration.is_some()) {
+            type Field = fn(&Calibration) -> f64;
+            let fields: [(&str, Field); 3] = [
+                ("nll", |c| c.nll),
+                ("coverage_68", |c| c.coverage_68),
+                ("coverage_95", |c| c.coverage_95),
+            ];
+            for (name, get) in fields {
+                metrics.insert(
+                    name.to_string(),
+                    MeanSe::of(rs.iter().filter_map(|r| r.calibration.as_ref().map(get))),
+                );
+            }
+        }
         out.push(SummaryRow {
             predictor: rs[0].predictor.clone(),
             train_size,
@@ -305,12 +330,18 @@ fn fmt_num(x: f64, digits: usize) -> String {
     }
 }
 
+/// Calibration columns of the summary (empty for predictors without an uncertainty).
+const CALIBRATION_COLUMNS: [&str; 3] = ["nll", "coverage_68", "coverage_95"];
+
 /// Writes the summary as CSV: one row per grid point, mean and standard error of every metric.
 pub fn write_summary_csv(rows: &[SummaryRow], path: &Path) -> Result<(), EvalError> {
     let mut out = String::new();
     out.push_str("predictor,train_size,fidelity,trials,failures");
     for kind in MetricKind::ALL {
         out.push_str(&format!(",{0}_mean,{0}_se", kind.name()));
+    }
+    for name in CALIBRATION_COLUMNS {
+        out.push_str(&format!(",{name}_mean,{name}_se"));
     }
     out.push_str(
         ",fit_time_s_mean,query_time_s_mean,bench_init_time_s_mean,bench_query_time_s_mean\n",
@@ -333,6 +364,10 @@ pub fn write_summary_csv(rows: &[SummaryRow], path: &Path) -> Result<(), EvalErr
         ));
         for kind in MetricKind::ALL {
             let m = r.metric(kind);
+            out.push_str(&format!(",{},{}", num(m.mean), num(m.se)));
+        }
+        for name in CALIBRATION_COLUMNS {
+            let m = r.named(name);
             out.push_str(&format!(",{},{}", num(m.mean), num(m.se)));
         }
         out.push_str(&format!(
