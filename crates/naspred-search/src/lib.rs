@@ -1,0 +1,37 @@
+//! naspred-search: predictor-guided neural architecture search on tabular benchmarks, as
+//! NASLib's `benchmarks/nas_predictors` runs it (spec §4).
+//!
+//! # Principal types
+//!
+//! * [`SearchConfig`]: the strategy ([`OptimizerKind`]: `bo`, `evolution`, `rs`, `re`), the
+//!   predictor key, the [`Acquisition`] (ITS, UCB, EI, exploit), where the spread comes from
+//!   ([`Uncertainty`]: ensemble or the predictor's own), budgets (queries, simulated time) and
+//!   NASLib's defaults ([`SearchConfig::naslib`]).
+//! * [`Searcher`]: one trial of a strategy on a [`naspred_data::Benchmark`], building
+//!   predictors through a [`naspred_eval::PredictorFactory`]; [`Searcher::propose`] is one
+//!   predictor-guided step (fit the ensemble, score the candidates, keep the top k).
+//! * [`QueryRecord`]: one query and the best-so-far state after it (a JSON line).
+//! * [`run_search`]: all trials in parallel (rayon), written per query and resumable;
+//!   [`RunResult`], [`checkpoint`] / [`curve`] / [`render_table`] summarise them and
+//!   [`plot_error_vs_queries`] draws the SVG plot.
+//!
+//! Spaces: NB201 is searched as the whole space (its benchmark holds every cell); the NB101,
+//! DARTS and NLP benchmarks hold samples, so candidates are drawn from the sample and
+//! mutations are accepted only inside it (NASLib's `load_labeled`); where no mutation of a
+//! parent is in the sample a random sample member stands in (recorded as
+//! [`Origin::RandomFallback`]). NLP cells cannot be mutated, so `evolution` and `re` refuse NLP.
+//!
+//! De-duplication: by default no architecture is queried twice in a trial. NASLib does not
+//! de-duplicate (a repeat costs a query); `dedup: false` reproduces that.
+
+pub mod acquisition;
+pub mod config;
+pub mod output;
+pub mod plot;
+pub mod search;
+
+pub use acquisition::{acquisition_values, ensemble_moments, top_k};
+pub use config::{Acquisition, OptimizerKind, SearchConfig, SearchError, Uncertainty};
+pub use output::{checkpoint, curve, read_trial, render_table, run_search, Checkpoint, RunResult};
+pub use plot::plot_error_vs_queries;
+pub use search::{Batch, History, Origin, QueryRecord, Searcher};
