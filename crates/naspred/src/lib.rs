@@ -10,7 +10,8 @@
 //! * [`baselines`]: the benchmark-side references `params` (parameter count) and `random`.
 //! * The `naspred` binary (`src/main.rs`): `naspred arch ...` (hash, encode, sample, mutate
 //!   architectures of any space), `naspred evaluate` (the study's protocol, writing
-//!   `results.jsonl` and `summary.csv`), `naspred predictors` and `naspred data embed`.
+//!   `results.jsonl` and `summary.csv`), `naspred predictors`, `naspred data embed` and `naspred search` (predictor-guided NAS from
+//!   `naspred-search`).
 //!
 //! The search spaces live in `naspred-spaces`, benchmark data in `naspred-data`, the protocol
 //! and metrics in `naspred-eval`, predictors in `naspred-models` (model-based) and

@@ -43,6 +43,9 @@ enum Command {
     /// Benchmark data tools.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Predictor-guided NAS on a benchmark (BO, evolution) against random search and
+    /// regularised evolution; prints the best-architecture errors and writes an SVG plot.
+    Search(SearchArgs),
 }
 
 #[derive(Subcommand)]
@@ -206,6 +209,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Data(cmd) => data(cmd),
+        Command::Search(args) => search(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -523,5 +527,189 @@ fn check_config(path: &Path, cfg: &EvalConfig) -> Result<()> {
     }
     fs::write(path, serde_json::to_string_pretty(cfg)?)
         .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    /// Search space: nb101, nb201, darts, nlp.
+    #[arg(long)]
+    space: SpaceKind,
+    /// Dataset: cifar10, cifar100, ImageNet16-120 (nb201); cifar10 (nb101, darts);
+    /// wikitext2 (nlp).
+    #[arg(long)]
+    dataset: Dataset,
+    /// Comma-separated optimizers: bo, evolution, rs, re (each is a run; all share the plot).
+    #[arg(long, value_delimiter = ',', required = true)]
+    optimizer: Vec<naspred_search::OptimizerKind>,
+    /// Predictor key for bo and evolution (see `naspred predictors`).
+    #[arg(long)]
+    predictor: Option<String>,
+    /// Acquisition: its, ucb, ei, exploit (default: its for bo, exploit for evolution).
+    #[arg(long)]
+    acquisition: Option<naspred_search::Acquisition>,
+    /// Where the spread comes from: ensemble (default) or own (the predictor's query_dist).
+    #[arg(long, default_value = "ensemble")]
+    uncertainty: naspred_search::Uncertainty,
+    /// Architectures queried per trial.
+    #[arg(long, default_value_t = 500)]
+    queries: usize,
+    /// Simulated-time budget in hours (benchmark training time + predictor fit time).
+    #[arg(long)]
+    time_budget_h: Option<f64>,
+    /// Trials.
+    #[arg(long, default_value_t = 20)]
+    trials: usize,
+    /// Base seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Regularised evolution population size.
+    #[arg(long, default_value_t = 100)]
+    population: usize,
+    /// Regularised evolution tournament size.
+    #[arg(long, default_value_t = 25)]
+    sample_size: usize,
+    /// NASLib's behaviour: do not de-duplicate queries (a repeat costs a query).
+    #[arg(long)]
+    no_dedup: bool,
+    /// Query checkpoints of the table.
+    #[arg(long, value_delimiter = ',', default_value = "50,100,200,300,500")]
+    checkpoints: Vec<usize>,
+    /// Output folder: one subfolder per run with per-trial JSON lines (a rerun resumes),
+    /// summary.json and the plot error_vs_queries.svg.
+    #[arg(long, default_value = "out/search")]
+    out: PathBuf,
+    /// Data root (default: NASPRED_DATA, else ../shared/data).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Where NB201 data comes from: embedded or data-dir (default: embedded when present).
+    #[arg(long)]
+    source: Option<Source>,
+    /// Query value: mean over training seeds (default) or one random seed.
+    #[arg(long, default_value = "mean")]
+    target: TargetArg,
+    /// NASLib's behaviour (faithful, default) or the fixed one where NASLib has a QUIRK.
+    #[arg(long, default_value = "faithful")]
+    quirks: Quirks,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+fn search(args: SearchArgs) -> Result<()> {
+    use naspred_search::{plot_error_vs_queries, render_table, run_search, SearchConfig};
+    if let Some(t) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t.max(1))
+            .build_global()
+            .context("cannot set up the thread pool")?;
+    }
+    let root = DataRoot::resolve(args.data_dir.as_deref());
+    let embedded = naspred_data::embedded::default_path();
+    let source = match args.source {
+        Some(s) => s,
+        None if args.space == SpaceKind::Nb201 && embedded.exists() => Source::Embedded,
+        None => Source::DataDir,
+    };
+    let bench = match source {
+        Source::Embedded if args.space == SpaceKind::Nb201 => {
+            naspred_data::embedded::load(&embedded, args.dataset)?
+        }
+        Source::Embedded => bail!(
+            "the embedded data holds NB201 only; use --source data-dir for {}",
+            args.space
+        ),
+        Source::DataDir => naspred_data::shared::load(&root, args.space, args.dataset)?,
+    };
+    fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let optimum = bench
+        .records()
+        .iter()
+        .map(|r| 100.0 - r.test_acc.unwrap_or_else(|| r.mean_val_acc()))
+        .fold(f64::INFINITY, f64::min);
+    eprintln!(
+        "naspred: search {} {} ({} architectures from {}); {} trials x {} queries",
+        bench.space(),
+        bench.dataset(),
+        bench.len(),
+        bench.source(),
+        args.trials,
+        args.queries
+    );
+    let mut runs = Vec::new();
+    for &opt in &args.optimizer {
+        let predictor = opt.uses_predictor().then(|| args.predictor.clone()).flatten();
+        if opt.uses_predictor() && predictor.is_none() {
+            bail!("optimizer {opt} needs --predictor KEY");
+        }
+        let mut cfg = SearchConfig::naslib(opt, predictor);
+        if let Some(a) = args.acquisition.filter(|_| opt.uses_predictor()) {
+            cfg.acquisition = a;
+        }
+        cfg.uncertainty = args.uncertainty;
+        cfg.queries = args.queries;
+        cfg.time_budget_s = args.time_budget_h.map(|h| h * 3600.0);
+        cfg.trials = args.trials;
+        cfg.seed = args.seed;
+        cfg.population_size = args.population;
+        cfg.sample_size = args.sample_size;
+        cfg.dedup = !args.no_dedup;
+        cfg.quirks = args.quirks;
+        cfg.target = match args.target {
+            TargetArg::Mean => TargetMode::MeanOverSeeds,
+            TargetArg::RandomSeed => TargetMode::RandomSeed,
+        };
+        let t0 = Instant::now();
+        let run = run_search(&bench, &Registry, &cfg, Some(&args.out))?;
+        eprintln!(
+            "naspred: {} done in {:.1} s ({} trials resumed)",
+            run.label,
+            t0.elapsed().as_secs_f64(),
+            run.resumed
+        );
+        runs.push(run);
+    }
+    print!("{}", render_table(&runs, &args.checkpoints));
+    let test_is_val = bench.records().iter().any(|r| r.test_acc.is_none());
+    println!(
+        "benchmark optimum: {:.3}% {} error ({} architectures)",
+        optimum,
+        if test_is_val { "test* (= validation)" } else { "test" },
+        bench.len()
+    );
+    let summary: Vec<_> = runs
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "label": r.label,
+                "config": r.config,
+                "checkpoints": args.checkpoints.iter()
+                    .map(|&q| naspred_search::checkpoint(&r.trials, q))
+                    .filter(|c| c.n > 0)
+                    .collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let summary_path = args.out.join("summary.json");
+    fs::write(
+        &summary_path,
+        serde_json::to_string_pretty(&serde_json::json!({
+            "space": bench.space().name(),
+            "dataset": bench.dataset().name(),
+            "optimum_err": optimum,
+            "test_is_val": test_is_val,
+            "runs": summary,
+        }))?,
+    )
+    .with_context(|| format!("cannot write {}", summary_path.display()))?;
+    let plot = args.out.join("error_vs_queries.svg");
+    plot_error_vs_queries(
+        &plot,
+        &format!("{} {}", bench.space(), bench.dataset()),
+        &runs,
+        Some(optimum),
+    )?;
+    println!("wrote {} and {}", summary_path.display(), plot.display());
     Ok(())
 }
