@@ -300,10 +300,22 @@ mod tests {
         let good = [0.9, 0.2, 0.3, 1.5, 0.01, 10.0];
         assert!(comb.ln_prob(&good, &y).is_finite());
         // Negative weight, non-positive sigma, decreasing curve (beta > alpha), horizon > 100.
-        assert_eq!(comb.ln_prob(&[0.9, 0.2, 0.3, 1.5, 0.01, -1.0], &y), f64::NEG_INFINITY);
-        assert_eq!(comb.ln_prob(&[0.9, 0.2, 0.3, 1.5, 0.0, 10.0], &y), f64::NEG_INFINITY);
-        assert_eq!(comb.ln_prob(&[0.2, 0.9, 0.3, 1.5, 0.01, 10.0], &y), f64::NEG_INFINITY);
-        assert_eq!(comb.ln_prob(&[200.0, 0.2, 0.3, 1.5, 0.01, 10.0], &y), f64::NEG_INFINITY);
+        assert_eq!(
+            comb.ln_prob(&[0.9, 0.2, 0.3, 1.5, 0.01, -1.0], &y),
+            f64::NEG_INFINITY
+        );
+        assert_eq!(
+            comb.ln_prob(&[0.9, 0.2, 0.3, 1.5, 0.0, 10.0], &y),
+            f64::NEG_INFINITY
+        );
+        assert_eq!(
+            comb.ln_prob(&[0.2, 0.9, 0.3, 1.5, 0.01, 10.0], &y),
+            f64::NEG_INFINITY
+        );
+        assert_eq!(
+            comb.ln_prob(&[200.0, 0.2, 0.3, 1.5, 0.01, 10.0], &y),
+            f64::NEG_INFINITY
+        );
         // A better-fitting sigma has a higher density than a much larger one.
         assert!(comb.ln_prob(&good, &y) > comb.ln_prob(&[0.9, 0.2, 0.3, 1.5, 0.5, 10.0], &y));
     }
@@ -314,7 +326,9 @@ mod tests {
         // above its own value at epoch 2, so the mean at 50 cannot fall below the curve's start.
         let p = [0.95, 0.1, 0.03, 4.0];
         let y: Vec<f64> = (1..=30)
-            .map(|x| LcemFamily::Mmf.eval(&p, x as f64) + 0.005 * ((x * 7919 % 13) as f64 / 6.0 - 1.0))
+            .map(|x| {
+                LcemFamily::Mmf.eval(&p, x as f64) + 0.005 * ((x * 7919 % 13) as f64 / 6.0 - 1.0)
+            })
             .collect();
         let cfg = LcemConfig {
             nwalkers: 40,

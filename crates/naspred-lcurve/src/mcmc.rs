@@ -120,7 +120,10 @@ mod tests {
         let c00 = s.iter().map(|p| (p[0] - m0).powi(2)).sum::<f64>() / n;
         let c01 = s.iter().map(|p| (p[0] - m0) * (p[1] - m1)).sum::<f64>() / n;
         let c11 = s.iter().map(|p| (p[1] - m1).powi(2)).sum::<f64>() / n;
-        assert!((m0 - 1.0).abs() < 0.1 && (m1 + 2.0).abs() < 0.1, "{m0} {m1}");
+        assert!(
+            (m0 - 1.0).abs() < 0.1 && (m1 + 2.0).abs() < 0.1,
+            "{m0} {m1}"
+        );
         assert!((c00 - 2.0).abs() < 0.2, "{c00}");
         assert!((c01 - 1.2).abs() < 0.15, "{c01}");
         assert!((c11 - 1.0).abs() < 0.1, "{c11}");
@@ -144,7 +147,9 @@ mod tests {
             .collect();
         let chain = ensemble_sample(ln_p, &start, 500, &mut rng);
         let pts: Vec<&[f64]> = chain.after(0).collect();
-        assert!(pts.iter().all(|p| p.iter().all(|v| (0.0..=1.0).contains(v))));
+        assert!(pts
+            .iter()
+            .all(|p| p.iter().all(|v| (0.0..=1.0).contains(v))));
         let m = pts.iter().map(|p| p[0]).sum::<f64>() / pts.len() as f64;
         assert!((m - 0.5).abs() < 0.05, "{m}");
         let var = pts.iter().map(|p| (p[0] - m).powi(2)).sum::<f64>() / pts.len() as f64;

@@ -149,7 +149,10 @@ mod tests {
     fn minimises_rosenbrock_with_a_positive_parameter() {
         let f = |p: &[f64]| (1.0 - p[0]).powi(2) + 100.0 * (p[1] - p[0] * p[0]).powi(2);
         let (x, v) = minimize(&f, &[-1.2, 1.0], &[false, true], 2000).unwrap();
-        assert!((x[0] - 1.0).abs() < 1e-3 && (x[1] - 1.0).abs() < 1e-3, "{x:?}");
+        assert!(
+            (x[0] - 1.0).abs() < 1e-3 && (x[1] - 1.0).abs() < 1e-3,
+            "{x:?}"
+        );
         assert!(v < 1e-6);
     }
 }
