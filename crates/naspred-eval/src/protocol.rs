@@ -338,6 +338,13 @@ pub fn inputs(
                             }
                         },
                     };
+                    if let Some(e) = curve.iter().position(|v| !v.is_finite()) {
+                        return Err(EvalError::Grid(format!(
+                            "architecture {} has a non-finite {metric} at epoch {} (diverged run?)",
+                            r.arch,
+                            e + 1
+                        )));
+                    }
                     input.curves.push((metric, curve));
                 }
             }

@@ -1,4 +1,4 @@
-//! Learning-curve predictors for naspred.
+//! Learning-curve and hybrid predictors for naspred.
 //!
 //! # Principal types
 //!
@@ -6,12 +6,37 @@
 //!   each queried architecture is scored by the last observed value of its partial learning
 //!   curve (validation accuracy, or minus the validation loss), i.e. the architecture is
 //!   trained for `fidelity` epochs and ranked by where it stands then.
+//! * [`Sotl`] ([`SotlKind`]): `sotl`, `sotle`, `sotlema`, minus the sum, the last value or the
+//!   summed exponential moving average of the partial training-loss curve.
+//! * [`Lce`]: `lce`, an ensemble of four parametric curve families ([`LceFamily`]) fitted by
+//!   maximum likelihood and sampled by Metropolis-Hastings ([`lce_extrapolate`]).
+//! * [`LceM`]: `lce_m`, Domhan et al.'s model combination ([`LcemFamily`]) sampled with an
+//!   affine-invariant ensemble sampler ([`mcmc::ensemble_sample`]), see [`lcem_extrapolate`].
+//! * [`LcSvr`]: the hybrid `lcsvr`, a ν-SVR ([`svr::NuSvr`]) on statistics of the partial
+//!   validation-accuracy curve, trained on the training architectures' curves.
 //!
 //! The curves reach a predictor through [`naspred_eval::ArchInput::curve`], already truncated to
 //! the fidelity by the evaluation protocol; where a benchmark has only separate low-fidelity
 //! runs (NB201's 12-epoch schedule, NB101's 4/12/36-epoch budgets) the "curve" is the single
 //! value of that run.
+//!
+//! LCE and LCE-m extrapolate every queried architecture independently, in parallel (rayon),
+//! each with its own random stream derived from the predictor's, so results are deterministic
+//! per seed.
 
+pub mod curves;
 mod early_stopping;
+mod lce;
+mod lce_m;
+mod lcsvr;
+pub mod mcmc;
+mod optim;
+mod sotl;
+pub mod svr;
 
+pub use curves::{CurveFamily, LceFamily, LcemFamily};
 pub use early_stopping::EarlyStopping;
+pub use lce::{fit_family, lce_extrapolate, LcSetting, Lce};
+pub use lce_m::{fit_lcem_family, lcem_extrapolate, LceM, LcemConfig};
+pub use lcsvr::{curve_features, LcSvr, N_FEATURES};
+pub use sotl::{Sotl, SotlKind};

@@ -1,0 +1,63 @@
+//! LCE and LCE-m query time per architecture at fidelity 20 on NAS-Bench-NLP validation
+//! accuracy curves (final epoch 50, NASLib's settings: 1000 Metropolis-Hastings steps; 50
+//! walkers x 800 steps). One architecture per iteration, single-threaded (the predictors run
+//! architectures in parallel). Falls back to synthetic saturating curves without the data.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use naspred_data::shared::load_nlp;
+use naspred_data::{CurveMetric, DataRoot};
+use naspred_lcurve::{lce_extrapolate, lcem_extrapolate, LcemConfig};
+use naspred_spaces::Quirks;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+const FIDELITY: usize = 20;
+
+fn curves() -> Vec<Vec<f64>> {
+    let root = std::env::var_os(DataRoot::ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    match load_nlp(&DataRoot::new(root)) {
+        Ok(b) => b
+            .records()
+            .iter()
+            .take(8)
+            .filter_map(|r| r.partial_curve(CurveMetric::ValAcc, FIDELITY as u32))
+            .map(|c| c.iter().map(|v| v / 100.0).collect())
+            .collect(),
+        Err(_) => (0..8)
+            .map(|k| {
+                (1..=FIDELITY)
+                    .map(|x| 0.95 - 0.05 / (1.0 + (0.1 * x as f64).powf(1.0 + 0.1 * k as f64)))
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let curves = curves();
+    let mut g = c.benchmark_group("lc_extrapolation_nlp_f20");
+    g.sample_size(10);
+    let mut i = 0;
+    g.bench_function("lce_per_arch", |b| {
+        b.iter(|| {
+            i = (i + 1) % curves.len();
+            let mut rng = ChaCha8Rng::seed_from_u64(i as u64);
+            lce_extrapolate(black_box(&curves[i]), 50, 1000, Quirks::Faithful, &mut rng)
+        })
+    });
+    g.bench_function("lce_m_per_arch", |b| {
+        b.iter(|| {
+            i = (i + 1) % curves.len();
+            lcem_extrapolate(black_box(&curves[i]), 50, LcemConfig::default())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
