@@ -178,7 +178,7 @@ impl GcnNet {
         }
         let pooled = h.sum_dim_intlist([1i64].as_slice(), false, Kind::Float) / numv.unsqueeze(-1);
         let mut z = pooled.linear::<Tensor>(&self.fc1, None);
-        if let Some(r) = drop.as_deref_mut() {
+        if let Some(r) = drop {
             z = r.dropout(&z, 0.1);
         }
         z.linear::<Tensor>(&self.fc2, None).view([-1])
