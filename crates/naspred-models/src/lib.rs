@@ -11,13 +11,23 @@
 //!   ([`XgbParams::sample`]).
 //! * [`FeatureMatrix`] and the [`features`] helpers ([`encode_archs`], [`encode_inputs`]): turn
 //!   architectures into the row-major `f32` matrices the models consume.
+//! * Neural predictors on `tch` (module [`neural`]): [`MlpPredictor`] (`mlp`),
+//!   [`BananasPredictor`] (`bananas`), [`GcnPredictor`] (`gcn`), [`BonasPredictor`] (`bonas`),
+//!   [`SeminasPredictor`] (`seminas`, `nao`), [`DngoPredictor`] (`dngo`),
+//!   [`BohamiannPredictor`] (`bohamiann`); errors [`NeuralError`]. Their QUIRK setting
+//!   defaults to fixed (see the module docs for what faithful changes).
 //! * Errors: [`XgbError`] (fit/predict), [`FeatureError`] (encoding); the [`Predictor`]
 //!   methods wrap both in [`PredictorError`](naspred_eval::predictor::PredictorError).
 //!
 //! [`Predictor`]: naspred_eval::predictor::Predictor
 
 pub mod features;
+pub mod neural;
 pub mod xgb;
 
 pub use features::{encode_arch, encode_archs, encode_inputs, FeatureError, FeatureMatrix};
+pub use neural::{
+    BananasPredictor, BohamiannPredictor, BonasPredictor, DngoPredictor, GcnPredictor,
+    MlpPredictor, NeuralError, SeminasPredictor,
+};
 pub use xgb::{XgbError, XgbParams, XgbPredictor, XgbRegressor, DEFAULT_NUM_BOOST_ROUND};

@@ -176,7 +176,11 @@ struct EvaluateArgs {
     /// (mutation, CV scoring).
     #[arg(long, default_value = "faithful")]
     quirks: Quirks,
-    /// NASLib's max_hpo_time for predictors with a CV hyperparameter search (0 disables it).
+    /// Run the cross-validated hyperparameter search (spec §2.8) for predictors that have one
+    /// (mlp, bananas, gcn, bonas); off by default.
+    #[arg(long)]
+    hpo: bool,
+    /// NASLib's max_hpo_time: the search budget when `--hpo` is given (0 disables it).
     #[arg(long, default_value_t = 900.0)]
     hpo_time: f64,
     /// Worker threads (default: all cores).
@@ -435,7 +439,7 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
         TargetArg::RandomSeed => TargetMode::RandomSeed,
     };
     cfg.hpo = HpoConfig {
-        enabled: args.hpo_time > 0.0,
+        enabled: args.hpo && args.hpo_time > 0.0,
         max_time_s: args.hpo_time.max(0.0),
         quirks: args.quirks,
         ..HpoConfig::default()

@@ -3,7 +3,10 @@
 use naspred_data::Dataset;
 use naspred_eval::{Family, Predictor, PredictorError, PredictorFactory, Requirements};
 use naspred_lcurve::EarlyStopping;
-use naspred_models::XgbPredictor;
+use naspred_models::{
+    BananasPredictor, BohamiannPredictor, BonasPredictor, DngoPredictor, GcnPredictor,
+    MlpPredictor, SeminasPredictor, XgbPredictor,
+};
 use naspred_spaces::SpaceKind;
 
 use crate::baselines::{ParamsBaseline, RandomBaseline};
@@ -28,6 +31,54 @@ pub const PREDICTORS: &[PredictorInfo] = &[
         family: Family::ModelBased,
         description: "XGBoost on the adjacency one-hot encoding (NASLib defaults, 500 rounds)",
         build: |_, _| Box::new(XgbPredictor::default()),
+    },
+    PredictorInfo {
+        key: "mlp",
+        family: Family::ModelBased,
+        description: "MLP (20 x 20, ReLU, L1 loss, 500 epochs) on the adjacency one-hot encoding",
+        build: |_, _| Box::new(MlpPredictor::default()),
+    },
+    PredictorInfo {
+        key: "bananas",
+        family: Family::ModelBased,
+        description: "BANANAS: ensemble of 3 MLPs on the path encoding (spread as std)",
+        build: |_, _| Box::new(BananasPredictor::default()),
+    },
+    PredictorInfo {
+        key: "gcn",
+        family: Family::ModelBased,
+        description: "directed GCN (Wen et al.; 4 x 144, cosine schedule, 300 epochs)",
+        build: |_, _| Box::new(GcnPredictor::default()),
+    },
+    PredictorInfo {
+        key: "bonas",
+        family: Family::ModelBased,
+        description: "BONAS: GCN with a global node and batch norm (100 epochs)",
+        build: |_, _| Box::new(BonasPredictor::default()),
+    },
+    PredictorInfo {
+        key: "seminas",
+        family: Family::ModelBased,
+        description: "SemiNAS: NAO encoder-predictor-decoder with pseudo-labelled unlabeled archs",
+        build: |_, _| Box::new(SeminasPredictor::seminas()),
+    },
+    PredictorInfo {
+        key: "nao",
+        family: Family::ModelBased,
+        description: "NAO: LSTM encoder-predictor-decoder on the SemiNAS sequence (50 epochs)",
+        build: |_, _| Box::new(SeminasPredictor::nao()),
+    },
+    PredictorInfo {
+        key: "dngo",
+        family: Family::ModelBased,
+        description: "DNGO: MLP features + Bayesian linear regression with MCMC hyperparameters",
+        build: |_, _| Box::new(DngoPredictor::default()),
+    },
+    PredictorInfo {
+        key: "bohamiann",
+        family: Family::ModelBased,
+        description: "BOHAMIANN: Bayesian NN sampled with adaptive SGHMC",
+        build: |_, _| Box::new(BohamiannPredictor::default()),
     },
     PredictorInfo {
         key: "valacc",

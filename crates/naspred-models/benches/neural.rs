@@ -1,0 +1,80 @@
+//! One fit of `gcn` and of `bananas` (NASLib's defaults: 300 and 3 x 500 epochs) on
+//! NAS-Bench-201 at n = 100 and n = 1000, on the CPU with one libtorch thread.
+//!
+//! Targets are NB201 CIFAR-10 validation accuracies when the shared data is present, otherwise
+//! a synthetic function of the architecture (the timing hardly depends on the targets).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use naspred_data::shared::load_nb201;
+use naspred_data::{DataRoot, Dataset};
+use naspred_eval::predictor::{ArchInput, PredictorRng};
+use naspred_models::{BananasPredictor, GcnPredictor};
+use naspred_spaces::{AnyArch, EncodingKind, Quirks, SpaceKind};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+fn workload() -> (Vec<ArchInput>, Vec<f64>) {
+    let mut rng = PredictorRng::seed_from_u64(0);
+    let root = DataRoot::resolve(None);
+    let mut table: Vec<(AnyArch, f64)> = match load_nb201(&root, Dataset::Cifar10) {
+        Ok(bench) => bench
+            .records()
+            .iter()
+            .map(|r| (r.arch.clone(), r.mean_val_acc()))
+            .collect(),
+        Err(_) => (0..1000)
+            .map(|_| {
+                let a = AnyArch::sample(SpaceKind::Nb201, &mut rng).expect("sample");
+                let e = a
+                    .encode(EncodingKind::AdjacencyOneHot, Quirks::Faithful)
+                    .expect("encode")
+                    .flatten();
+                let y = e
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| f64::from(v) * (i % 7) as f64)
+                    .sum();
+                (a, y)
+            })
+            .collect(),
+    };
+    table.shuffle(&mut rng);
+    table.truncate(1000);
+    let train = table
+        .iter()
+        .map(|(a, _)| ArchInput::bare(a.clone()))
+        .collect();
+    let y = table.iter().map(|(_, y)| *y).collect();
+    (train, y)
+}
+
+fn bench(c: &mut Criterion) {
+    let (train, y) = workload();
+    let mut g = c.benchmark_group("neural_fit");
+    g.sample_size(10);
+    g.warm_up_time(Duration::from_millis(1));
+    g.measurement_time(Duration::from_secs(5));
+    for n in [100usize, 1000] {
+        g.bench_function(format!("gcn_n{n}"), |b| {
+            b.iter(|| {
+                let mut p = GcnPredictor::default();
+                p.fit_seeded(&train[..n], &y[..n], 1).unwrap();
+                black_box(p)
+            })
+        });
+        g.bench_function(format!("bananas_n{n}"), |b| {
+            b.iter(|| {
+                let mut p = BananasPredictor::default();
+                p.fit_seeded(&train[..n], &y[..n], 1).unwrap();
+                black_box(p)
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

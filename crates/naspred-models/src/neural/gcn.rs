@@ -1,0 +1,391 @@
+//! GCN: NASLib's `GCNPredictor` (`naslib/predictors/gcn.py`, the directed graph convolution
+//! neural predictor of Wen et al. 2019).
+//!
+//! * Input: the `gcn` encoding (op one-hot per node, adjacency, vertex count).
+//! * Net: `A' = rownorm(A + I)`; 4 directed graph convolutions of width 144, each
+//!   `h = (ReLU(rownorm(A') h W1) + ReLU(rownorm(A'^T) h W2)) / 2` followed by dropout 0.1
+//!   (Xavier-uniform `W`); mean pooling (sum over nodes / vertex count); `Linear(144, 128)`,
+//!   dropout 0.1, `Linear(128, 1)` (no biases).
+//! * Training: z-scored targets, MSE, Adam (lr 1e-4, weight decay 3e-4), cosine annealing over
+//!   300 epochs, batch 7 with `drop_last`.
+//! * QUIRKs: faithful never zeroes the gradients, ignores `gcn_hidden`, and takes no step when
+//!   the training set is smaller than one batch; fixed (default) does all three properly.
+
+use naspred_eval::predictor::{
+    ArchInput, Context, Hyperparams, Predictor, PredictorError, PredictorRng, Requirements,
+};
+use naspred_spaces::{Encoding, EncodingKind, Quirks};
+use tch::{Kind, Tensor};
+
+use super::{
+    batches, check_train, cosine_lr, encode_all, fit_seed, graphs, loguniform, mean_std, param,
+    single_threaded, to_vec_finite, Adam, FitRng, NeuralError,
+};
+
+/// Graph encodings stacked into tensors: node features `(n, N, F)`, adjacency `(n, N, N)`,
+/// vertex counts `(n)`.
+pub struct GraphBatch {
+    /// Node features.
+    pub ops: Tensor,
+    /// Adjacency (row = source).
+    pub adj: Tensor,
+    /// Real vertex counts.
+    pub numv: Tensor,
+}
+
+impl GraphBatch {
+    /// Stacks graph encodings.
+    pub fn new(encs: &[Encoding]) -> Result<GraphBatch, NeuralError> {
+        let gs = graphs(encs)?;
+        let (nn, nf) = (gs[0].nodes as i64, gs[0].features as i64);
+        let n = gs.len() as i64;
+        let mut ops = Vec::with_capacity((n * nn * nf) as usize);
+        let mut adj = Vec::with_capacity((n * nn * nn) as usize);
+        let mut numv = Vec::with_capacity(n as usize);
+        for g in &gs {
+            ops.extend_from_slice(&g.node_features);
+            adj.extend_from_slice(&g.adjacency);
+            numv.push(g.num_vertices.max(1) as f32);
+        }
+        Ok(GraphBatch {
+            ops: Tensor::from_slice(&ops).view([n, nn, nf]),
+            adj: Tensor::from_slice(&adj).view([n, nn, nn]),
+            numv: Tensor::from_slice(&numv),
+        })
+    }
+
+    /// Number of graphs.
+    pub fn len(&self) -> usize {
+        self.numv.size()[0] as usize
+    }
+
+    /// Whether there are no graphs.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Row-normalises a batch of matrices (`adj / adj.sum(-1)`).
+fn rownorm(a: &Tensor) -> Tensor {
+    a / a.sum_dim_intlist([-1i64].as_slice(), true, Kind::Float)
+}
+
+/// Hyperparameters of the GCN.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GcnParams {
+    /// Width of the graph convolutions (144; ignored by NASLib, see the module QUIRKs).
+    pub gcn_hidden: usize,
+    /// Minibatch (7, last partial batch dropped).
+    pub batch_size: usize,
+    /// Adam learning rate (1e-4).
+    pub lr: f64,
+    /// Adam weight decay (3e-4).
+    pub wd: f64,
+    /// Epochs (300; also the cosine period).
+    pub epochs: usize,
+}
+
+impl Default for GcnParams {
+    fn default() -> Self {
+        GcnParams {
+            gcn_hidden: 144,
+            batch_size: 7,
+            lr: 1e-4,
+            wd: 3e-4,
+            epochs: 300,
+        }
+    }
+}
+
+impl GcnParams {
+    fn validate(&self) -> Result<(), NeuralError> {
+        let bad = |name, value: f64, reason| NeuralError::InvalidParam {
+            name,
+            value,
+            reason,
+        };
+        if self.gcn_hidden == 0 {
+            return Err(bad("gcn_hidden", 0.0, "must be at least 1"));
+        }
+        if self.batch_size == 0 {
+            return Err(bad("batch_size", 0.0, "must be at least 1"));
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return Err(bad("lr", self.lr, "must be positive and finite"));
+        }
+        if !(self.wd >= 0.0 && self.wd.is_finite()) {
+            return Err(bad("wd", self.wd, "must be non-negative"));
+        }
+        Ok(())
+    }
+}
+
+struct GcnNet {
+    layers: Vec<(Tensor, Tensor)>,
+    fc1: Tensor,
+    fc2: Tensor,
+}
+
+impl GcnNet {
+    fn new(nfeat: i64, hidden: i64, rng: &mut FitRng) -> Self {
+        let layers = (0..4)
+            .map(|i| {
+                let inp = if i == 0 { nfeat } else { hidden };
+                (
+                    param(rng.xavier([inp, hidden])),
+                    param(rng.xavier([inp, hidden])),
+                )
+            })
+            .collect();
+        // nn.Linear's default init: U(±1/sqrt(fan_in)).
+        let b1 = 1.0 / (hidden as f64).sqrt();
+        let b2 = 1.0 / 128f64.sqrt();
+        GcnNet {
+            layers,
+            fc1: param(rng.uniform(&[128, hidden], -b1, b1)),
+            fc2: param(rng.uniform(&[1, 128], -b2, b2)),
+        }
+    }
+
+    fn params(&self) -> Vec<Tensor> {
+        let mut v = Vec::new();
+        for (a, b) in &self.layers {
+            v.push(a.shallow_clone());
+            v.push(b.shallow_clone());
+        }
+        v.push(self.fc1.shallow_clone());
+        v.push(self.fc2.shallow_clone());
+        v
+    }
+
+    /// `norm`, `inv`: the two normalised adjacencies of the batch.
+    fn forward(
+        &self,
+        ops: &Tensor,
+        norm: &Tensor,
+        inv: &Tensor,
+        numv: &Tensor,
+        mut drop: Option<&mut FitRng>,
+    ) -> Tensor {
+        let mut h = ops.shallow_clone();
+        for (w1, w2) in &self.layers {
+            let o1 = norm.matmul(&h.matmul(w1)).relu();
+            let o2 = inv.matmul(&h.matmul(w2)).relu();
+            h = (o1 + o2) * 0.5;
+            if let Some(r) = drop.as_deref_mut() {
+                h = r.dropout(&h, 0.1);
+            }
+        }
+        let pooled = h.sum_dim_intlist([1i64].as_slice(), false, Kind::Float) / numv.unsqueeze(-1);
+        let mut z = pooled.linear::<Tensor>(&self.fc1, None);
+        if let Some(r) = drop {
+            z = r.dropout(&z, 0.1);
+        }
+        z.linear::<Tensor>(&self.fc2, None).view([-1])
+    }
+}
+
+/// The two normalised adjacencies of NASLib's directed GCN for raw adjacencies `(n, N, N)`.
+fn gcn_adjacencies(adj: &Tensor) -> (Tensor, Tensor) {
+    let nn = adj.size()[1];
+    let eye = Tensor::eye(nn, (Kind::Float, tch::Device::Cpu));
+    let a = rownorm(&(adj + eye));
+    let norm = rownorm(&a);
+    let inv = rownorm(&a.transpose(1, 2));
+    (norm, inv)
+}
+
+/// NASLib's `gcn` predictor.
+pub struct GcnPredictor {
+    quirks: Quirks,
+    /// Current hyperparameters.
+    pub params: GcnParams,
+    hpo_default_next: bool,
+    fitted: Option<(GcnNet, f64, f64)>,
+}
+
+impl Default for GcnPredictor {
+    fn default() -> Self {
+        GcnPredictor::new(Quirks::Fixed)
+    }
+}
+
+impl GcnPredictor {
+    /// NASLib's configuration with the given QUIRK setting.
+    pub fn new(quirks: Quirks) -> Self {
+        GcnPredictor {
+            quirks,
+            params: GcnParams::default(),
+            hpo_default_next: true,
+            fitted: None,
+        }
+    }
+
+    /// Fits with an explicit seed.
+    pub fn fit_seeded(
+        &mut self,
+        train: &[ArchInput],
+        y: &[f64],
+        seed: u64,
+    ) -> Result<(), NeuralError> {
+        check_train(train.len(), y)?;
+        self.params.validate()?;
+        single_threaded();
+        self.fitted = None;
+        let data = GraphBatch::new(&encode_all(train, EncodingKind::Gcn, self.quirks)?)?;
+        let (norm, inv) = gcn_adjacencies(&data.adj);
+        let (mean, std) = mean_std(y);
+        let yz: Vec<f32> = y.iter().map(|&v| ((v - mean) / std) as f32).collect();
+        let yt = Tensor::from_slice(&yz);
+        let n = train.len();
+        let fixed = self.quirks == Quirks::Fixed;
+        let hidden = if fixed { self.params.gcn_hidden } else { 144 } as i64;
+        let batch = if fixed {
+            self.params.batch_size.min(n)
+        } else {
+            self.params.batch_size
+        };
+        let mut rng = FitRng::new(seed);
+        let net = GcnNet::new(data.ops.size()[2], hidden, &mut rng);
+        let mut opt = Adam::new(net.params(), self.params.lr, (0.9, 0.999), self.params.wd);
+        for epoch in 0..self.params.epochs {
+            opt.lr = cosine_lr(self.params.lr, epoch, self.params.epochs);
+            let perm = rng.permutation(n);
+            for idx in batches(&perm, batch, true) {
+                let idx = Tensor::from_slice(idx);
+                if fixed {
+                    opt.zero_grad();
+                }
+                let pred = net.forward(
+                    &data.ops.index_select(0, &idx),
+                    &norm.index_select(0, &idx),
+                    &inv.index_select(0, &idx),
+                    &data.numv.index_select(0, &idx),
+                    Some(&mut rng),
+                );
+                let loss = (pred - yt.index_select(0, &idx)).square().mean(Kind::Float);
+                loss.backward();
+                opt.step();
+            }
+        }
+        self.fitted = Some((net, mean, std));
+        Ok(())
+    }
+
+    /// Predictions (in target units) for `test`.
+    pub fn predict(&self, test: &[ArchInput]) -> Result<Vec<f64>, NeuralError> {
+        let (net, mean, std) = self.fitted.as_ref().ok_or(NeuralError::NotFitted)?;
+        if test.is_empty() {
+            return Ok(Vec::new());
+        }
+        let data = GraphBatch::new(&encode_all(test, EncodingKind::Gcn, self.quirks)?)?;
+        let (norm, inv) = gcn_adjacencies(&data.adj);
+        let mut out = Vec::with_capacity(test.len());
+        let n = test.len() as i64;
+        let mut start = 0i64;
+        while start < n {
+            let len = (n - start).min(1000);
+            let p = tch::no_grad(|| {
+                net.forward(
+                    &data.ops.narrow(0, start, len),
+                    &norm.narrow(0, start, len),
+                    &inv.narrow(0, start, len),
+                    &data.numv.narrow(0, start, len),
+                    None,
+                )
+            });
+            out.extend(to_vec_finite(&p)?.into_iter().map(|v| v * std + mean));
+            start += len;
+        }
+        Ok(out)
+    }
+}
+
+impl Predictor for GcnPredictor {
+    fn key(&self) -> &str {
+        "gcn"
+    }
+
+    fn requirements(&self) -> Requirements {
+        Requirements {
+            hpo: true,
+            ..Requirements::model_based()
+        }
+    }
+
+    fn fit(
+        &mut self,
+        train: &[ArchInput],
+        y: &[f64],
+        ctx: &mut Context<'_>,
+    ) -> Result<(), PredictorError> {
+        let seed = fit_seed(ctx.rng);
+        self.fit_seeded(train, y, seed)
+            .map_err(|e| e.into_fit("gcn"))
+    }
+
+    fn query(
+        &mut self,
+        test: &[ArchInput],
+        _ctx: &mut Context<'_>,
+    ) -> Result<Vec<f64>, PredictorError> {
+        self.predict(test).map_err(|e| e.into_query("gcn"))
+    }
+
+    fn hyperparams(&self) -> Hyperparams {
+        let mut h = Hyperparams::new();
+        h.insert("gcn_hidden".into(), self.params.gcn_hidden as f64);
+        h.insert("batch_size".into(), self.params.batch_size as f64);
+        h.insert("lr".into(), self.params.lr);
+        h.insert("wd".into(), self.params.wd);
+        h
+    }
+
+    fn set_hyperparams(&mut self, hp: &Hyperparams) {
+        let u = |v: f64| {
+            if v.is_finite() && v > 0.0 {
+                v as usize
+            } else {
+                0
+            }
+        };
+        for (k, &v) in hp {
+            match k.as_str() {
+                "gcn_hidden" => self.params.gcn_hidden = u(v),
+                "batch_size" => self.params.batch_size = u(v),
+                "lr" => self.params.lr = v,
+                "wd" => self.params.wd = v,
+                "epochs" => self.params.epochs = u(v),
+                _ => {}
+            }
+        }
+    }
+
+    /// NASLib's sampler: `gcn_hidden` ~ int(loguniform[64, 200]), `batch_size` ~
+    /// int(loguniform[5, 32]), `lr` ~ loguniform[1e-5, 0.1], `wd` ~ loguniform[1e-5, 0.1].
+    fn set_random_hyperparams(&mut self, rng: &mut PredictorRng) {
+        let epochs = self.params.epochs;
+        if self.hpo_default_next {
+            self.hpo_default_next = false;
+            self.params = GcnParams::default();
+        } else {
+            self.params = GcnParams {
+                gcn_hidden: loguniform(rng, 64.0, 200.0) as usize,
+                batch_size: loguniform(rng, 5.0, 32.0) as usize,
+                lr: loguniform(rng, 1e-5, 0.1),
+                wd: loguniform(rng, 1e-5, 0.1),
+                epochs,
+            };
+        }
+        self.params.epochs = epochs;
+    }
+
+    fn reset_hyperparams(&mut self) {
+        self.hpo_default_next = true;
+        let epochs = self.params.epochs;
+        self.params = GcnParams {
+            epochs,
+            ..GcnParams::default()
+        };
+    }
+}
