@@ -303,8 +303,6 @@ fn bad_settings_are_typed_errors() {
     let cfg = SearchConfig::naslib(OptimizerKind::Rs, Some("xgb".into()));
     assert!(Searcher::new(&bench, &f, &cfg).is_err());
     let cfg = SearchConfig::naslib(OptimizerKind::Bo, Some("nope".into()));
-    let e = run_search(&bench, &f, &cfg, None)
-        .err()
-        .expect("unknown key");
+    let e = run_search(&bench, &f, &cfg, None).expect_err("unknown key");
     assert!(e.to_string().contains("nope"));
 }
