@@ -5,17 +5,22 @@ use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use naspred_data::{shared, DataRoot, Dataset};
-use naspred_spaces::SpaceKind;
 use naspred_eval::{Predictor, PredictorError, PredictorFactory, Requirements};
 use naspred_models::XgbPredictor;
 use naspred_search::{History, OptimizerKind, SearchConfig, Searcher};
+use naspred_spaces::SpaceKind;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 struct Xgb;
 
 impl PredictorFactory for Xgb {
-    fn build(&self, _: &str, _: SpaceKind, _: Dataset) -> Result<Box<dyn Predictor>, PredictorError> {
+    fn build(
+        &self,
+        _: &str,
+        _: SpaceKind,
+        _: Dataset,
+    ) -> Result<Box<dyn Predictor>, PredictorError> {
         Ok(Box::new(XgbPredictor::default()))
     }
     fn requirements(&self, _: &str) -> Result<Requirements, PredictorError> {
@@ -24,9 +29,13 @@ impl PredictorFactory for Xgb {
 }
 
 fn bench_bo(c: &mut Criterion) {
-    let root = DataRoot::new(std::env::var_os("NASPRED_DATA").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-    }));
+    let root = DataRoot::new(
+        std::env::var_os("NASPRED_DATA")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+            }),
+    );
     let bench = shared::load_nb201(&root, Dataset::Cifar10).expect("NB201 cifar10 data");
     let cfg = SearchConfig::naslib(OptimizerKind::Bo, Some("xgb".into()));
     let s = Searcher::new(&bench, &Xgb, &cfg).expect("searcher");

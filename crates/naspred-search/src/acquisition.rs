@@ -120,7 +120,15 @@ mod tests {
         let e = acquisition_values(Acquisition::Ei, &[3.0], &[5.0], 3.0, 0.5, 5.0, &mut rng);
         assert!((e[0] - 0.398_942_280_401_432_7).abs() < 1e-12);
         // Far below the best: almost no improvement expected; far above: about the gap.
-        let e = acquisition_values(Acquisition::Ei, &[-10.0, 20.0], &[5.0, 5.0], 3.0, 0.5, 5.0, &mut rng);
+        let e = acquisition_values(
+            Acquisition::Ei,
+            &[-10.0, 20.0],
+            &[5.0, 5.0],
+            3.0,
+            0.5,
+            5.0,
+            &mut rng,
+        );
         assert!(e[0] < 1e-12 && (e[1] - 17.0).abs() < 1e-6);
     }
 

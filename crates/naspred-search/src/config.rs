@@ -287,7 +287,7 @@ impl SearchConfig {
             return bad("regularised evolution needs 1 <= sample_size <= population_size");
         }
         if let Some(t) = self.time_budget_s {
-            if !(t > 0.0) {
+            if t.is_nan() || t <= 0.0 {
                 return bad("the time budget must be positive");
             }
         }

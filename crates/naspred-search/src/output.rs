@@ -85,11 +85,10 @@ pub fn run_search(
         let path = dir.join("config.json");
         if path.exists() {
             let text = fs::read_to_string(&path).map_err(|e| SearchError::io(&path, e))?;
-            let old: RunHeader =
-                serde_json::from_str(&text).map_err(|e| SearchError::Results {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })?;
+            let old: RunHeader = serde_json::from_str(&text).map_err(|e| SearchError::Results {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
             if old.space != header.space
                 || old.dataset != header.dataset
                 || old.config != header.config
@@ -226,7 +225,11 @@ pub fn render_table(runs: &[RunResult], checkpoints: &[usize]) -> String {
         "queries",
         "trials",
         "val err % (se)",
-        if test_is_val { "test* err % (se)" } else { "test err % (se)" },
+        if test_is_val {
+            "test* err % (se)"
+        } else {
+            "test err % (se)"
+        },
         "sim time h"
     ));
     for r in runs {

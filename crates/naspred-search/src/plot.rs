@@ -40,7 +40,11 @@ pub fn plot_error_vs_queries(
     for c in &curves {
         // Skip the first few queries, whose error dwarfs the rest of the curve.
         for p in c.iter().skip((max_q / 20).min(c.len().saturating_sub(1))) {
-            let se = if p.test_err_se.is_finite() { p.test_err_se } else { 0.0 };
+            let se = if p.test_err_se.is_finite() {
+                p.test_err_se
+            } else {
+                0.0
+            };
             if p.test_err_mean.is_finite() {
                 lo = lo.min(p.test_err_mean - se);
                 hi = hi.max(p.test_err_mean + se);
@@ -84,11 +88,20 @@ pub fn plot_error_vs_queries(
             c.iter()
                 .filter(|p| p.test_err_mean.is_finite())
                 .map(move |p| {
-                    let se = if p.test_err_se.is_finite() { p.test_err_se } else { 0.0 };
-                    (p.queries as f64, (p.test_err_mean + sign * se).clamp(lo, hi))
+                    let se = if p.test_err_se.is_finite() {
+                        p.test_err_se
+                    } else {
+                        0.0
+                    };
+                    (
+                        p.queries as f64,
+                        (p.test_err_mean + sign * se).clamp(lo, hi),
+                    )
                 })
         };
-        let band: Vec<(f64, f64)> = pts(1.0).chain(pts(-1.0).collect::<Vec<_>>().into_iter().rev()).collect();
+        let band: Vec<(f64, f64)> = pts(1.0)
+            .chain(pts(-1.0).collect::<Vec<_>>().into_iter().rev())
+            .collect();
         chart
             .draw_series(std::iter::once(Polygon::new(band, color.mix(0.15))))
             .map_err(|e| err(e.to_string()))?;
@@ -96,7 +109,9 @@ pub fn plot_error_vs_queries(
             .draw_series(LineSeries::new(pts(0.0), color.stroke_width(2)))
             .map_err(|e| err(e.to_string()))?
             .label(format!("{} ({} trials)", run.label, run.trials.len()))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
     }
     if let Some(o) = optimum_err {
         let dashes: Vec<_> = (0..max_q)

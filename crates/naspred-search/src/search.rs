@@ -158,7 +158,9 @@ impl<'a> Searcher<'a> {
                 if r.params && !bench.has_params() {
                     return Err(SearchError::Unsupported {
                         space: bench.space(),
-                        what: format!("predictor {key} needs parameter counts; the benchmark lacks some"),
+                        what: format!(
+                            "predictor {key} needs parameter counts; the benchmark lacks some"
+                        ),
                     });
                 }
                 Some(r)
@@ -268,7 +270,10 @@ impl<'a> Searcher<'a> {
             .predictor
             .as_deref()
             .ok_or_else(|| SearchError::Config("no predictor".into()))?;
-        let reqs = self.reqs.as_ref().ok_or_else(|| SearchError::Config("no predictor".into()))?;
+        let reqs = self
+            .reqs
+            .as_ref()
+            .ok_or_else(|| SearchError::Config("no predictor".into()))?;
         let train = self.inputs(&hist.positions);
         let test = self.inputs(candidates);
         let members = match self.cfg.uncertainty {
@@ -276,8 +281,11 @@ impl<'a> Searcher<'a> {
             Uncertainty::Own => 1,
         };
         let mut models: Vec<(Box<dyn Predictor>, PredictorRng)> = Vec::with_capacity(members);
-        let mut unl_rng =
-            ChaCha8Rng::seed_from_u64(stream_seed(self.cfg.seed, trial, &format!("unlabeled/{iteration}")));
+        let mut unl_rng = ChaCha8Rng::seed_from_u64(stream_seed(
+            self.cfg.seed,
+            trial,
+            &format!("unlabeled/{iteration}"),
+        ));
         let unlabeled = if reqs.unlabeled_factor > 0 {
             let n = train.len() * reqs.unlabeled_factor;
             let mut pos = Vec::with_capacity(n);
@@ -427,7 +435,11 @@ impl<'a> Searcher<'a> {
             });
         }
         let (mean, std, fit_time_s) = self.score(hist, &cand, trial, iteration)?;
-        let best_y = hist.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let best_y = hist
+            .values
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
         let values = acquisition_values(
             cfg.acquisition,
             &mean,

@@ -5,13 +5,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use naspred_data::{shared, Benchmark, DataRoot, Dataset};
-use naspred_eval::{
-    ArchInput, Context, Predictor, PredictorError, PredictorFactory, Requirements,
-};
+use naspred_eval::{ArchInput, Context, Predictor, PredictorError, PredictorFactory, Requirements};
 use naspred_models::XgbPredictor;
 use naspred_search::{
-    acquisition_values, checkpoint, run_search, top_k, Acquisition, History, OptimizerKind,
-    Origin, SearchConfig, Searcher,
+    acquisition_values, checkpoint, run_search, top_k, Acquisition, History, OptimizerKind, Origin,
+    SearchConfig, Searcher,
 };
 use naspred_spaces::SpaceKind;
 use rand::SeedableRng;
@@ -19,9 +17,13 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
 fn root() -> DataRoot {
-    DataRoot::new(std::env::var_os("NASPRED_DATA").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-    }))
+    DataRoot::new(
+        std::env::var_os("NASPRED_DATA")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+            }),
+    )
 }
 
 fn nb201() -> Benchmark {
@@ -42,10 +44,19 @@ impl Predictor for Split {
     fn requirements(&self) -> Requirements {
         Requirements::model_based()
     }
-    fn fit(&mut self, _: &[ArchInput], _: &[f64], _: &mut Context<'_>) -> Result<(), PredictorError> {
+    fn fit(
+        &mut self,
+        _: &[ArchInput],
+        _: &[f64],
+        _: &mut Context<'_>,
+    ) -> Result<(), PredictorError> {
         Ok(())
     }
-    fn query(&mut self, test: &[ArchInput], _: &mut Context<'_>) -> Result<Vec<f64>, PredictorError> {
+    fn query(
+        &mut self,
+        test: &[ArchInput],
+        _: &mut Context<'_>,
+    ) -> Result<Vec<f64>, PredictorError> {
         Ok(test
             .iter()
             .map(|a| {
@@ -65,7 +76,12 @@ struct Fixtures {
 }
 
 impl PredictorFactory for Fixtures {
-    fn build(&self, key: &str, _: SpaceKind, _: Dataset) -> Result<Box<dyn Predictor>, PredictorError> {
+    fn build(
+        &self,
+        key: &str,
+        _: SpaceKind,
+        _: Dataset,
+    ) -> Result<Box<dyn Predictor>, PredictorError> {
         match key {
             "split" => Ok(Box::new(Split {
                 member: self.built.fetch_add(1, Ordering::SeqCst) % 3,
@@ -128,18 +144,29 @@ fn bo_with_its_picks_high_spread_candidates_that_the_mean_would_not() {
     its.queries = 40;
     let s = Searcher::new(&bench, &f, &its).unwrap();
     let h = history(&s, 20, 1);
-    let b = s.propose(&h, 0, 0, &mut ChaCha8Rng::seed_from_u64(2)).unwrap();
+    let b = s
+        .propose(&h, 0, 0, &mut ChaCha8Rng::seed_from_u64(2))
+        .unwrap();
     assert_eq!(b.positions.len(), 20);
     let odd = |p: &usize| bench.records()[*p].hash.0 % 2 == 1;
     // By mean every even candidate (50) beats every odd one (49); ITS samples from
     // N(49, 24.5) for the odd ones, so the top 20 of 200 are mostly odd.
-    assert!(b.positions.iter().filter(|p| odd(p)).count() >= 10, "{:?}", b.values);
+    assert!(
+        b.positions.iter().filter(|p| odd(p)).count() >= 10,
+        "{:?}",
+        b.values
+    );
     assert!(b.values.windows(2).all(|w| w[0] >= w[1]), "best first");
     let mut exploit = its.clone();
     exploit.acquisition = Acquisition::Exploit;
     let s = Searcher::new(&bench, &f, &exploit).unwrap();
-    let b = s.propose(&h, 0, 0, &mut ChaCha8Rng::seed_from_u64(2)).unwrap();
-    assert!(b.positions.iter().all(|p| !odd(p)), "by the mean only even ones win");
+    let b = s
+        .propose(&h, 0, 0, &mut ChaCha8Rng::seed_from_u64(2))
+        .unwrap();
+    assert!(
+        b.positions.iter().all(|p| !odd(p)),
+        "by the mean only even ones win"
+    );
 }
 
 #[test]
@@ -152,7 +179,9 @@ fn evolution_candidates_are_one_mutation_from_a_best_parent() {
     let mut order: Vec<usize> = (0..h.len()).collect();
     order.sort_by(|&a, &b| h.values[b].total_cmp(&h.values[a]));
     let best5: Vec<usize> = order[..5].iter().map(|&i| h.positions[i]).collect();
-    let b = s.propose(&h, 0, 0, &mut ChaCha8Rng::seed_from_u64(4)).unwrap();
+    let b = s
+        .propose(&h, 0, 0, &mut ChaCha8Rng::seed_from_u64(4))
+        .unwrap();
     assert_eq!(b.positions.len(), 20);
     for ((&c, o), par) in b.positions.iter().zip(&b.origins).zip(&b.parents) {
         assert_eq!(*o, Origin::Mutation);
@@ -165,7 +194,10 @@ fn evolution_candidates_are_one_mutation_from_a_best_parent() {
             .iter()
             .map(|a| a.arch_hash())
             .collect();
-        assert!(nb.contains(&bench.records()[c].hash), "exactly one edge changed");
+        assert!(
+            nb.contains(&bench.records()[c].hash),
+            "exactly one edge changed"
+        );
         assert!(!h.contains(c), "never re-proposes a queried architecture");
     }
 }
@@ -202,7 +234,10 @@ fn no_architecture_is_queried_twice_unless_naslib_behaviour_is_asked_for() {
     cfg.dedup = false;
     let run = run_search(&bench, &f, &cfg, None).unwrap();
     let repeats: usize = run.trials.iter().flatten().filter(|r| r.repeat).count();
-    assert!(repeats > 0, "without de-duplication tournaments re-query architectures");
+    assert!(
+        repeats > 0,
+        "without de-duplication tournaments re-query architectures"
+    );
 }
 
 #[test]
@@ -247,7 +282,12 @@ fn guided_search_with_xgb_beats_random_search_on_nb201() {
     let ev = checkpoint(&run(OptimizerKind::Evolution, Some("xgb")).trials, 60);
     eprintln!(
         "60 queries, best-val error: rs {:.3} ± {:.3}, bo {:.3} ± {:.3}, evolution {:.3} ± {:.3}",
-        rs.val_err_mean, rs.val_err_se, bo.val_err_mean, bo.val_err_se, ev.val_err_mean, ev.val_err_se
+        rs.val_err_mean,
+        rs.val_err_se,
+        bo.val_err_mean,
+        bo.val_err_se,
+        ev.val_err_mean,
+        ev.val_err_se
     );
     assert!(bo.val_err_mean <= rs.val_err_mean);
     assert!(ev.val_err_mean <= rs.val_err_mean);
@@ -263,6 +303,6 @@ fn bad_settings_are_typed_errors() {
     let cfg = SearchConfig::naslib(OptimizerKind::Rs, Some("xgb".into()));
     assert!(Searcher::new(&bench, &f, &cfg).is_err());
     let cfg = SearchConfig::naslib(OptimizerKind::Bo, Some("nope".into()));
-    let e = run_search(&bench, &f, &cfg, None).err().expect("unknown key");
+    let e = run_search(&bench, &f, &cfg, None).expect_err("unknown key");
     assert!(e.to_string().contains("nope"));
 }

@@ -643,7 +643,10 @@ fn search(args: SearchArgs) -> Result<()> {
     );
     let mut runs = Vec::new();
     for &opt in &args.optimizer {
-        let predictor = opt.uses_predictor().then(|| args.predictor.clone()).flatten();
+        let predictor = opt
+            .uses_predictor()
+            .then(|| args.predictor.clone())
+            .flatten();
         if opt.uses_predictor() && predictor.is_none() {
             bail!("optimizer {opt} needs --predictor KEY");
         }
@@ -679,7 +682,11 @@ fn search(args: SearchArgs) -> Result<()> {
     println!(
         "benchmark optimum: {:.3}% {} error ({} architectures)",
         optimum,
-        if test_is_val { "test* (= validation)" } else { "test" },
+        if test_is_val {
+            "test* (= validation)"
+        } else {
+            "test"
+        },
         bench.len()
     );
     let summary: Vec<_> = runs
