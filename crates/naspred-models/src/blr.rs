@@ -228,7 +228,13 @@ impl BayesLinReg {
         };
         // scipy.optimize.fmin from rng.rand(2): simplex x0 and x0 with one coordinate * 1.05.
         let x0 = vec![rng.random::<f64>(), rng.random::<f64>()];
-        let step = |v: f64| if v != 0.0 { v * 1.05 } else { 0.00025 };
+        // The fixed mode starts from a unit simplex: scipy's 5 % simplex from U(0, 1) often
+        // stalls far from the optimum of the true (squared-residual) evidence.
+        let step = |v: f64| match self.mode {
+            BlrMode::Faithful if v != 0.0 => v * 1.05,
+            BlrMode::Faithful => 0.00025,
+            BlrMode::Fixed => v + 1.0,
+        };
         let simplex = vec![
             x0.clone(),
             vec![step(x0[0]), x0[1]],
