@@ -16,16 +16,29 @@
 //!   [`SeminasPredictor`] (`seminas`, `nao`), [`DngoPredictor`] (`dngo`),
 //!   [`BohamiannPredictor`] (`bohamiann`); errors [`NeuralError`]. Their QUIRK setting
 //!   defaults to fixed (see the module docs for what faithful changes).
-//! * Errors: [`XgbError`] (fit/predict), [`FeatureError`] (encoding); the [`Predictor`]
+//! * [`GpPredictor`]: the Gaussian-process predictors `gp` (exact, [`ExactGp`]; marginal-
+//!   likelihood hyperparameters by default, NASLib's prior draw as [`GpHyper::PriorDraw`]),
+//!   `sparse_gp` and `var_sparse_gp` ([`SparseGp`], VFE or whitened variational, Adam-trained),
+//!   with predictive standard deviations.
+//! * [`BlrPredictor`]: `bayes_lin_reg`, pybnn's Bayesian linear regression ([`BayesLinReg`]) with
+//!   evidence maximisation by Nelder-Mead, pybnn's quirks faithful ([`BlrMode`]) by default.
+//! * Errors: [`GpError`], [`BlrError`], [`XgbError`] (fit/predict), [`FeatureError`] (encoding); the [`Predictor`]
 //!   methods wrap both in [`PredictorError`](naspred_eval::predictor::PredictorError).
 //!
 //! [`Predictor`]: naspred_eval::predictor::Predictor
 
+pub mod blr;
 pub mod features;
+pub mod gp;
+pub mod linalg;
 pub mod neural;
 pub mod xgb;
 
+pub use blr::{BayesLinReg, BlrError, BlrMode, BlrPredictor};
 pub use features::{encode_arch, encode_archs, encode_inputs, FeatureError, FeatureMatrix};
+pub use gp::{
+    ExactGp, ExactGpConfig, GpError, GpHyper, GpPredictor, SparseGp, SparseGpConfig, SparseKind,
+};
 pub use neural::{
     BananasPredictor, BohamiannPredictor, BonasPredictor, DngoPredictor, GcnPredictor,
     MlpPredictor, NeuralError, SeminasPredictor,

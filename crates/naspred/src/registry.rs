@@ -4,10 +4,10 @@ use naspred_data::Dataset;
 use naspred_eval::{Family, Predictor, PredictorError, PredictorFactory, Requirements};
 use naspred_lcurve::EarlyStopping;
 use naspred_models::{
-    BananasPredictor, BohamiannPredictor, BonasPredictor, DngoPredictor, GcnPredictor,
-    MlpPredictor, SeminasPredictor, XgbPredictor,
+    BananasPredictor, BlrMode, BlrPredictor, BohamiannPredictor, BonasPredictor, DngoPredictor,
+    GcnPredictor, GpPredictor, MlpPredictor, SeminasPredictor, XgbPredictor,
 };
-use naspred_spaces::SpaceKind;
+use naspred_spaces::{EncodingKind, SpaceKind};
 
 use crate::baselines::{ParamsBaseline, RandomBaseline};
 
@@ -79,6 +79,66 @@ pub const PREDICTORS: &[PredictorInfo] = &[
         family: Family::ModelBased,
         description: "BOHAMIANN: Bayesian NN sampled with adaptive SGHMC",
         build: |_, _| Box::new(BohamiannPredictor::default()),
+    },
+    PredictorInfo {
+        key: "gp",
+        family: Family::ModelBased,
+        description: "exact GP, RBF kernel, marginal-likelihood hyperparameters (fix of NASLib's prior draw)",
+        build: |_, _| Box::new(GpPredictor::gp()),
+    },
+    PredictorInfo {
+        key: "gp_faithful",
+        family: Family::ModelBased,
+        description: "exact GP as NASLib runs it: one LogNormal(0,1) prior draw of lengthscale and variance, noise 1",
+        build: |_, _| Box::new(GpPredictor::gp_prior_draw().with_key("gp_faithful")),
+    },
+    PredictorInfo {
+        key: "gp_path",
+        family: Family::ModelBased,
+        description: "gp on the path encoding (ablation)",
+        build: |_, _| {
+            Box::new(
+                GpPredictor::gp()
+                    .with_encoding(EncodingKind::Path)
+                    .with_key("gp_path"),
+            )
+        },
+    },
+    PredictorInfo {
+        key: "sparse_gp",
+        family: Family::ModelBased,
+        description: "VFE sparse GP, 10 inducing points, 200 Adam steps (NASLib defaults)",
+        build: |_, _| Box::new(GpPredictor::sparse_gp()),
+    },
+    PredictorInfo {
+        key: "var_sparse_gp",
+        family: Family::ModelBased,
+        description: "whitened variational sparse GP, 10 inducing points, 200 Adam steps (NASLib defaults)",
+        build: |_, _| Box::new(GpPredictor::var_sparse_gp()),
+    },
+    PredictorInfo {
+        key: "bayes_lin_reg",
+        family: Family::ModelBased,
+        description: "pybnn Bayesian linear regression, Nelder-Mead evidence maximisation (pybnn quirks kept)",
+        build: |_, _| Box::new(BlrPredictor::new(BlrMode::Faithful)),
+    },
+    PredictorInfo {
+        key: "bayes_lin_reg_fixed",
+        family: Family::ModelBased,
+        description: "Bayesian linear regression with proper evidence maximisation (pybnn quirks fixed)",
+        build: |_, _| Box::new(BlrPredictor::new(BlrMode::Fixed).with_key("bayes_lin_reg_fixed")),
+    },
+    PredictorInfo {
+        key: "bayes_lin_reg_path",
+        family: Family::ModelBased,
+        description: "bayes_lin_reg on the path encoding (ablation)",
+        build: |_, _| {
+            Box::new(
+                BlrPredictor::new(BlrMode::Faithful)
+                    .with_encoding(EncodingKind::Path)
+                    .with_key("bayes_lin_reg_path"),
+            )
+        },
     },
     PredictorInfo {
         key: "valacc",
