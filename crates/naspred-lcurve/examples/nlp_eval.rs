@@ -47,7 +47,11 @@ fn main() {
     let n_train = 100;
     println!("key,fidelity,trials,kendall_tau,query_s_per_arch,fit_s");
     for key in &keys {
-        let nt = if key.starts_with("lce") { lce_trials } else { trials };
+        let nt = if key.starts_with("lce") {
+            lce_trials
+        } else {
+            trials
+        };
         for f in [3u32, 5, 10, 20, 30] {
             let (mut tau, mut qt, mut ft) = (0.0, 0.0, 0.0);
             for t in 0..nt {
@@ -58,8 +62,14 @@ fn main() {
                 let reqs = p.requirements();
                 let xtr = inputs(&bench, tr, &reqs, Some(f)).unwrap();
                 let xte = inputs(&bench, te, &reqs, Some(f)).unwrap();
-                let ytr: Vec<f64> = tr.iter().map(|&i| bench.records()[i].mean_val_acc()).collect();
-                let yte: Vec<f64> = te.iter().map(|&i| bench.records()[i].mean_val_acc()).collect();
+                let ytr: Vec<f64> = tr
+                    .iter()
+                    .map(|&i| bench.records()[i].mean_val_acc())
+                    .collect();
+                let yte: Vec<f64> = te
+                    .iter()
+                    .map(|&i| bench.records()[i].mean_val_acc())
+                    .collect();
                 let mut rng = PredictorRng::seed_from_u64(1000 + t);
                 let mut ctx = Context {
                     space: SpaceKind::Nlp,
