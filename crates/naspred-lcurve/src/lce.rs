@@ -176,8 +176,8 @@ pub fn lce_extrapolate(
         let csd = cand_s2.sqrt();
         let mut cand_ll = 0.0;
         let mut vanished = false;
-        for j in 0..t {
-            let r = ens.predict(&cand, &cand_w, (j + 1) as f64) - y[j];
+        for (j, &yj) in y.iter().enumerate() {
+            let r = ens.predict(&cand, &cand_w, (j + 1) as f64) - yj;
             match log_pdf(r, csd) {
                 Some(l) => cand_ll += l,
                 None if r.is_nan() => {}

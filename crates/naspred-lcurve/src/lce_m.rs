@@ -94,7 +94,7 @@ impl Combination {
                 return f64::NEG_INFINITY;
             }
         }
-        if !(sigma > 0.0) {
+        if sigma.is_nan() || sigma <= 0.0 {
             return f64::NEG_INFINITY;
         }
         let norm = -sigma.ln() - 0.5 * (2.0 * PI).ln();

@@ -108,7 +108,7 @@ pub(crate) fn minimize<F: Fn(&[f64]) -> f64>(
             u = u_new;
             best = v;
         }
-        if !(gain > 1e-12 * (1.0 + best.abs())) {
+        if gain.is_nan() || gain <= 1e-12 * (1.0 + best.abs()) {
             break;
         }
     }

@@ -67,7 +67,8 @@ impl NuSvr {
         params: NuSvrParams,
     ) -> Option<NuSvr> {
         let l = y.len();
-        if l == 0 || !(params.nu > 0.0 && params.nu <= 1.0) || !(params.c > 0.0) {
+        if l == 0 || !(params.nu > 0.0 && params.nu <= 1.0) || params.c.is_nan() || params.c <= 0.0
+        {
             return None;
         }
         debug_assert_eq!(kernel.len(), l * l);
@@ -89,9 +90,8 @@ impl NuSvr {
         let mut grad: Vec<f64> = (0..n)
             .map(|i| if i < l { -y[i] } else { y[i - l] })
             .collect();
-        for j in 0..n {
-            if alpha[j] != 0.0 {
-                let aj = alpha[j];
+        for (j, &aj) in alpha.iter().enumerate() {
+            if aj != 0.0 {
                 for (i, g) in grad.iter_mut().enumerate() {
                     *g += aj * q(i, j);
                 }

@@ -2,12 +2,12 @@
 
 use naspred_data::Dataset;
 use naspred_eval::{Family, Predictor, PredictorError, PredictorFactory, Requirements};
-use naspred_lcurve::EarlyStopping;
+use naspred_lcurve::{EarlyStopping, LcSvr, Lce, LceM, Sotl};
 use naspred_models::{
     BananasPredictor, BlrMode, BlrPredictor, BohamiannPredictor, BonasPredictor, DngoPredictor,
     GcnPredictor, GpPredictor, MlpPredictor, SeminasPredictor, XgbPredictor,
 };
-use naspred_spaces::{EncodingKind, SpaceKind};
+use naspred_spaces::{EncodingKind, Quirks, SpaceKind};
 
 use crate::baselines::{ParamsBaseline, RandomBaseline};
 
@@ -151,6 +151,48 @@ pub const PREDICTORS: &[PredictorInfo] = &[
         family: Family::LearningCurve,
         description: "early stopping: minus the validation loss after `fidelity` epochs",
         build: |_, _| Box::new(EarlyStopping::val_loss()),
+    },
+    PredictorInfo {
+        key: "sotl",
+        family: Family::LearningCurve,
+        description: "minus the sum of the training losses of the first `fidelity` epochs",
+        build: |_, _| Box::new(Sotl::sum()),
+    },
+    PredictorInfo {
+        key: "sotle",
+        family: Family::LearningCurve,
+        description: "minus the training loss of epoch `fidelity`",
+        build: |_, _| Box::new(Sotl::last_epoch()),
+    },
+    PredictorInfo {
+        key: "sotlema",
+        family: Family::LearningCurve,
+        description: "minus the summed exponential moving average of the training losses",
+        build: |_, _| Box::new(Sotl::ema()),
+    },
+    PredictorInfo {
+        key: "lce",
+        family: Family::LearningCurve,
+        description: "ensemble of 4 parametric curves, ML fit + Metropolis-Hastings (faithful)",
+        build: |_, _| Box::new(Lce::default()),
+    },
+    PredictorInfo {
+        key: "lce_fixed",
+        family: Family::LearningCurve,
+        description: "lce with a proper Markov chain and failures reported (NASLib's QUIRKs fixed)",
+        build: |_, _| Box::new(Lce::new(Quirks::Fixed)),
+    },
+    PredictorInfo {
+        key: "lce_m",
+        family: Family::LearningCurve,
+        description: "Domhan et al. model combination, affine-invariant ensemble MCMC (faithful)",
+        build: |_, _| Box::new(LceM::default()),
+    },
+    PredictorInfo {
+        key: "lcsvr",
+        family: Family::Hybrid,
+        description: "nu-SVR (RBF) on partial val-accuracy curve statistics, 1000-draw 3-fold CV",
+        build: |_, _| Box::new(LcSvr::default()),
     },
     PredictorInfo {
         key: "params",
