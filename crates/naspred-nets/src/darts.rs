@@ -61,7 +61,7 @@ enum Op {
     MaxPool(i64),
     AvgPool(i64),
     Identity,
-    Reduce(FactorizedReduce),
+    Reduce(Box<FactorizedReduce>),
     /// (dw, pw, bn) stages: one for dil conv, two for sep conv.
     Stacked(Vec<(Conv, Conv, Bn)>),
 }
@@ -79,7 +79,7 @@ impl Op {
             DartsOp::MaxPool3x3 => Op::MaxPool(stride),
             DartsOp::AvgPool3x3 => Op::AvgPool(stride),
             DartsOp::SkipConnect if stride == 1 => Op::Identity,
-            DartsOp::SkipConnect => Op::Reduce(FactorizedReduce::new(b, c, c)),
+            DartsOp::SkipConnect => Op::Reduce(Box::new(FactorizedReduce::new(b, c, c))),
             DartsOp::SepConv3x3 => {
                 let s1 = dw_pw(b, 3, stride, 1, 1);
                 let s2 = dw_pw(b, 3, 1, 1, 1);

@@ -120,7 +120,7 @@ impl ResBlock {
 #[derive(Clone, Debug)]
 enum Item {
     Cell(Cell),
-    Res(ResBlock),
+    Res(Box<ResBlock>),
 }
 
 /// The NB201 network of one architecture.
@@ -145,11 +145,11 @@ impl Nb201Net {
         for (s, &ch) in chans.iter().enumerate() {
             if s > 0 {
                 let cin = chans[s - 1];
-                body.push(Item::Res(ResBlock {
+                body.push(Item::Res(Box::new(ResBlock {
                     a: ReluConvBn::new(&mut b, cin, ch, 3, 2),
                     b: ReluConvBn::new(&mut b, ch, ch, 3, 1),
                     down: b.conv(cin, ch, 1, 1, 0, 1, 1, false),
-                }));
+                })));
             }
             for _ in 0..cfg.n {
                 let edges = arch

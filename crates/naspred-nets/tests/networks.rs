@@ -57,7 +57,7 @@ fn darts_networks_build_and_run_for_shared_genotypes() {
         let net = Network::build(&arch, cfg(10)).unwrap();
         let (y, _) = net.forward(&x, true, Trace::default());
         assert_eq!(y.size(), vec![2, 10]);
-        assert!(y.isfinite().all().int64_value(&[]) == 1);
+        assert_eq!(y.isfinite().all().int64_value(&[]), 1);
         // NetworkCIFAR(C=32, 8 layers) is roughly 1-4 M parameters.
         let p = net.store.num_params();
         assert!((500_000..6_000_000).contains(&p), "{p} params");
