@@ -17,6 +17,8 @@ use naspred_spaces::{AnyArch, EncodingKind, Quirks, SpaceKind};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+mod zerocost_cli;
+
 #[derive(Parser)]
 #[command(
     name = "naspred",
@@ -43,6 +45,8 @@ enum Command {
     /// Benchmark data tools.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Zero-cost proxy scores of architectures (CSV: one row per architecture).
+    Zerocost(zerocost_cli::ZerocostArgs),
 }
 
 #[derive(Subcommand)]
@@ -206,6 +210,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Data(cmd) => data(cmd),
+        Command::Zerocost(args) => zerocost_cli::zerocost(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
