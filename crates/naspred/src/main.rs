@@ -17,6 +17,8 @@ use naspred_spaces::{AnyArch, EncodingKind, Quirks, SpaceKind};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+mod zerocost_cli;
+
 #[derive(Parser)]
 #[command(
     name = "naspred",
@@ -46,6 +48,8 @@ enum Command {
     /// Predictor-guided NAS on a benchmark (BO, evolution) against random search and
     /// regularised evolution; prints the best-architecture errors and writes an SVG plot.
     Search(SearchArgs),
+    /// Zero-cost proxy scores of architectures (CSV: one row per architecture).
+    Zerocost(zerocost_cli::ZerocostArgs),
 }
 
 #[derive(Subcommand)]
@@ -214,6 +218,7 @@ fn main() -> ExitCode {
         }
         Command::Data(cmd) => data(cmd),
         Command::Search(args) => search(args),
+        Command::Zerocost(args) => zerocost_cli::zerocost(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

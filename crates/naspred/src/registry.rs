@@ -8,6 +8,7 @@ use naspred_models::{
     GcnPredictor, GpPredictor, MlpPredictor, SeminasPredictor, XgbPredictor,
 };
 use naspred_spaces::{EncodingKind, Quirks, SpaceKind};
+use naspred_zerocost::{Proxy, ZeroCostPredictor};
 
 use crate::baselines::{ParamsBaseline, RandomBaseline};
 
@@ -205,6 +206,84 @@ pub const PREDICTORS: &[PredictorInfo] = &[
         family: Family::Baseline,
         description: "uniformly random scores (chance level)",
         build: |_, _| Box::new(RandomBaseline),
+    },
+    PredictorInfo {
+        key: "jacov",
+        family: Family::ZeroCost,
+        description: "zero-cost: Jacobian covariance of the untrained network (jacov)",
+        build: |_, _| Box::new(ZeroCostPredictor::new("jacov", Proxy::Jacov)),
+    },
+    PredictorInfo {
+        key: "snip",
+        family: Family::ZeroCost,
+        description: "zero-cost: SNIP saliency, sum |W * dL/dW|",
+        build: |_, _| Box::new(ZeroCostPredictor::new("snip", Proxy::Snip)),
+    },
+    PredictorInfo {
+        key: "grad_norm",
+        family: Family::ZeroCost,
+        description: "zero-cost: sum of per-layer gradient L2 norms",
+        build: |_, _| Box::new(ZeroCostPredictor::new("grad_norm", Proxy::GradNorm)),
+    },
+    PredictorInfo {
+        key: "grasp",
+        family: Family::ZeroCost,
+        description: "zero-cost: GraSP, sum -W * (H g)",
+        build: |_, _| Box::new(ZeroCostPredictor::new("grasp", Proxy::Grasp)),
+    },
+    PredictorInfo {
+        key: "fisher",
+        family: Family::ZeroCost,
+        description: "zero-cost: Fisher information of the channels",
+        build: |_, _| Box::new(ZeroCostPredictor::new("fisher", Proxy::Fisher)),
+    },
+    PredictorInfo {
+        key: "synflow",
+        family: Family::ZeroCost,
+        description: "zero-cost: synaptic flow (float64, BN off, |W|, all-ones input)",
+        build: |_, _| Box::new(ZeroCostPredictor::new("synflow", Proxy::Synflow)),
+    },
+    PredictorInfo {
+        key: "nwot",
+        family: Family::ZeroCost,
+        description: "zero-cost: NASWOT, log|det K| of ReLU activation patterns",
+        build: |_, _| Box::new(ZeroCostPredictor::new("nwot", Proxy::Nwot)),
+    },
+    PredictorInfo {
+        key: "epe_nas",
+        family: Family::ZeroCost,
+        description: "zero-cost: EPE-NAS per-class Jacobian correlations",
+        build: |_, _| Box::new(ZeroCostPredictor::new("epe_nas", Proxy::EpeNas)),
+    },
+    PredictorInfo {
+        key: "zen",
+        family: Family::ZeroCost,
+        description: "zero-cost: Zen-score of the Gaussian-initialised network",
+        build: |_, _| Box::new(ZeroCostPredictor::new("zen", Proxy::Zen)),
+    },
+    PredictorInfo {
+        key: "l2_norm",
+        family: Family::ZeroCost,
+        description: "zero-cost: sum of per-layer weight L2 norms",
+        build: |_, _| Box::new(ZeroCostPredictor::new("l2_norm", Proxy::L2Norm)),
+    },
+    PredictorInfo {
+        key: "plain",
+        family: Family::ZeroCost,
+        description: "zero-cost: sum W * dL/dW",
+        build: |_, _| Box::new(ZeroCostPredictor::new("plain", Proxy::Plain)),
+    },
+    PredictorInfo {
+        key: "flops",
+        family: Family::ZeroCost,
+        description: "zero-cost: MFLOPs of the network (tensorwatch's count)",
+        build: |_, _| Box::new(ZeroCostPredictor::new("flops", Proxy::Flops)),
+    },
+    PredictorInfo {
+        key: "zc_params",
+        family: Family::ZeroCost,
+        description: "zero-cost: M parameters of the network built (NASLib's `params` proxy)",
+        build: |_, _| Box::new(ZeroCostPredictor::new("zc_params", Proxy::Params)),
     },
 ];
 

@@ -1,0 +1,95 @@
+//! Networks of the three spaces on real architectures from the shared data.
+
+use std::path::PathBuf;
+
+use naspred_nets::{NetConfig, NetError, Network, Trace};
+use naspred_spaces::darts::DartsArch;
+use naspred_spaces::{AnyArch, SpaceKind};
+use tch::{Device, Kind, Tensor};
+
+fn data(rel: &str) -> PathBuf {
+    let root = match std::env::var_os("NASPRED_DATA") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
+    };
+    root.join(rel)
+}
+
+fn cfg(classes: i64) -> NetConfig {
+    NetConfig {
+        classes,
+        seed: 0,
+        device: Device::Cpu,
+    }
+}
+
+#[test]
+fn nb101_parameter_counts_equal_the_benchmark() {
+    let mut rdr = csv::Reader::from_path(data("nb101/nb101_multifidelity_20k.csv")).unwrap();
+    let h = rdr.headers().unwrap().clone();
+    let col = |c: &str| h.iter().position(|x| x == c).unwrap();
+    let (m, o, p) = (col("matrix"), col("ops"), col("trainable_parameters"));
+    let mut checked = 0;
+    for rec in rdr.records().step_by(1300).take(15) {
+        let rec = rec.unwrap();
+        let arch = AnyArch::parse(SpaceKind::Nb101, &format!("{};{}", &rec[m], &rec[o])).unwrap();
+        let net = Network::build(&arch, cfg(10)).unwrap();
+        let expected: i64 = rec[p].parse().unwrap();
+        assert_eq!(net.store.num_params(), expected, "{}", arch);
+        checked += 1;
+    }
+    assert_eq!(checked, 15);
+}
+
+#[test]
+fn darts_networks_build_and_run_for_shared_genotypes() {
+    let mut rdr =
+        csv::Reader::from_path(data("naslib_zc/sample_nb301_cifar10_accuracy.csv")).unwrap();
+    let h = rdr.headers().unwrap().clone();
+    let (n, r) = (
+        h.iter().position(|x| x == "normal").unwrap(),
+        h.iter().position(|x| x == "reduce").unwrap(),
+    );
+    let x = Tensor::randn([2, 3, 32, 32], (Kind::Float, Device::Cpu));
+    for rec in rdr.records().step_by(50) {
+        let rec = rec.unwrap();
+        let arch = AnyArch::Darts(DartsArch::from_op_lists(&rec[n], &rec[r]).unwrap());
+        let net = Network::build(&arch, cfg(10)).unwrap();
+        let (y, _) = net.forward(&x, true, Trace::default());
+        assert_eq!(y.size(), vec![2, 10]);
+        assert_eq!(y.isfinite().all().int64_value(&[]), 1);
+        // NetworkCIFAR(C=32, 8 layers) is roughly 1-4 M parameters.
+        let p = net.store.num_params();
+        assert!((500_000..6_000_000).contains(&p), "{p} params");
+    }
+}
+
+#[test]
+fn bad_architectures_are_typed_errors() {
+    // An NB101 cell whose input does not reach the output.
+    let bad = AnyArch::parse(
+        SpaceKind::Nb101,
+        "0100000010000000000000000;input,conv3x3-bn-relu,conv3x3-bn-relu,conv3x3-bn-relu,output",
+    );
+    match bad {
+        Err(_) => {}
+        Ok(a) => assert!(matches!(
+            Network::build(&a, cfg(10)),
+            Err(NetError::InvalidArch { .. })
+        )),
+    }
+    // A DARTS cell whose node reads an input that does not exist yet.
+    assert!(DartsArch::from_op_lists(
+        "sep_conv_3x3~0 sep_conv_3x3~1 skip_connect~0 sep_conv_3x3~3 sep_conv_3x3~2 sep_conv_3x3~0 dil_conv_5x5~2 dil_conv_3x3~3",
+        "sep_conv_3x3~0 sep_conv_3x3~1 avg_pool_3x3~1 dil_conv_3x3~0 sep_conv_3x3~2 skip_connect~0 sep_conv_5x5~4 avg_pool_3x3~3",
+    )
+    .is_err());
+    // NAS-Bench-NLP has no convolutional network.
+    let nlp = AnyArch::sample(SpaceKind::Nlp, &mut rand::rng());
+    if let Ok(a) = nlp {
+        assert!(matches!(
+            Network::build(&a, cfg(10)),
+            Err(NetError::Unsupported(_))
+        ));
+    }
+}

@@ -1,0 +1,603 @@
+//! Computing proxies for one architecture, sharing forward and backward passes.
+//!
+//! One network is built per architecture. The image-based proxies share **one** forward pass
+//! of the minibatch (BN in train mode, as every NASLib copy of the network computes the same
+//! function of the same weights and batch):
+//!
+//! * one backward of the cross-entropy loss gives the weight gradients of `grad_norm`, `snip`,
+//!   `plain`, `grasp`'s first gradient and (through the recorded conv / linear outputs)
+//!   `fisher`'s activation gradients; with `grasp` requested it keeps its graph for the
+//!   Hessian-gradient product, one more backward;
+//! * one backward of the summed logits to the input gives the Jacobian of `jacov` and
+//!   `epe_nas`; `nwot` reads the ReLU inputs recorded by the same forward.
+//!
+//! `synflow` runs on a BN-free float64 copy with absolute parameters and an all-ones input;
+//! `zen` on a Gaussian re-initialised copy with Gaussian inputs; `params` / `flops` count a
+//! batch-1 pass as tensorwatch does; `l2_norm` reads the weights.
+//!
+//! The time of a shared pass is split evenly among the proxies that use it; each proxy's own
+//! reduction is timed separately.
+
+use std::time::Instant;
+
+use naspred_data::cifar::ImageBatch;
+use naspred_data::Dataset;
+use naspred_nets::{NetConfig, Network, Trace};
+use naspred_spaces::{AnyArch, SpaceKind};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tch::{Device, Kind, Tensor};
+
+use crate::{Proxy, ZcError};
+
+/// Settings of a zero-cost computation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ZcSettings {
+    /// The dataset (classes and input side).
+    pub dataset: Dataset,
+    /// Minibatch size.
+    pub batch_size: usize,
+    /// Seed of the network initialisation and the minibatch draw (combined with the
+    /// architecture's hash).
+    pub seed: u64,
+    /// Device.
+    pub device: Device,
+}
+
+impl ZcSettings {
+    /// NASLib's paper-runner batch size (the search loader's `batch_size: 256`, spec §1.5).
+    pub const DEFAULT_BATCH: usize = 256;
+
+    /// Classes of the dataset.
+    pub fn classes(&self) -> i64 {
+        dataset_classes(self.dataset)
+    }
+
+    /// Input side of the dataset (32, or 16 for ImageNet16-120).
+    pub fn side(&self) -> i64 {
+        if self.dataset == Dataset::ImageNet16_120 {
+            16
+        } else {
+            32
+        }
+    }
+}
+
+/// Classes of a vision dataset.
+pub fn dataset_classes(d: Dataset) -> i64 {
+    match d {
+        Dataset::Cifar100 => 100,
+        Dataset::ImageNet16_120 => 120,
+        _ => 10,
+    }
+}
+
+/// The default device: CUDA when available.
+pub fn default_device() -> Device {
+    Device::cuda_if_available()
+}
+
+/// The score of one proxy on one architecture.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProxyScore {
+    /// The proxy.
+    pub proxy: Proxy,
+    /// The score (NASLib's sign convention of the space applied), or why it failed (a
+    /// non-finite value is a failure, never replaced).
+    pub value: Result<f64, String>,
+    /// Seconds spent (shared passes split among their users).
+    pub seconds: f64,
+}
+
+/// A minibatch on a device.
+pub struct Minibatch {
+    /// Images `[B, 3, H, W]`, float32.
+    pub x: Tensor,
+    /// Labels `[B]`, int64.
+    pub y: Tensor,
+    /// Labels on the host.
+    pub labels: Vec<i64>,
+}
+
+impl Minibatch {
+    /// Draws a minibatch as NASLib's zero-cost loader does: `size` distinct images of the
+    /// first 70 % of `pool`, train augmentation (random crop with padding 4, horizontal flip),
+    /// normalised.
+    pub fn draw(
+        pool: &ImageBatch,
+        size: usize,
+        rng: &mut ChaCha8Rng,
+        device: Device,
+    ) -> Result<Minibatch, ZcError> {
+        let b =
+            pool.sample_batch_augmented(rng, size, 0.7, &naspred_data::cifar::Augmentation::CIFAR)?;
+        let side = naspred_data::cifar::SIDE as i64;
+        let x = Tensor::from_slice(&b.images)
+            .reshape([b.n as i64, 3, side, side])
+            .to_device(device);
+        let y = Tensor::from_slice(&b.labels).to_device(device);
+        Ok(Minibatch {
+            x,
+            y,
+            labels: b.labels,
+        })
+    }
+}
+
+/// The per-architecture seed: `seed` mixed with the architecture's hash.
+pub fn arch_seed(arch: &AnyArch, seed: u64) -> u64 {
+    let h = arch.arch_hash().0;
+    let mut z = (h as u64) ^ ((h >> 64) as u64) ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    // splitmix64 finaliser
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn finite(p: Proxy, space: SpaceKind, v: f64) -> Result<f64, String> {
+    if v.is_finite() {
+        Ok(v * p.sign(space))
+    } else {
+        Err(format!("non-finite value {v}"))
+    }
+}
+
+fn scalar(t: &Tensor) -> f64 {
+    t.to_kind(Kind::Double).double_value(&[])
+}
+
+/// Computes `proxies` for `arch`. `images` is the pool minibatches are drawn from; it is
+/// needed only when a requested proxy reads images ([`Proxy::needs_images`]).
+pub fn compute(
+    arch: &AnyArch,
+    proxies: &[Proxy],
+    settings: &ZcSettings,
+    images: Option<&ImageBatch>,
+) -> Result<Vec<ProxyScore>, ZcError> {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        compute_inner(arch, proxies, settings, images)
+    }));
+    match r {
+        Ok(r) => r,
+        Err(e) => {
+            let msg = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "libtorch panic".to_string());
+            Err(ZcError::Torch {
+                arch: arch.to_string(),
+                message: msg,
+            })
+        }
+    }
+}
+
+fn compute_inner(
+    arch: &AnyArch,
+    proxies: &[Proxy],
+    settings: &ZcSettings,
+    images: Option<&ImageBatch>,
+) -> Result<Vec<ProxyScore>, ZcError> {
+    let space = arch.space();
+    let seed = arch_seed(arch, settings.seed);
+    let device = settings.device;
+    let t0 = Instant::now();
+    let net = Network::build(
+        arch,
+        NetConfig {
+            classes: settings.classes(),
+            seed,
+            device,
+        },
+    )?;
+    let build_s = t0.elapsed().as_secs_f64();
+    let mut out: Vec<ProxyScore> = Vec::with_capacity(proxies.len());
+    let want = |p: Proxy| proxies.contains(&p);
+    let side = settings.side();
+    let weights: Vec<&Tensor> = net.store.prunable_weights();
+
+    // Data-free proxies on the original network.
+    if want(Proxy::Params) || want(Proxy::Flops) {
+        let t = Instant::now();
+        let (flops, params) = net.model_stats(side);
+        let n = (want(Proxy::Params) as usize + want(Proxy::Flops) as usize) as f64;
+        let s = t.elapsed().as_secs_f64() / n;
+        if want(Proxy::Params) {
+            out.push(ProxyScore {
+                proxy: Proxy::Params,
+                value: finite(Proxy::Params, space, params / 1e6),
+                seconds: s,
+            });
+        }
+        if want(Proxy::Flops) {
+            out.push(ProxyScore {
+                proxy: Proxy::Flops,
+                value: finite(Proxy::Flops, space, flops / 1e6),
+                seconds: s,
+            });
+        }
+    }
+    if want(Proxy::L2Norm) {
+        let t = Instant::now();
+        let _g = tch::no_grad_guard();
+        let v: f64 = weights.iter().map(|w| scalar(&w.norm())).sum();
+        out.push(ProxyScore {
+            proxy: Proxy::L2Norm,
+            value: finite(Proxy::L2Norm, space, v),
+            seconds: t.elapsed().as_secs_f64(),
+        });
+    }
+
+    // Image-based proxies: one shared forward.
+    let ce_group: Vec<Proxy> = [
+        Proxy::GradNorm,
+        Proxy::Snip,
+        Proxy::Grasp,
+        Proxy::Fisher,
+        Proxy::Plain,
+    ]
+    .into_iter()
+    .filter(|p| want(*p))
+    .collect();
+    let jac_group: Vec<Proxy> = [Proxy::Jacov, Proxy::EpeNas]
+        .into_iter()
+        .filter(|p| want(*p))
+        .collect();
+    let nwot = want(Proxy::Nwot);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xD1B5_4A32_D192_ED03);
+    if !ce_group.is_empty() || !jac_group.is_empty() || nwot {
+        let pool = images.ok_or_else(|| ZcError::NoImages {
+            dataset: settings.dataset,
+        })?;
+        let t = Instant::now();
+        let mb = Minibatch::draw(pool, settings.batch_size, &mut rng, device)?;
+        let x = if jac_group.is_empty() {
+            mb.x.shallow_clone()
+        } else {
+            mb.x.detach().set_requires_grad(true)
+        };
+        let fisher = want(Proxy::Fisher);
+        let grasp = want(Proxy::Grasp);
+        let (logits, trace) = net.forward(
+            &x,
+            true,
+            Trace {
+                want_layers: fisher,
+                want_relu: nwot,
+                ..Default::default()
+            },
+        );
+        let users = (ce_group.len() + jac_group.len() + nwot as usize) as f64;
+        let fwd_share = (t.elapsed().as_secs_f64() + build_s) / users;
+
+        if !ce_group.is_empty() {
+            let t = Instant::now();
+            let loss = logits.cross_entropy_for_logits(&mb.y);
+            let mut inputs: Vec<&Tensor> = weights.clone();
+            let layer_out: Vec<Tensor> = if fisher {
+                trace
+                    .layer_out
+                    .iter()
+                    .flatten()
+                    .map(|t| t.shallow_clone())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let layer_ids: Vec<usize> = if fisher {
+                trace
+                    .layer_out
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, t)| t.as_ref().map(|_| i))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            inputs.extend(layer_out.iter());
+            let keep = grasp || !jac_group.is_empty();
+            let grads = Tensor::run_backward(&[&loss], &inputs[..], keep, grasp);
+            let nw = weights.len();
+            let bwd_share = t.elapsed().as_secs_f64() / ce_group.len() as f64;
+            let _g = tch::no_grad_guard();
+            for &p in &ce_group {
+                let t = Instant::now();
+                let value = match p {
+                    Proxy::GradNorm => Some(
+                        grads[..nw]
+                            .iter()
+                            .filter(|g| g.defined())
+                            .map(|g| scalar(&g.norm()))
+                            .sum::<f64>(),
+                    ),
+                    Proxy::Snip => Some(
+                        grads[..nw]
+                            .iter()
+                            .zip(&weights)
+                            .filter(|(g, _)| g.defined())
+                            .map(|(g, w)| scalar(&(g * *w).abs().sum(Kind::Double)))
+                            .sum::<f64>(),
+                    ),
+                    Proxy::Plain => Some(
+                        grads[..nw]
+                            .iter()
+                            .zip(&weights)
+                            .filter(|(g, _)| g.defined())
+                            .map(|(g, w)| scalar(&(g * *w).sum(Kind::Double)))
+                            .sum::<f64>(),
+                    ),
+                    Proxy::Fisher => {
+                        let mut s = 0.0;
+                        for (k, &id) in layer_ids.iter().enumerate() {
+                            let g = &grads[nw + k];
+                            if !g.defined() {
+                                continue;
+                            }
+                            let act = &layer_out[k];
+                            let prod = act.detach() * g.detach();
+                            let g_nk = if prod.dim() > 2 {
+                                prod.sum_dim_intlist(&[2i64, 3][..], false, Kind::Float)
+                            } else {
+                                prod
+                            };
+                            let del_k =
+                                g_nk.pow_tensor_scalar(2)
+                                    .mean_dim(&[0i64][..], false, Kind::Float)
+                                    * 0.5;
+                            let w = weights[id];
+                            let per_ch = w.numel() as f64 / net.store.prunable_out[id] as f64;
+                            s += scalar(&del_k.abs().sum(Kind::Double)) * per_ch;
+                        }
+                        Some(s)
+                    }
+                    Proxy::Grasp => None,
+                    _ => unreachable!("not a CE proxy"),
+                };
+                if let Some(v) = value {
+                    out.push(ProxyScore {
+                        proxy: p,
+                        value: finite(p, space, v),
+                        seconds: fwd_share + bwd_share + t.elapsed().as_secs_f64(),
+                    });
+                }
+            }
+            drop(_g);
+            if grasp {
+                let t = Instant::now();
+                let mut z: Option<Tensor> = None;
+                for g in grads[..nw].iter().filter(|g| g.defined()) {
+                    let term = (g.detach() * g).sum(Kind::Float);
+                    z = Some(match z {
+                        None => term,
+                        Some(a) => a + term,
+                    });
+                }
+                let value = match z {
+                    Some(z) if z.requires_grad() => {
+                        let hg =
+                            Tensor::run_backward(&[&z], &weights[..], !jac_group.is_empty(), false);
+                        let _g = tch::no_grad_guard();
+                        let v: f64 = hg
+                            .iter()
+                            .zip(&weights)
+                            .filter(|(h, _)| h.defined())
+                            .map(|(h, w)| scalar(&(-(*w) * h).sum(Kind::Double)))
+                            .sum();
+                        finite(Proxy::Grasp, space, v)
+                    }
+                    Some(_) => finite(Proxy::Grasp, space, 0.0),
+                    None => Err("no gradient reached any weight".to_string()),
+                };
+                out.push(ProxyScore {
+                    proxy: Proxy::Grasp,
+                    value,
+                    seconds: fwd_share + bwd_share + t.elapsed().as_secs_f64(),
+                });
+            }
+        }
+
+        if !jac_group.is_empty() {
+            let t = Instant::now();
+            let total = logits.sum(Kind::Float);
+            let jac = Tensor::run_backward(&[&total], &[&x], false, false);
+            let _g = tch::no_grad_guard();
+            let b = mb.labels.len() as i64;
+            let j = if jac[0].defined() {
+                jac[0].reshape([b, -1]).to_kind(Kind::Double)
+            } else {
+                // The output does not depend on the input: a zero Jacobian.
+                Tensor::zeros([b, mb.x.numel() as i64 / b], (Kind::Double, device))
+            };
+            let share = t.elapsed().as_secs_f64() / jac_group.len() as f64;
+            for &p in &jac_group {
+                let t = Instant::now();
+                let v = match p {
+                    Proxy::Jacov => jacov_score(&j),
+                    Proxy::EpeNas => epe_score(&j, &mb.labels, device),
+                    _ => unreachable!("not a Jacobian proxy"),
+                };
+                out.push(ProxyScore {
+                    proxy: p,
+                    value: finite(p, space, v),
+                    seconds: fwd_share + share + t.elapsed().as_secs_f64(),
+                });
+            }
+        }
+
+        if nwot {
+            let t = Instant::now();
+            let _g = tch::no_grad_guard();
+            let b = mb.labels.len() as i64;
+            let mut k = Tensor::zeros([b, b], (Kind::Double, device));
+            for r in &trace.relu_in {
+                let xb = r.detach().reshape([b, -1]).gt(0.0).to_kind(Kind::Float);
+                let nb = xb.ones_like() - &xb;
+                let kk = xb.matmul(&xb.transpose(0, 1)) + nb.matmul(&nb.transpose(0, 1));
+                k += kk.to_kind(Kind::Double);
+            }
+            let (_sign, logabs) = k.slogdet();
+            out.push(ProxyScore {
+                proxy: Proxy::Nwot,
+                value: finite(Proxy::Nwot, space, scalar(&logabs)),
+                seconds: fwd_share + t.elapsed().as_secs_f64(),
+            });
+        }
+    }
+
+    if want(Proxy::Synflow) {
+        let t = Instant::now();
+        let copy = net.map_params(|p| p.detach().abs().to_kind(Kind::Double));
+        let x = Tensor::ones([1, 3, side, side], (Kind::Double, device));
+        let (y, _) = copy.forward(&x, false, Trace::default());
+        let r = y.sum(Kind::Double);
+        let ws = copy.store.prunable_weights();
+        let grads = Tensor::run_backward(&[&r], &ws[..], false, false);
+        let _g = tch::no_grad_guard();
+        let v: f64 = grads
+            .iter()
+            .zip(&ws)
+            .filter(|(g, _)| g.defined())
+            .map(|(g, w)| scalar(&(g * *w).abs().sum(Kind::Double)))
+            .sum();
+        out.push(ProxyScore {
+            proxy: Proxy::Synflow,
+            value: finite(Proxy::Synflow, space, v),
+            seconds: t.elapsed().as_secs_f64(),
+        });
+    }
+
+    if want(Proxy::Zen) {
+        let t = Instant::now();
+        let _g = tch::no_grad_guard();
+        let mut zrng = ChaCha8Rng::seed_from_u64(seed ^ 0x2545_F491_4F6C_DD1D);
+        let store = &net.store;
+        // Gaussian re-initialisation: conv / linear weights N(0, 1), their biases 0, BN weight
+        // 1 and bias 0 (NASLib's `network_weight_gaussian_init`).
+        let prunable: std::collections::HashSet<usize> = store.prunable.iter().copied().collect();
+        let params: Vec<Tensor> = store
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                if prunable.contains(&i) {
+                    let v = naspred_nets::layers::gaussian(&mut zrng, p.numel(), 1.0);
+                    Tensor::from_slice(&v).reshape(p.size()).to_device(device)
+                } else {
+                    p.detach().copy()
+                }
+            })
+            .collect();
+        let zstore = naspred_nets::Store {
+            params,
+            // Fresh running statistics (mean 0, variance 1), as on NASLib's fresh copy.
+            buffers: store
+                .buffers
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    if i % 2 == 0 {
+                        b.zeros_like()
+                    } else {
+                        b.ones_like()
+                    }
+                })
+                .collect(),
+            prunable: store.prunable.clone(),
+            prunable_out: store.prunable_out.clone(),
+        };
+        let znet = Network {
+            kind: net.kind.clone(),
+            store: zstore,
+        };
+        let bsz = settings.batch_size as i64;
+        let n = (bsz * 3 * side * side) as usize;
+        let e1 = Tensor::from_slice(&naspred_nets::layers::gaussian(&mut zrng, n, 1.0))
+            .reshape([bsz, 3, side, side])
+            .to_device(device);
+        let e2 = Tensor::from_slice(&naspred_nets::layers::gaussian(&mut zrng, n, 1.0))
+            .reshape([bsz, 3, side, side])
+            .to_device(device);
+        let mix = &e1 + &e2 * 0.01;
+        let (_, t1) = znet.forward(&e1, true, Trace::default());
+        let (_, t2) = znet.forward(&mix, true, Trace::default());
+        let value = match (t1.features, t2.features) {
+            (Some(f1), Some(f2)) => {
+                let d = (f1 - f2)
+                    .abs()
+                    .sum_dim_intlist(&[1i64, 2, 3][..], false, Kind::Double);
+                let nas = scalar(&d.mean(Kind::Double));
+                let mut log_bn = 0.0;
+                for rv in znet.store.buffers.iter().skip(1).step_by(2) {
+                    log_bn += scalar(&rv.mean(Kind::Double)).sqrt().ln();
+                }
+                finite(Proxy::Zen, space, nas.ln() + log_bn)
+            }
+            _ => Err("the network has no pre-pool feature map".to_string()),
+        };
+        out.push(ProxyScore {
+            proxy: Proxy::Zen,
+            value,
+            seconds: t.elapsed().as_secs_f64(),
+        });
+    }
+
+    // Report in the order asked.
+    out.sort_by_key(|s| proxies.iter().position(|p| *p == s.proxy));
+    Ok(out)
+}
+
+/// jacov's reduction: `−Σ [ln(λ + k) + 1/(λ + k)]`, `k = 1e-5`, over the eigenvalues of the
+/// correlation matrix of the Jacobian rows.
+pub fn jacov_score(j: &Tensor) -> f64 {
+    let c = j.corrcoef();
+    if scalar(&c.isnan().any().to_kind(Kind::Double)) > 0.0 {
+        return f64::NAN;
+    }
+    let v = c.linalg_eigvalsh("L") + 1e-5;
+    -scalar(&(v.log() + v.reciprocal()).sum(Kind::Double))
+}
+
+/// epe_nas's reduction (per-class Jacobian correlations, NASLib's `eval_score_perclass`).
+pub fn epe_score(j: &Tensor, labels: &[i64], device: Device) -> f64 {
+    let k = 1e-5;
+    let mut classes: Vec<i64> = labels.to_vec();
+    classes.sort_unstable();
+    classes.dedup();
+    let n_classes = classes.len();
+    let mut scores: Vec<f64> = Vec::with_capacity(n_classes);
+    for &c in &classes {
+        let idx: Vec<i64> = labels
+            .iter()
+            .enumerate()
+            .filter(|(_, &l)| l == c)
+            .map(|(i, _)| i as i64)
+            .collect();
+        if idx.len() == 1 {
+            // np.corrcoef of one row is 1.0: ln(1 + k); a scalar has no len() (skipped when
+            // the sum is normalised).
+            if n_classes <= 100 {
+                scores.push((1.0f64 + k).ln());
+            }
+            continue;
+        }
+        let rows = j.index_select(0, &Tensor::from_slice(&idx).to_device(device));
+        let corr = rows.corrcoef();
+        let mut s = scalar(&(corr.abs() + k).log().sum(Kind::Double));
+        if n_classes > 100 {
+            s /= idx.len() as f64;
+        }
+        scores.push(s);
+    }
+    if n_classes <= 100 {
+        scores.iter().map(|s| s.abs()).sum()
+    } else {
+        let mut total = 0.0;
+        for a in &scores {
+            for b in &scores {
+                total += (a - b).abs();
+            }
+        }
+        total / scores.len() as f64
+    }
+}

@@ -1,0 +1,70 @@
+//! Zero-cost NAS proxies on libtorch: the thirteen proxies of NASLib (`grad_norm`, `snip`,
+//! `grasp`, `fisher`, `jacov`, `synflow`, `nwot`, `epe_nas`, `zen`, `l2_norm`, `plain`,
+//! `params`, `flops`) computed on the networks of `naspred-nets`, with shared forward /
+//! backward passes, an append-only on-disk score cache and the zero-cost predictors.
+//!
+//! Principal types: [`Proxy`] (a proxy by NASLib key), [`ZcSettings`] (dataset, batch size,
+//! seed, device), [`compute`] (all requested proxies of one architecture, sharing passes),
+//! [`ProxyScore`] (a score or a recorded failure, with seconds), [`ZcEngine`] (many
+//! architectures through a [`ScoreCache`]), [`ZeroCostPredictor`] (a `naspred-eval`
+//! predictor: no fit; query = score) and [`ZcError`].
+//!
+//! Computation follows NASLib's `predictors/utils/pruners/measures` (spec §1.5, §5.8): one
+//! minibatch drawn from the first 70 % of the training images with train augmentation,
+//! cross-entropy on logits, BN in train mode; `synflow` on a BN-free float64 copy with
+//! absolute weights and an all-ones input (the raw sum, not Develop's log transform: ranks
+//! are the same); NASLib's sign conventions per space (DARTS: `fisher`, `grad_norm`, `synflow`,
+//! `snip` negated; NB101: `jacov` negated). A non-finite score is a recorded failure.
+
+pub mod cache;
+pub mod compute;
+pub mod engine;
+pub mod predictor;
+pub mod proxy;
+
+pub use cache::{CacheKey, CachedScore, ScoreCache, SCORE_VERSION};
+pub use compute::{compute, default_device, ProxyScore, ZcSettings};
+pub use engine::{load_images, ZcEngine};
+pub use predictor::ZeroCostPredictor;
+pub use proxy::Proxy;
+
+use std::path::PathBuf;
+
+use naspred_data::Dataset;
+use thiserror::Error;
+
+/// Why zero-cost scores could not be computed.
+#[derive(Debug, Error)]
+pub enum ZcError {
+    /// An unknown proxy name.
+    #[error("unknown zero-cost proxy {0:?}; known: grad_norm, snip, grasp, fisher, jacov, synflow, nwot, epe_nas, zen, l2_norm, plain, params, flops (or all)")]
+    UnknownProxy(String),
+    /// The network could not be built (invalid architecture, unsupported space).
+    #[error(transparent)]
+    Net(#[from] naspred_nets::NetError),
+    /// Image data could not be read.
+    #[error(transparent)]
+    Data(#[from] naspred_data::DataError),
+    /// An image-based proxy was requested where no training images are available.
+    #[error("no training images for {dataset}: image-based proxies need them (params, flops, l2_norm, synflow and zen need none)")]
+    NoImages {
+        /// The dataset.
+        dataset: Dataset,
+    },
+    /// libtorch failed on an architecture.
+    #[error("libtorch failed on {arch}: {message}")]
+    Torch {
+        /// The architecture.
+        arch: String,
+        /// libtorch's message.
+        message: String,
+    },
+    /// The score cache could not be read or written.
+    #[error("score cache {path}: {message}")]
+    Cache {
+        /// The cache file.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
+}
