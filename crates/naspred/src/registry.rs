@@ -3,7 +3,8 @@
 use naspred_data::Dataset;
 use naspred_eval::{Family, Predictor, PredictorError, PredictorFactory, Requirements};
 use naspred_lcurve::EarlyStopping;
-use naspred_models::XgbPredictor;
+use naspred_models::{LgbPredictor, NgbPredictor, RfPredictor, XgbPredictor};
+use naspred_spaces::EncodingKind;
 use naspred_spaces::SpaceKind;
 
 use crate::baselines::{ParamsBaseline, RandomBaseline};
@@ -28,6 +29,72 @@ pub const PREDICTORS: &[PredictorInfo] = &[
         family: Family::ModelBased,
         description: "XGBoost on the adjacency one-hot encoding (NASLib defaults, 500 rounds)",
         build: |_, _| Box::new(XgbPredictor::default()),
+    },
+    PredictorInfo {
+        key: "lgb",
+        family: Family::ModelBased,
+        description: "LightGBM on the adjacency one-hot encoding (GBDT-NAS defaults, 500 rounds)",
+        build: |_, _| Box::new(LgbPredictor::new()),
+    },
+    PredictorInfo {
+        key: "ngb",
+        family: Family::ModelBased,
+        description: "NGBoost (Normal, natural gradient, 505 stages) on the adjacency one-hot encoding; with std",
+        build: |_, _| Box::new(NgbPredictor::new()),
+    },
+    PredictorInfo {
+        key: "rf",
+        family: Family::ModelBased,
+        description: "random forest on the adjacency one-hot encoding (NB301 defaults, 116 trees); std over trees",
+        build: |_, _| Box::new(RfPredictor::new()),
+    },
+    PredictorInfo {
+        key: "xgb_path",
+        family: Family::ModelBased,
+        description: "xgb on the path encoding (ablation)",
+        build: |_, _| {
+            Box::new(
+                XgbPredictor::new()
+                    .with_encoding(EncodingKind::Path)
+                    .with_key("xgb_path"),
+            )
+        },
+    },
+    PredictorInfo {
+        key: "lgb_path",
+        family: Family::ModelBased,
+        description: "lgb on the path encoding (ablation)",
+        build: |_, _| {
+            Box::new(
+                LgbPredictor::new()
+                    .with_encoding(EncodingKind::Path)
+                    .with_key("lgb_path"),
+            )
+        },
+    },
+    PredictorInfo {
+        key: "ngb_path",
+        family: Family::ModelBased,
+        description: "ngb on the path encoding (ablation)",
+        build: |_, _| {
+            Box::new(
+                NgbPredictor::new()
+                    .with_encoding(EncodingKind::Path)
+                    .with_key("ngb_path"),
+            )
+        },
+    },
+    PredictorInfo {
+        key: "rf_path",
+        family: Family::ModelBased,
+        description: "rf on the path encoding (ablation)",
+        build: |_, _| {
+            Box::new(
+                RfPredictor::new()
+                    .with_encoding(EncodingKind::Path)
+                    .with_key("rf_path"),
+            )
+        },
     },
     PredictorInfo {
         key: "valacc",
