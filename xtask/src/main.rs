@@ -140,6 +140,7 @@ fn have_libclang() -> bool {
 
 fn setup() -> Result<()> {
     setup_build_tools()?;
+    setup_recent_cmake()?;
     setup_libtorch()
 }
 
@@ -168,6 +169,41 @@ fn setup_build_tools() -> Result<()> {
         .args(["install", "-y", "-qq", "--no-install-recommends"])
         .args(&pkgs)
         .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// `(major, minor)` of the `cmake` on `PATH`.
+fn cmake_version() -> Option<(u32, u32)> {
+    let out = Command::new("cmake").arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v = text.lines().next()?.rsplit(' ').next()?.to_string();
+    let mut parts = v.split('.').map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??))
+}
+
+/// LightGBM 4.7 (built by `lightgbm3-sys`) needs CMake >= 3.28; Debian 12 ships 3.25. pip's
+/// `cmake` wheel provides a newer one; below 4, whose dropped pre-3.5 compatibility breaks
+/// XGBoost 1.6's bundled dmlc-core.
+fn setup_recent_cmake() -> Result<()> {
+    if cmake_version().is_some_and(|v| v >= (3, 28)) {
+        return Ok(());
+    }
+    let python = env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let spec = "cmake>=3.28,<4";
+    eprintln!("xtask: installing {spec} with pip (LightGBM needs CMake >= 3.28)");
+    let pip = |extra: &[&str]| {
+        run(Command::new(&python)
+            .args(["-m", "pip", "install", "-q"])
+            .args(extra)
+            .arg(spec))
+    };
+    // Debian's system Python refuses plain installs (PEP 668).
+    pip(&[]).or_else(|_| pip(&["--break-system-packages"]))?;
+    match cmake_version() {
+        Some(v) if v >= (3, 28) => Ok(()),
+        v => Err(format!(
+            "pip installed {spec}, but `cmake` on PATH is {v:?}: put pip's script directory first on PATH"
+        )),
+    }
 }
 
 fn setup_libtorch() -> Result<()> {

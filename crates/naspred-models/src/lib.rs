@@ -22,19 +22,40 @@
 //!   with predictive standard deviations.
 //! * [`BlrPredictor`]: `bayes_lin_reg`, pybnn's Bayesian linear regression ([`BayesLinReg`]) with
 //!   evidence maximisation by Nelder-Mead, pybnn's quirks faithful ([`BlrMode`]) by default.
-//! * Errors: [`GpError`], [`BlrError`], [`XgbError`] (fit/predict), [`FeatureError`] (encoding); the [`Predictor`]
-//!   methods wrap both in [`PredictorError`](naspred_eval::predictor::PredictorError).
+//! * [`LgbPredictor`] / [`LgbRegressor`] / [`LgbParams`]: the `lgb` predictor (NASLib
+//!   `LGBoost`, GBDT-NAS defaults) on LightGBM 4.7 (`lightgbm3-sys`).
+//! * [`NgbPredictor`] / [`NgbRegressor`] / [`NgbParams`]: the `ngb` predictor (NASLib
+//!   `NGBoost`): natural-gradient boosting of a Normal, with a predictive standard deviation.
+//! * [`RfPredictor`] / [`ForestRegressor`] / [`RfParams`]: the `rf` predictor (NASLib
+//!   `RandomForestPredictor`, NAS-Bench-301 defaults), with the spread over trees as its std.
+//! * [`RegressionTree`], [`TreeParams`], [`BinnedMatrix`]: the CART regression tree
+//!   (scikit-learn `DecisionTreeRegressor` semantics) behind `ngb` and `rf` ([`cart`]).
+//! * [`TabularPredictor`], [`TabularModel`], [`TargetScaling`]: the generic predictor over an
+//!   encoded-architecture regressor with NASLib's z-scored targets ([`tabular`]).
+//! * Errors: [`GpError`], [`BlrError`], [`XgbError`] (XGBoost), [`TreeError`] (the other tree
+//!   models), [`FeatureError`] (encoding); the [`Predictor`] methods wrap them in
+//!   [`PredictorError`](naspred_eval::predictor::PredictorError).
 //!
 //! [`Predictor`]: naspred_eval::predictor::Predictor
 
 pub mod blr;
+pub mod cart;
 pub mod features;
+pub mod forest;
 pub mod gp;
+pub mod lgb;
 pub mod linalg;
 pub mod neural;
+pub mod ngb;
+pub mod tabular;
 pub mod xgb;
 
 pub use blr::{BayesLinReg, BlrError, BlrMode, BlrPredictor};
+pub use cart::{BinnedMatrix, MaxFeatures, RegressionTree, TreeBuilder, TreeParams};
+pub use forest::{ForestRegressor, RfParams, RfPredictor};
+pub use lgb::{LgbParams, LgbPredictor, LgbRegressor};
+pub use ngb::{LeafRule, NgbParams, NgbPredictor, NgbRegressor, NgbTrace};
+pub use tabular::{TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError};
 pub use features::{encode_arch, encode_archs, encode_inputs, FeatureError, FeatureMatrix};
 pub use gp::{
     ExactGp, ExactGpConfig, GpError, GpHyper, GpPredictor, SparseGp, SparseGpConfig, SparseKind,

@@ -5,7 +5,8 @@ use naspred_eval::{Family, Predictor, PredictorError, PredictorFactory, Requirem
 use naspred_lcurve::{EarlyStopping, LcSvr, Lce, LceM, Sotl};
 use naspred_models::{
     BananasPredictor, BlrMode, BlrPredictor, BohamiannPredictor, BonasPredictor, DngoPredictor,
-    GcnPredictor, GpPredictor, MlpPredictor, SeminasPredictor, XgbPredictor,
+    GcnPredictor, GpPredictor, LgbPredictor, MlpPredictor, NgbPredictor, RfPredictor,
+    SeminasPredictor, XgbPredictor,
 };
 use naspred_spaces::{EncodingKind, Quirks, SpaceKind};
 use naspred_zerocost::{Proxy, ZeroCostPredictor};
@@ -102,6 +103,34 @@ pub const PREDICTORS: &[PredictorInfo] = &[
                 GpPredictor::gp()
                     .with_encoding(EncodingKind::Path)
                     .with_key("gp_path"),
+    },
+    PredictorInfo {
+        key: "lgb",
+        family: Family::ModelBased,
+        description: "LightGBM on the adjacency one-hot encoding (GBDT-NAS defaults, 500 rounds)",
+        build: |_, _| Box::new(LgbPredictor::new()),
+    },
+    PredictorInfo {
+        key: "ngb",
+        family: Family::ModelBased,
+        description: "NGBoost (Normal, natural gradient, 505 stages) on the adjacency one-hot encoding; with std",
+        build: |_, _| Box::new(NgbPredictor::new()),
+    },
+    PredictorInfo {
+        key: "rf",
+        family: Family::ModelBased,
+        description: "random forest on the adjacency one-hot encoding (NB301 defaults, 116 trees); std over trees",
+        build: |_, _| Box::new(RfPredictor::new()),
+    },
+    PredictorInfo {
+        key: "xgb_path",
+        family: Family::ModelBased,
+        description: "xgb on the path encoding (ablation)",
+        build: |_, _| {
+            Box::new(
+                XgbPredictor::new()
+                    .with_encoding(EncodingKind::Path)
+                    .with_key("xgb_path"),
             )
         },
     },
@@ -138,6 +167,40 @@ pub const PREDICTORS: &[PredictorInfo] = &[
                 BlrPredictor::new(BlrMode::Faithful)
                     .with_encoding(EncodingKind::Path)
                     .with_key("bayes_lin_reg_path"),
+    },
+    PredictorInfo {
+        key: "lgb_path",
+        family: Family::ModelBased,
+        description: "lgb on the path encoding (ablation)",
+        build: |_, _| {
+            Box::new(
+                LgbPredictor::new()
+                    .with_encoding(EncodingKind::Path)
+                    .with_key("lgb_path"),
+            )
+        },
+    },
+    PredictorInfo {
+        key: "ngb_path",
+        family: Family::ModelBased,
+        description: "ngb on the path encoding (ablation)",
+        build: |_, _| {
+            Box::new(
+                NgbPredictor::new()
+                    .with_encoding(EncodingKind::Path)
+                    .with_key("ngb_path"),
+            )
+        },
+    },
+    PredictorInfo {
+        key: "rf_path",
+        family: Family::ModelBased,
+        description: "rf on the path encoding (ablation)",
+        build: |_, _| {
+            Box::new(
+                RfPredictor::new()
+                    .with_encoding(EncodingKind::Path)
+                    .with_key("rf_path"),
             )
         },
     },

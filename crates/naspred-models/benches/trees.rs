@@ -1,0 +1,123 @@
+//! `lgb`, `ngb` and `rf` on NAS-Bench-201 `adjacency_one_hot` (30 features): one fit at
+//! n = 100 and n = 1000 (NASLib defaults, single-threaded), and one query of 200 architectures
+//! by each fitted model (encoding included, as the evaluator times it).
+//!
+//! Targets are NB201 CIFAR-10 validation accuracies when the shared data is present, otherwise a
+//! synthetic function of the encoding (the timing hardly depends on the targets).
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use naspred_data::shared::load_nb201;
+use naspred_data::{DataRoot, Dataset};
+use naspred_eval::predictor::{ArchInput, Context, Predictor, PredictorRng};
+use naspred_models::{
+    encode_inputs, ForestRegressor, LgbPredictor, LgbRegressor, NgbPredictor, NgbRegressor,
+    RfPredictor, TabularModel, TabularParams,
+};
+use naspred_spaces::{AnyArch, EncodingKind, Quirks, SpaceKind};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+fn workload() -> (Vec<ArchInput>, Vec<f64>, Vec<ArchInput>) {
+    let mut rng = PredictorRng::seed_from_u64(0);
+    let root = DataRoot::resolve(None);
+    let mut table: Vec<(AnyArch, f64)> = match load_nb201(&root, Dataset::Cifar10) {
+        Ok(bench) => bench
+            .records()
+            .iter()
+            .map(|r| (r.arch.clone(), r.mean_val_acc()))
+            .collect(),
+        Err(_) => (0..1200)
+            .map(|_| {
+                let a = AnyArch::sample(SpaceKind::Nb201, &mut rng).expect("sample");
+                let e = a
+                    .encode(EncodingKind::AdjacencyOneHot, Quirks::Faithful)
+                    .expect("encode")
+                    .flatten();
+                let y = e
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| f64::from(v) * (i % 7) as f64)
+                    .sum();
+                (a, y)
+            })
+            .collect(),
+    };
+    table.shuffle(&mut rng);
+    let train = table[..1000]
+        .iter()
+        .map(|(a, _)| ArchInput::bare(a.clone()))
+        .collect();
+    let y = table[..1000].iter().map(|(_, y)| *y).collect();
+    let test = table[1000..1200]
+        .iter()
+        .map(|(a, _)| ArchInput::bare(a.clone()))
+        .collect();
+    (train, y, test)
+}
+
+fn ctx(rng: &mut PredictorRng) -> Context<'_> {
+    Context {
+        space: SpaceKind::Nb201,
+        dataset: Dataset::Cifar10,
+        fidelity: None,
+        total_epochs: 200,
+        unlabeled: &[],
+        rng,
+    }
+}
+
+fn fit_bench<M: TabularModel>(c: &mut Criterion, train: &[ArchInput], y: &[f64]) {
+    let x = encode_inputs(train, EncodingKind::AdjacencyOneHot, Quirks::Faithful).unwrap();
+    assert_eq!(x.cols(), 30);
+    let mut g = c.benchmark_group(format!("{}_nb201_adj", M::KEY));
+    g.sample_size(10);
+    for n in [100usize, 1000] {
+        let idx: Vec<usize> = (0..n).collect();
+        let xn = x.select_rows(&idx).unwrap();
+        g.bench_with_input(BenchmarkId::new("fit", n), &n, |b, &n| {
+            let mut rng = PredictorRng::seed_from_u64(3);
+            b.iter(|| {
+                let mut m = M::with_params(M::Params::naslib());
+                m.fit(black_box(&xn), black_box(&y[..n]), &mut rng).unwrap();
+                m
+            })
+        });
+    }
+    g.finish();
+}
+
+fn query_bench<P: Predictor>(
+    c: &mut Criterion,
+    key: &str,
+    make: fn() -> P,
+    train: &[ArchInput],
+    y: &[f64],
+    test: &[ArchInput],
+) {
+    let mut g = c.benchmark_group(format!("{key}_nb201_adj"));
+    g.sample_size(20);
+    for n in [100usize, 1000] {
+        let mut rng = PredictorRng::seed_from_u64(4);
+        let mut p = make();
+        p.fit(&train[..n], &y[..n], &mut ctx(&mut rng)).unwrap();
+        g.bench_with_input(BenchmarkId::new("query_200_after_fit", n), &n, |b, _| {
+            b.iter(|| p.query_dist(black_box(test), &mut ctx(&mut rng)).unwrap())
+        });
+    }
+    g.finish();
+}
+
+fn bench(c: &mut Criterion) {
+    let (train, y, test) = workload();
+    fit_bench::<LgbRegressor>(c, &train, &y);
+    fit_bench::<NgbRegressor>(c, &train, &y);
+    fit_bench::<ForestRegressor>(c, &train, &y);
+    query_bench(c, "lgb", LgbPredictor::new, &train, &y, &test);
+    query_bench(c, "ngb", NgbPredictor::new, &train, &y, &test);
+    query_bench(c, "rf", RfPredictor::new, &train, &y, &test);
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,454 @@
+//! What the tree predictors (`lgb`, `ngb`, `rf`) share: the error type, NASLib's target
+//! standardisation, and one generic [`Predictor`] over a regressor on encoded architectures.
+//!
+//! * [`TreeError`]: why a fit or prediction of [`LgbRegressor`](crate::LgbRegressor),
+//!   [`NgbRegressor`](crate::NgbRegressor), [`ForestRegressor`](crate::ForestRegressor) or a
+//!   [`RegressionTree`](crate::RegressionTree) failed.
+//! * [`TargetScaling`]: `(y - mean) / std` with numpy's mean and population std, as NASLib's
+//!   `BaseTree.fit`; a constant target (std 0) is scaled by 1.
+//! * [`TabularModel`] and [`TabularParams`]: what a regressor provides to be wrapped.
+//! * [`TabularPredictor`]: the [`Predictor`] for any [`TabularModel`]: encodes the
+//!   architectures (`adjacency_one_hot` by default), fits, queries (with the model's predictive
+//!   standard deviation where it has one), and follows NASLib's hyperparameter protocol (the
+//!   first `set_random_hyperparams` after a reset keeps the defaults).
+
+use std::fmt;
+
+use naspred_eval::metrics::pairwise_sum;
+use naspred_eval::predictor::{
+    ArchInput, Context, Hyperparams, Prediction, Predictor, PredictorError, PredictorRng,
+    Requirements,
+};
+use naspred_spaces::{EncodingKind, Quirks};
+use thiserror::Error;
+
+use crate::features::{encode_inputs, FeatureError, FeatureMatrix};
+
+/// Why a tree model could not be fitted or queried.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum TreeError {
+    /// No training rows.
+    #[error("empty training set")]
+    EmptyTrainingSet,
+    /// Feature rows and targets differ in number.
+    #[error("{rows} feature rows but {targets} targets")]
+    LengthMismatch {
+        /// Rows of the feature matrix.
+        rows: usize,
+        /// Number of targets.
+        targets: usize,
+    },
+    /// A target is NaN or infinite.
+    #[error("target {index} is not finite ({value})")]
+    NonFiniteTarget {
+        /// Index of the target.
+        index: usize,
+        /// Its value.
+        value: f64,
+    },
+    /// A feature value is NaN or infinite (the trees have no notion of missing values).
+    #[error("feature {col} of row {row} is not finite ({value})")]
+    NonFiniteFeature {
+        /// Row index.
+        row: usize,
+        /// Column index.
+        col: usize,
+        /// Its value.
+        value: f32,
+    },
+    /// A feature matrix with no columns.
+    #[error("feature matrix has no columns")]
+    NoFeatures,
+    /// A query matrix whose width differs from the training matrix.
+    #[error("model was trained on {expected} features, query has {got}")]
+    FeatureCount {
+        /// Training width.
+        expected: usize,
+        /// Query width.
+        got: usize,
+    },
+    /// A hyperparameter outside its valid range.
+    #[error("invalid hyperparameter {name} = {value}: {reason}")]
+    InvalidParam {
+        /// Parameter name.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+        /// The valid range.
+        reason: &'static str,
+    },
+    /// Building the feature matrix failed.
+    #[error(transparent)]
+    Features(#[from] FeatureError),
+    /// Prediction before a successful fit.
+    #[error("predict called before fit")]
+    NotFitted,
+    /// The LightGBM library reported an error.
+    #[error("LightGBM: {0}")]
+    Lightgbm(String),
+}
+
+/// Checks a training set: rows match targets, at least one row and column, finite targets.
+///
+/// # Errors
+/// [`TreeError::EmptyTrainingSet`], [`TreeError::LengthMismatch`], [`TreeError::NoFeatures`]
+/// or [`TreeError::NonFiniteTarget`].
+pub fn check_training_set(x: &FeatureMatrix, y: &[f64]) -> Result<(), TreeError> {
+    if y.is_empty() {
+        return Err(TreeError::EmptyTrainingSet);
+    }
+    if x.rows() != y.len() {
+        return Err(TreeError::LengthMismatch {
+            rows: x.rows(),
+            targets: y.len(),
+        });
+    }
+    if x.cols() == 0 {
+        return Err(TreeError::NoFeatures);
+    }
+    if let Some((index, &value)) = y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(TreeError::NonFiniteTarget { index, value });
+    }
+    Ok(())
+}
+
+/// Checks that every feature value is finite.
+///
+/// # Errors
+/// [`TreeError::NonFiniteFeature`] naming the first offending entry.
+pub fn check_finite_features(x: &FeatureMatrix) -> Result<(), TreeError> {
+    match x.as_slice().iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(k) => Err(TreeError::NonFiniteFeature {
+            row: k / x.cols().max(1),
+            col: k % x.cols().max(1),
+            value: x.as_slice()[k],
+        }),
+    }
+}
+
+/// NASLib's target standardisation (`BaseTree.fit`): `z = (y - mean) / std` with `np.mean` and
+/// the population `np.std`; predictions are mapped back with `z * std + mean`.
+///
+/// A constant target has std 0, where NASLib divides by zero; here it is scaled by 1, so the
+/// standardised targets are all 0 and every prediction is the constant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TargetScaling {
+    /// Training mean.
+    pub mean: f64,
+    /// Divisor: the training std, or 1 for a constant target.
+    pub std: f64,
+}
+
+impl TargetScaling {
+    /// The scaling of `y` (numpy's pairwise summation).
+    ///
+    /// # Panics
+    /// Never; an empty `y` gives a NaN mean (callers check for empty sets first).
+    pub fn fit(y: &[f64]) -> Self {
+        let n = y.len() as f64;
+        let mean = pairwise_sum(y) / n;
+        let sq: Vec<f64> = y.iter().map(|&v| (v - mean) * (v - mean)).collect();
+        let std = (pairwise_sum(&sq) / n).sqrt();
+        TargetScaling {
+            mean,
+            std: if std > 0.0 && std.is_finite() {
+                std
+            } else {
+                1.0
+            },
+        }
+    }
+
+    /// The standardised targets.
+    pub fn apply(&self, y: &[f64]) -> Vec<f64> {
+        y.iter().map(|&v| (v - self.mean) / self.std).collect()
+    }
+
+    /// A standardised prediction in target units.
+    #[inline]
+    pub fn invert(&self, z: f64) -> f64 {
+        z * self.std + self.mean
+    }
+}
+
+/// The tunable configuration of a [`TabularModel`].
+pub trait TabularParams: Clone + fmt::Debug + PartialEq {
+    /// NASLib's defaults.
+    fn naslib() -> Self;
+    /// One draw of NASLib's HPO sampler (models without one return `self` unchanged).
+    fn sample(&self, rng: &mut PredictorRng) -> Self;
+    /// The tunable hyperparameters by name (reported as `hp_<name>`).
+    fn to_hyperparams(&self) -> Hyperparams;
+    /// Overwrites the fields named in `hp`; unknown names are ignored, values are checked at
+    /// fit time.
+    fn apply_hyperparams(&mut self, hp: &Hyperparams);
+}
+
+/// A regressor on dense features that [`TabularPredictor`] can wrap.
+pub trait TabularModel: fmt::Debug {
+    /// Its configuration.
+    type Params: TabularParams;
+    /// NASLib's predictor key (`lgb`, `ngb`, `rf`).
+    const KEY: &'static str;
+
+    /// An unfitted model.
+    fn with_params(params: Self::Params) -> Self;
+    /// The configuration.
+    fn params(&self) -> &Self::Params;
+    /// Replaces the configuration and forgets any fitted model.
+    fn set_params(&mut self, params: Self::Params);
+    /// Whether a model has been fitted.
+    fn is_fitted(&self) -> bool;
+    /// Fits on `x` and raw targets `y` (the model standardises them itself), drawing any
+    /// randomness from `rng`.
+    ///
+    /// # Errors
+    /// The model's [`TreeError`]s.
+    fn fit(
+        &mut self,
+        x: &FeatureMatrix,
+        y: &[f64],
+        rng: &mut PredictorRng,
+    ) -> Result<(), TreeError>;
+    /// Predictive means and, where the model has one, standard deviations, in target units.
+    ///
+    /// # Errors
+    /// [`TreeError::NotFitted`], [`TreeError::FeatureCount`], or the model's own errors.
+    fn predict_dist(&self, x: &FeatureMatrix) -> Result<(Vec<f64>, Option<Vec<f64>>), TreeError>;
+}
+
+/// The [`Predictor`] of a [`TabularModel`] on an architecture encoding (NASLib's `BaseTree`
+/// subclasses).
+#[derive(Debug)]
+pub struct TabularPredictor<M: TabularModel> {
+    key: String,
+    encoding: EncodingKind,
+    quirks: Quirks,
+    defaults: M::Params,
+    /// NASLib's `self.hyperparams is not None`.
+    hp_set: bool,
+    model: M,
+}
+
+impl<M: TabularModel> Default for TabularPredictor<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M: TabularModel> TabularPredictor<M> {
+    /// The predictor under NASLib's key with NASLib's defaults on `adjacency_one_hot`,
+    /// faithful encodings.
+    pub fn new() -> Self {
+        TabularPredictor {
+            key: M::KEY.to_string(),
+            encoding: EncodingKind::AdjacencyOneHot,
+            quirks: Quirks::Faithful,
+            defaults: M::Params::naslib(),
+            hp_set: false,
+            model: M::with_params(M::Params::naslib()),
+        }
+    }
+
+    /// Uses another encoding (non-dense encodings are flattened).
+    pub fn with_encoding(mut self, encoding: EncodingKind) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// Encodes with `Fixed` or `Faithful` NASLib quirks.
+    pub fn with_quirks(mut self, quirks: Quirks) -> Self {
+        self.quirks = quirks;
+        self
+    }
+
+    /// Reports under another key (e.g. an encoding ablation such as `lgb_path`).
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = key.into();
+        self
+    }
+
+    /// Replaces the default configuration (also what [`Predictor::reset_hyperparams`]
+    /// restores).
+    pub fn with_params(mut self, params: M::Params) -> Self {
+        self.model.set_params(params.clone());
+        self.defaults = params;
+        self
+    }
+
+    /// The encoding.
+    pub fn encoding(&self) -> EncodingKind {
+        self.encoding
+    }
+
+    /// The current configuration.
+    pub fn params(&self) -> &M::Params {
+        self.model.params()
+    }
+
+    /// The underlying regressor.
+    pub fn regressor(&self) -> &M {
+        &self.model
+    }
+
+    fn fit_err(&self, reason: impl fmt::Display) -> PredictorError {
+        PredictorError::Fit {
+            key: self.key.clone(),
+            reason: reason.to_string(),
+        }
+    }
+
+    fn query_err(&self, reason: impl fmt::Display) -> PredictorError {
+        PredictorError::Query {
+            key: self.key.clone(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+impl<M: TabularModel> Predictor for TabularPredictor<M> {
+    fn key(&self) -> &str {
+        &self.key
+    }
+
+    fn requirements(&self) -> Requirements {
+        Requirements::model_based()
+    }
+
+    fn fit(
+        &mut self,
+        train: &[ArchInput],
+        y: &[f64],
+        ctx: &mut Context<'_>,
+    ) -> Result<(), PredictorError> {
+        if train.len() != y.len() {
+            return Err(self.fit_err(TreeError::LengthMismatch {
+                rows: train.len(),
+                targets: y.len(),
+            }));
+        }
+        if train.is_empty() {
+            return Err(self.fit_err(TreeError::EmptyTrainingSet));
+        }
+        let x = encode_inputs(train, self.encoding, self.quirks).map_err(|e| self.fit_err(e))?;
+        // NASLib's `fit` fills in the defaults when no hyperparameters were set.
+        self.hp_set = true;
+        let res = self.model.fit(&x, y, ctx.rng);
+        res.map_err(|e| self.fit_err(e))
+    }
+
+    fn query(
+        &mut self,
+        test: &[ArchInput],
+        ctx: &mut Context<'_>,
+    ) -> Result<Vec<f64>, PredictorError> {
+        Ok(self.query_dist(test, ctx)?.mean)
+    }
+
+    fn query_dist(
+        &mut self,
+        test: &[ArchInput],
+        _ctx: &mut Context<'_>,
+    ) -> Result<Prediction, PredictorError> {
+        if !self.model.is_fitted() {
+            return Err(PredictorError::NotFitted {
+                key: self.key.clone(),
+            });
+        }
+        if test.is_empty() {
+            return Ok(Prediction {
+                mean: Vec::new(),
+                std: None,
+            });
+        }
+        let x = encode_inputs(test, self.encoding, self.quirks).map_err(|e| self.query_err(e))?;
+        let (mean, std) = self.model.predict_dist(&x).map_err(|e| self.query_err(e))?;
+        Ok(Prediction { mean, std })
+    }
+
+    fn hyperparams(&self) -> Hyperparams {
+        self.model.params().to_hyperparams()
+    }
+
+    fn set_hyperparams(&mut self, hp: &Hyperparams) {
+        let mut p = self.model.params().clone();
+        p.apply_hyperparams(hp);
+        self.model.set_params(p);
+        self.hp_set = true;
+    }
+
+    fn set_random_hyperparams(&mut self, rng: &mut PredictorRng) {
+        let p = if self.hp_set {
+            self.defaults.sample(rng)
+        } else {
+            self.defaults.clone()
+        };
+        self.model.set_params(p);
+        self.hp_set = true;
+    }
+
+    fn reset_hyperparams(&mut self) {
+        self.model.set_params(self.defaults.clone());
+        self.hp_set = false;
+    }
+}
+
+/// `exp(U(ln lo, ln hi))`, NASLib's `loguniform`.
+pub(crate) fn loguniform(rng: &mut PredictorRng, lo: f64, hi: f64) -> f64 {
+    use rand::Rng;
+    let (a, b) = (lo.ln(), hi.ln());
+    (a + (b - a) * rng.random::<f64>()).exp()
+}
+
+/// A hyperparameter value as a count: rounded, 0 for negative or non-finite values.
+pub(crate) fn to_count(v: f64) -> usize {
+    if v.is_finite() && v >= 0.0 {
+        v.round().min(u32::MAX as f64) as usize
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaling_matches_numpy_and_handles_constants() {
+        let s = TargetScaling::fit(&[1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(s.mean, 2.5);
+        assert!((s.std - 1.25f64.sqrt()).abs() < 1e-15);
+        let z = s.apply(&[1.0, 4.0]);
+        assert!((s.invert(z[0]) - 1.0).abs() < 1e-12 && (s.invert(z[1]) - 4.0).abs() < 1e-12);
+        let c = TargetScaling::fit(&[7.0, 7.0]);
+        assert_eq!((c.mean, c.std), (7.0, 1.0));
+        assert_eq!(c.apply(&[7.0, 7.0]), vec![0.0, 0.0]);
+    }
+
+    #[test]
+    fn training_set_checks() {
+        let x = FeatureMatrix::from_rows(&[[0.0f32, 1.0], [1.0, 0.0]]).unwrap();
+        assert_eq!(check_training_set(&x, &[1.0, 2.0]), Ok(()));
+        assert_eq!(
+            check_training_set(&x, &[1.0]),
+            Err(TreeError::LengthMismatch {
+                rows: 2,
+                targets: 1
+            })
+        );
+        assert_eq!(
+            check_training_set(&x, &[]),
+            Err(TreeError::EmptyTrainingSet)
+        );
+        assert!(matches!(
+            check_training_set(&x, &[1.0, f64::NAN]),
+            Err(TreeError::NonFiniteTarget { index: 1, .. })
+        ));
+        let bad = FeatureMatrix::from_rows(&[[0.0f32, 1.0], [f32::NAN, 0.0]]).unwrap();
+        assert!(matches!(
+            check_finite_features(&bad),
+            Err(TreeError::NonFiniteFeature { row: 1, col: 0, .. })
+        ));
+    }
+}
