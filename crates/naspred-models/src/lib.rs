@@ -52,16 +52,16 @@ pub mod xgb;
 
 pub use blr::{BayesLinReg, BlrError, BlrMode, BlrPredictor};
 pub use cart::{BinnedMatrix, MaxFeatures, RegressionTree, TreeBuilder, TreeParams};
-pub use forest::{ForestRegressor, RfParams, RfPredictor};
-pub use lgb::{LgbParams, LgbPredictor, LgbRegressor};
-pub use ngb::{LeafRule, NgbParams, NgbPredictor, NgbRegressor, NgbTrace};
-pub use tabular::{TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError};
 pub use features::{encode_arch, encode_archs, encode_inputs, FeatureError, FeatureMatrix};
+pub use forest::{ForestRegressor, RfParams, RfPredictor};
 pub use gp::{
     ExactGp, ExactGpConfig, GpError, GpHyper, GpPredictor, SparseGp, SparseGpConfig, SparseKind,
 };
+pub use lgb::{LgbParams, LgbPredictor, LgbRegressor};
 pub use neural::{
     BananasPredictor, BohamiannPredictor, BonasPredictor, DngoPredictor, GcnPredictor,
     MlpPredictor, NeuralError, SeminasPredictor,
 };
+pub use ngb::{LeafRule, NgbParams, NgbPredictor, NgbRegressor, NgbTrace};
+pub use tabular::{TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError};
 pub use xgb::{XgbError, XgbParams, XgbPredictor, XgbRegressor, DEFAULT_NUM_BOOST_ROUND};

@@ -103,6 +103,8 @@ pub const PREDICTORS: &[PredictorInfo] = &[
                 GpPredictor::gp()
                     .with_encoding(EncodingKind::Path)
                     .with_key("gp_path"),
+            )
+        },
     },
     PredictorInfo {
         key: "lgb",
@@ -167,6 +169,8 @@ pub const PREDICTORS: &[PredictorInfo] = &[
                 BlrPredictor::new(BlrMode::Faithful)
                     .with_encoding(EncodingKind::Path)
                     .with_key("bayes_lin_reg_path"),
+            )
+        },
     },
     PredictorInfo {
         key: "lgb_path",
