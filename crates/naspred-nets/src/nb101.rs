@@ -102,10 +102,10 @@ impl Cell {
             .collect();
         let channels = vertex_channels(cin, cout, &adj)?;
         let mut ops = vec![None];
-        for t in 1..n - 1 {
+        for (t, &c) in channels.iter().enumerate().take(n - 1).skip(1) {
             ops.push(Some(match arch.ops()[t] {
-                Nb101Op::Conv3x3 => VertexOp::Conv(ConvBnRelu::new(b, channels[t], channels[t], 3)),
-                Nb101Op::Conv1x1 => VertexOp::Conv(ConvBnRelu::new(b, channels[t], channels[t], 1)),
+                Nb101Op::Conv3x3 => VertexOp::Conv(ConvBnRelu::new(b, c, c, 3)),
+                Nb101Op::Conv1x1 => VertexOp::Conv(ConvBnRelu::new(b, c, c, 1)),
                 Nb101Op::MaxPool3x3 => VertexOp::MaxPool,
                 other => return Err(format!("vertex {t} has op {}", other.name())),
             }));

@@ -247,7 +247,7 @@ fn compute_inner(
     let nwot = want(Proxy::Nwot);
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xD1B5_4A32_D192_ED03);
     if !ce_group.is_empty() || !jac_group.is_empty() || nwot {
-        let pool = images.ok_or_else(|| ZcError::NoImages {
+        let pool = images.ok_or(ZcError::NoImages {
             dataset: settings.dataset,
         })?;
         let t = Instant::now();
