@@ -347,7 +347,12 @@ fn arch(cmd: ArchCommand) -> Result<()> {
 }
 
 fn predictors() {
-    println!("{:<10} {:<16} description", "key", "family");
+    let w = Registry::all()
+        .iter()
+        .map(|p| p.key.len())
+        .max()
+        .unwrap_or(3);
+    println!("{:<w$}  {:<15} description", "key", "family");
     for PredictorInfo {
         key,
         family,
@@ -355,7 +360,7 @@ fn predictors() {
         ..
     } in Registry::all()
     {
-        println!("{key:<10} {:<16} {description}", family.to_string());
+        println!("{key:<w$}  {:<15} {description}", family.to_string());
     }
 }
 
