@@ -15,7 +15,6 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use naspred_eval::metrics::pairwise_sum;
 use naspred_eval::predictor::{
     ArchInput, Context, Hyperparams, Predictor, PredictorError, PredictorRng, Requirements,
 };
@@ -25,6 +24,7 @@ use thiserror::Error;
 use xgboost_rs::{Booster, DMatrix};
 
 use crate::features::{encode_inputs, FeatureError, FeatureMatrix};
+use crate::tabular::TargetScaling;
 
 /// NASLib's number of boosting rounds.
 pub const DEFAULT_NUM_BOOST_ROUND: u32 = 500;
@@ -362,13 +362,8 @@ impl XgbRegressor {
         if let Some((index, &value)) = y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(XgbError::NonFiniteTarget { index, value });
         }
-        let (mean, std) = mean_std(y);
-        let scale = if std > 0.0 && std.is_finite() {
-            std
-        } else {
-            1.0
-        };
-        let labels: Vec<f32> = y.iter().map(|&v| ((v - mean) / scale) as f32).collect();
+        let scaling = TargetScaling::fit(y);
+        let labels: Vec<f32> = scaling.apply(y).into_iter().map(|v| v as f32).collect();
 
         let mut dtrain = dmatrix(x, self.params.nthread)?;
         dtrain.set_labels(&labels)?;
@@ -379,8 +374,8 @@ impl XgbRegressor {
         }
         self.model = Some(FittedXgb {
             booster,
-            mean,
-            std: scale,
+            mean: scaling.mean,
+            std: scaling.std,
             n_features: x.cols(),
         });
         Ok(())
@@ -412,14 +407,6 @@ impl XgbRegressor {
             .map(|p| f64::from(p) * m.std + m.mean)
             .collect())
     }
-}
-
-/// `np.mean(y)`, `np.std(y)` (population), with numpy's pairwise summation.
-fn mean_std(y: &[f64]) -> (f64, f64) {
-    let n = y.len() as f64;
-    let mean = pairwise_sum(y) / n;
-    let sq: Vec<f64> = y.iter().map(|&v| (v - mean) * (v - mean)).collect();
-    (mean, (pairwise_sum(&sq) / n).sqrt())
 }
 
 /// A `DMatrix` of the row-major matrix with NaN as the missing value (as Python's
