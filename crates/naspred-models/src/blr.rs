@@ -3,8 +3,9 @@
 //!
 //! * [`BayesLinReg`]: the regressor. Basis `[x, 1]`, raw (not standardised) targets; the
 //!   hyperparameters `theta = (log alpha, log sigma^2)` maximise the log evidence by
-//!   Nelder-Mead (`argmin`, started like `scipy.optimize.fmin` from `U(0, 1)^2` with its 5 %
-//!   initial simplex); the posterior over weights is `S = (alpha I + beta Phi'Phi)^-1`,
+//!   Nelder-Mead from `U(0, 1)^2` (faithful: scipy's `fmin` path and stopping rule,
+//!   [`scipy_fmin`](crate::linalg::scipy_fmin); fixed: `argmin` from a unit simplex, run to
+//!   convergence); the posterior over weights is `S = (alpha I + beta Phi'Phi)^-1`,
 //!   `m = beta S Phi' y`, and predictions have mean `phi' m` and variance `1/beta + phi' S phi`.
 //! * [`BlrMode`]: pybnn's QUIRKs. [`BlrMode::Faithful`] (the default, as NASLib ran it) keeps
 //!   all three: the objective adds the `N(0, 1)` *density* (not log-density) of both log
@@ -31,7 +32,7 @@ use rand::Rng;
 use thiserror::Error;
 
 use crate::features::encode_inputs;
-use crate::linalg::to_f64;
+use crate::linalg::{scipy_fmin, to_f64};
 
 /// Why a Bayesian linear regression fit or prediction failed.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -226,40 +227,40 @@ impl BayesLinReg {
             y: &yv,
             mode: self.mode,
         };
-        // scipy.optimize.fmin from rng.rand(2): simplex x0 and x0 with one coordinate * 1.05.
+        // pybnn: scipy.optimize.fmin(negative_mll, rng.rand(2)).
         let x0 = vec![rng.random::<f64>(), rng.random::<f64>()];
-        // The fixed mode starts from a unit simplex: scipy's 5 % simplex from U(0, 1) often
-        // stalls far from the optimum of the true (squared-residual) evidence.
-        let step = |v: f64| match self.mode {
-            BlrMode::Faithful if v != 0.0 => v * 1.05,
-            BlrMode::Faithful => 0.00025,
-            BlrMode::Fixed => v + 1.0,
+        let theta = match self.mode {
+            BlrMode::Faithful => scipy_fmin(|t| ev.neg(t), &x0),
+            // The fixed mode starts from a unit simplex: scipy's 5 % simplex from U(0, 1)
+            // often stalls far from the optimum of the true (squared-residual) evidence.
+            BlrMode::Fixed => {
+                let simplex = vec![
+                    x0.clone(),
+                    vec![x0[0] + 1.0, x0[1]],
+                    vec![x0[0], x0[1] + 1.0],
+                ];
+                NelderMead::new(simplex)
+                    .with_sd_tolerance(1e-7)
+                    .ok()
+                    .and_then(|solver| {
+                        Executor::new(
+                            Evidence {
+                                ptp: ev.ptp.clone(),
+                                pty: ev.pty.clone(),
+                                phi: &phi,
+                                y: &yv,
+                                mode: self.mode,
+                            },
+                            solver,
+                        )
+                        .configure(|s| s.max_iters(MAX_ITERS))
+                        .run()
+                        .ok()
+                    })
+                    .and_then(|r| r.state().get_best_param().cloned())
+                    .unwrap_or(x0)
+            }
         };
-        let simplex = vec![
-            x0.clone(),
-            vec![step(x0[0]), x0[1]],
-            vec![x0[0], step(x0[1])],
-        ];
-        let theta = NelderMead::new(simplex)
-            .with_sd_tolerance(1e-7)
-            .ok()
-            .and_then(|solver| {
-                Executor::new(
-                    Evidence {
-                        ptp: ev.ptp.clone(),
-                        pty: ev.pty.clone(),
-                        phi: &phi,
-                        y: &yv,
-                        mode: self.mode,
-                    },
-                    solver,
-                )
-                .configure(|s| s.max_iters(MAX_ITERS))
-                .run()
-                .ok()
-            })
-            .and_then(|r| r.state().get_best_param().cloned())
-            .unwrap_or(x0);
         let alpha = theta[0].exp();
         let beta = match self.mode {
             BlrMode::Faithful => theta[1].exp(),

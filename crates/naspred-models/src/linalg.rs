@@ -1,5 +1,6 @@
 //! Shared numerics of the kernel and Bayesian-linear models: `f64` feature matrices, the
-//! isotropic RBF kernel, target standardisation and the Adam optimiser (PyTorch's defaults).
+//! isotropic RBF kernel, target standardisation, the Adam optimiser (PyTorch's defaults) and
+//! scipy's Nelder-Mead (`scipy_fmin`).
 //!
 //! Factorisations come from `nalgebra`; nothing here factorises by hand.
 
@@ -117,6 +118,123 @@ impl Adam {
     }
 }
 
+/// `scipy.optimize.fmin` (Nelder-Mead with scipy's defaults) minimising `f` from `x0`: initial
+/// simplex `x0` plus, per coordinate, `x0` with that coordinate scaled by 1.05 (or set to
+/// 0.00025 when zero); reflection 1, expansion 2, contraction 0.5, shrink 0.5; stops when every
+/// vertex is within `xatol = 1e-4` of the best in every coordinate and every value within
+/// `fatol = 1e-4` of the best, or after `200 * len(x0)` iterations or function calls.
+///
+/// Written out (rather than `argmin`'s Nelder-Mead) because the models that use it reproduce a
+/// NASLib predictor whose result depends on where scipy's search stops, not only on the optimum:
+/// the branch order, the stable re-sorting and the stopping rule follow scipy's
+/// `_minimize_neldermead`. Non-finite values of `f` count as `+inf`.
+pub fn scipy_fmin(mut f: impl FnMut(&[f64]) -> f64, x0: &[f64]) -> Vec<f64> {
+    const XATOL: f64 = 1e-4;
+    const FATOL: f64 = 1e-4;
+    let n = x0.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let max_calls = 200 * n;
+    let calls = std::cell::Cell::new(0usize);
+    let mut eval = |x: &[f64]| {
+        calls.set(calls.get() + 1);
+        let v = f(x);
+        if v.is_nan() {
+            f64::INFINITY
+        } else {
+            v
+        }
+    };
+    let mut sim: Vec<Vec<f64>> = Vec::with_capacity(n + 1);
+    sim.push(x0.to_vec());
+    for k in 0..n {
+        let mut y = x0.to_vec();
+        y[k] = if y[k] != 0.0 { 1.05 * y[k] } else { 0.00025 };
+        sim.push(y);
+    }
+    let mut fsim: Vec<f64> = sim.iter().map(|x| eval(x)).collect();
+    let sort = |sim: &mut Vec<Vec<f64>>, fsim: &mut Vec<f64>| {
+        let mut idx: Vec<usize> = (0..fsim.len()).collect();
+        idx.sort_by(|&a, &b| fsim[a].total_cmp(&fsim[b]));
+        *sim = idx.iter().map(|&i| sim[i].clone()).collect();
+        *fsim = idx.iter().map(|&i| fsim[i]).collect();
+    };
+    sort(&mut sim, &mut fsim);
+    let comb = |a: f64, xa: &[f64], b: f64, xb: &[f64]| -> Vec<f64> {
+        xa.iter().zip(xb).map(|(u, v)| a * u + b * v).collect()
+    };
+    let mut iterations = 1usize;
+    while calls.get() < max_calls && iterations < max_calls {
+        let x_spread = sim[1..]
+            .iter()
+            .flat_map(|v| v.iter().zip(&sim[0]).map(|(a, b)| (a - b).abs()))
+            .fold(0.0f64, f64::max);
+        let f_spread = fsim[1..]
+            .iter()
+            .map(|v| (fsim[0] - v).abs())
+            .fold(0.0f64, f64::max);
+        if x_spread <= XATOL && f_spread <= FATOL {
+            break;
+        }
+        let mut xbar = vec![0.0; n];
+        for v in &sim[..n] {
+            for (s, x) in xbar.iter_mut().zip(v) {
+                *s += x;
+            }
+        }
+        for s in &mut xbar {
+            *s /= n as f64;
+        }
+        let worst = sim[n].clone();
+        let xr = comb(2.0, &xbar, -1.0, &worst);
+        let fxr = eval(&xr);
+        let mut shrink = false;
+        if fxr < fsim[0] {
+            let xe = comb(3.0, &xbar, -2.0, &worst);
+            let fxe = eval(&xe);
+            if fxe < fxr {
+                sim[n] = xe;
+                fsim[n] = fxe;
+            } else {
+                sim[n] = xr;
+                fsim[n] = fxr;
+            }
+        } else if fxr < fsim[n - 1] {
+            sim[n] = xr;
+            fsim[n] = fxr;
+        } else if fxr < fsim[n] {
+            let xc = comb(1.5, &xbar, -0.5, &worst);
+            let fxc = eval(&xc);
+            if fxc <= fxr {
+                sim[n] = xc;
+                fsim[n] = fxc;
+            } else {
+                shrink = true;
+            }
+        } else {
+            let xcc = comb(0.5, &xbar, 0.5, &worst);
+            let fxcc = eval(&xcc);
+            if fxcc < fsim[n] {
+                sim[n] = xcc;
+                fsim[n] = fxcc;
+            } else {
+                shrink = true;
+            }
+        }
+        if shrink {
+            let best = sim[0].clone();
+            for (v, fv) in sim.iter_mut().zip(fsim.iter_mut()).skip(1) {
+                *v = comb(0.5, &best, 0.5, v);
+                *fv = eval(v);
+            }
+        }
+        iterations += 1;
+        sort(&mut sim, &mut fsim);
+    }
+    sim.swap_remove(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +253,18 @@ mod tests {
         assert_eq!(standardise(&[3.0, 3.0, 3.0]), (3.0, 1.0));
         let (m, s) = standardise(&[1.0, 3.0]);
         assert_eq!((m, s), (2.0, 1.0));
+    }
+
+    #[test]
+    fn scipy_fmin_finds_the_rosenbrock_minimum() {
+        let rosen = |x: &[f64]| 100.0 * (x[1] - x[0] * x[0]).powi(2) + (1.0 - x[0]).powi(2);
+        let x = scipy_fmin(rosen, &[-1.2, 1.0]);
+        assert!(
+            (x[0] - 1.0).abs() < 1e-3 && (x[1] - 1.0).abs() < 1e-3,
+            "{x:?}"
+        );
+        let q = scipy_fmin(|x: &[f64]| (x[0] - 3.0).powi(2), &[0.0]);
+        assert!((q[0] - 3.0).abs() < 1e-3, "{q:?}");
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! `ngboost` Python package (`NGBRegressor(Dist=Normal, Score=LogScore)`).
 //!
 //! * [`NgbParams`]: NASLib's configuration ([`NgbParams::naslib`]: 505 stages, learning rate
-//!   0.0813, minibatch fraction 0.508, trees of depth 6 with `max_features` 0.792) and its HPO
-//!   sampler.
+//!   0.0813, minibatch fraction 0.5, trees of depth 6 with `max_features` 0.792, leaves of one
+//!   sample) and its HPO sampler.
 //! * [`LeafRule`]: the base trees' `min_samples_leaf` / `min_samples_split`.
 //! * [`NgbRegressor`]: the booster on z-scored targets; [`NgbRegressor::predict_dist`] gives the
 //!   predictive mean and standard deviation of the Normal, in target units.
@@ -22,18 +22,24 @@
 //! minibatch falls below `tol` (1e-4).
 //!
 //! Base trees: scikit-learn `DecisionTreeRegressor(criterion="friedman_mse", max_depth=6,
-//! max_features=0.792)` as NASLib builds them, on this crate's CART
-//! ([`RegressionTree`](crate::RegressionTree)), with NASLib's code's `min_samples_leaf =
-//! min(max(n // 2, 1), 15)` and `min_samples_split = min(max(n // 2, 2), 20)` for `n` training
-//! rows ([`LeafRule::Naslib`], the default). The spec's `1` / `2` ([`LeafRule::Fixed`]) ranks
-//! better at n = 100 / 1000 on NB201 (Kendall tau 0.41 / 0.68 against 0.32 / 0.62) but worse at
-//! 300 (0.53 against 0.59), and its one-sample leaves collapse the predicted std (95% coverage
-//! below 5% against 0.83).
+//! max_features=0.792)` on this crate's CART ([`RegressionTree`](crate::RegressionTree)).
+//! NASLib's revisions of `ngb.py` differ in the leaf sizes and the minibatch fraction: the
+//! current code (and the spec) sets `min_samples_leaf = 1`, `min_samples_split = 2` and
+//! `minibatch_frac = 0.5` explicitly ([`NgbParams::naslib`], the default; [`LeafRule::Fixed`]);
+//! an earlier revision used `min_samples_leaf = min(max(n // 2, 1), 15)`,
+//! `min_samples_split = min(max(n // 2, 2), 20)` and `minibatch_frac = 0.508`
+//! ([`NgbParams::naslib_halved_leaves`], [`LeafRule::HalfTrainSize`]). NASLib's measured Kendall
+//! tau on NB201 (0.397 / 0.641 / 0.699 at n = 100 / 500 / 1000) is reproduced by the former; the
+//! latter ranks clearly worse (about 0.34 / 0.62 at n = 100 / 1000) but its larger leaves give
+//! better-calibrated standard deviations (one-sample leaves let the log scale collapse on the
+//! minibatch, so the default's intervals are far too narrow).
 //!
 //! Defined fallbacks where `ngboost` would fail: a constant training target (zero MLE scale,
 //! where `ngboost` takes `log 0`) gives a point prediction of the constant with standard
 //! deviation 0 and no stages; a minibatch is at least one row; a stage whose gradients or
-//! updated parameters would not be finite is dropped and boosting stops there.
+//! updated parameters would not be finite (or a log scale beyond ±700, where `exp` overflows)
+//! is dropped and boosting stops there; predicted log scales are clamped to ±700, so on rows
+//! unlike the training rows (duplicated rows with one-sample leaves) the std stays finite.
 
 use naspred_eval::predictor::{Hyperparams, PredictorRng};
 use rand::Rng;
@@ -45,16 +51,20 @@ use crate::tabular::{
     TargetScaling, TreeError,
 };
 
+/// Largest log scale kept (`exp` of it is finite): a stage that would push a training row's log
+/// scale beyond it ends boosting, and predictions clamp to it.
+const MAX_LOG_SCALE: f64 = 700.0;
+
 /// `0.5 * ln(2 pi)`.
 const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
 /// How the base trees' minimum leaf and split sizes are set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LeafRule {
-    /// NASLib's code: `min_samples_leaf = min(max(n / 2, 1), 15)`, `min_samples_split =
-    /// min(max(n / 2, 2), 20)` for `n` training rows.
-    Naslib,
-    /// Fixed values (the spec's `1` and `2` are scikit-learn's defaults).
+    /// An earlier NASLib revision: `min_samples_leaf = min(max(n / 2, 1), 15)`,
+    /// `min_samples_split = min(max(n / 2, 2), 20)` for `n` training rows.
+    HalfTrainSize,
+    /// Fixed values (NASLib's current code and the spec: `1` and `2`, scikit-learn's defaults).
     Fixed {
         /// `min_samples_leaf`.
         min_samples_leaf: usize,
@@ -67,7 +77,7 @@ impl LeafRule {
     /// `(min_samples_leaf, min_samples_split)` for `n` training rows.
     pub fn resolve(self, n: usize) -> (usize, usize) {
         match self {
-            LeafRule::Naslib => ((n / 2).clamp(1, 15), (n / 2).clamp(2, 20)),
+            LeafRule::HalfTrainSize => ((n / 2).clamp(1, 15), (n / 2).clamp(2, 20)),
             LeafRule::Fixed {
                 min_samples_leaf,
                 min_samples_split,
@@ -83,7 +93,7 @@ pub struct NgbParams {
     pub n_estimators: usize,
     /// Learning rate (NASLib: 0.08127053060223186).
     pub learning_rate: f64,
-    /// Fraction of rows per stage, in (0, 1] (NASLib: 0.5081694143793387).
+    /// Fraction of rows per stage, in (0, 1] (NASLib: 0.5; an earlier revision 0.5081694143793387).
     pub minibatch_frac: f64,
     /// Depth of the base trees (NASLib: 6).
     pub max_depth: usize,
@@ -102,6 +112,16 @@ impl Default for NgbParams {
 }
 
 impl NgbParams {
+    /// The earlier NASLib revision: minibatch fraction 0.5081694143793387 and
+    /// [`LeafRule::HalfTrainSize`] (otherwise as [`NgbParams::naslib`]).
+    pub fn naslib_halved_leaves() -> Self {
+        NgbParams {
+            minibatch_frac: 0.5081694143793387,
+            leaf_rule: LeafRule::HalfTrainSize,
+            ..<NgbParams as TabularParams>::naslib()
+        }
+    }
+
     /// Names reported by [`TabularParams::to_hyperparams`].
     pub const HYPERPARAMS: [&'static str; 5] = [
         "n_estimators",
@@ -162,10 +182,13 @@ impl TabularParams for NgbParams {
         NgbParams {
             n_estimators: 505,
             learning_rate: 0.08127053060223186,
-            minibatch_frac: 0.5081694143793387,
+            minibatch_frac: 0.5,
             max_depth: 6,
             max_features: 0.7920456318712875,
-            leaf_rule: LeafRule::Naslib,
+            leaf_rule: LeafRule::Fixed {
+                min_samples_leaf: 1,
+                min_samples_split: 2,
+            },
             tol: 1e-4,
         }
     }
@@ -216,7 +239,7 @@ impl TabularParams for NgbParams {
                             min_samples_leaf,
                             min_samples_split,
                         } => (min_samples_leaf, min_samples_split),
-                        LeafRule::Naslib => (1, 2),
+                        LeafRule::HalfTrainSize => (1, 2),
                     };
                     self.leaf_rule = if k == "min_samples_leaf" {
                         LeafRule::Fixed {
@@ -497,7 +520,7 @@ impl TabularModel for NgbRegressor {
             for (i, row) in x.iter_rows().enumerate() {
                 new_loc[i] = loc[i] - step * t_loc.predict_row(row);
                 new_ls[i] = ls[i] - step * t_ls.predict_row(row);
-                ok &= new_loc[i].is_finite() && new_ls[i].is_finite();
+                ok &= new_loc[i].is_finite() && new_ls[i].abs() <= MAX_LOG_SCALE;
             }
             if !ok {
                 break;
@@ -535,7 +558,10 @@ impl TabularModel for NgbRegressor {
         }
         let raw = Self::raw_params(m, x);
         let mean = raw.iter().map(|&(l, _)| m.scaling.invert(l)).collect();
-        let std = raw.iter().map(|&(_, s)| s.exp() * m.scaling.std).collect();
+        let std = raw
+            .iter()
+            .map(|&(_, s)| s.clamp(-MAX_LOG_SCALE, MAX_LOG_SCALE).exp() * m.scaling.std)
+            .collect();
         Ok((mean, Some(std)))
     }
 }
@@ -549,10 +575,10 @@ mod tests {
 
     #[test]
     fn leaf_rule_matches_naslib() {
-        assert_eq!(LeafRule::Naslib.resolve(1), (1, 2));
-        assert_eq!(LeafRule::Naslib.resolve(10), (5, 5));
-        assert_eq!(LeafRule::Naslib.resolve(34), (15, 17));
-        assert_eq!(LeafRule::Naslib.resolve(1000), (15, 20));
+        assert_eq!(LeafRule::HalfTrainSize.resolve(1), (1, 2));
+        assert_eq!(LeafRule::HalfTrainSize.resolve(10), (5, 5));
+        assert_eq!(LeafRule::HalfTrainSize.resolve(34), (15, 17));
+        assert_eq!(LeafRule::HalfTrainSize.resolve(1000), (15, 20));
     }
 
     #[test]

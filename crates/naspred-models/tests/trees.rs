@@ -364,7 +364,8 @@ fn load_nb201_cifar10() -> Option<Vec<(AnyArch, f64)>> {
 
 /// Kendall tau of each tree predictor on NB201 CIFAR-10 at n = 300 (200 uniform test
 /// architectures, 3 trials), against thresholds set from measurements (see the crate README),
-/// and the calibration of `ngb`'s predictive std.
+/// and the calibration of `ngb`'s predictive std: NASLib's one-sample leaves (the default) let
+/// the std collapse, the earlier revision's halved leaves keep it calibrated.
 #[test]
 fn nb201_cifar10_ranking_quality() {
     let Some(table) = load_nb201_cifar10() else {
@@ -372,10 +373,11 @@ fn nb201_cifar10_ranking_quality() {
     };
     let n = 300;
     let trials = 3u64;
-    let keys = ["lgb", "ngb", "rf"];
+    let keys = ["lgb", "ngb", "rf", "ngb_halved"];
     let mut taus = vec![0.0; keys.len()];
     let mut random_tau = 0.0;
     let mut ngb_cal = Vec::new();
+    let mut default_cal = Vec::new();
     for trial in 0..trials {
         let mut data_rng = PredictorRng::seed_from_u64(500 + trial);
         let mut idx: Vec<usize> = (0..table.len()).collect();
@@ -391,6 +393,11 @@ fn nb201_cifar10_ranking_quality() {
             Box::new(LgbPredictor::new()),
             Box::new(NgbPredictor::new()),
             Box::new(RfPredictor::new()),
+            Box::new(
+                NgbPredictor::new()
+                    .with_params(NgbParams::naslib_halved_leaves())
+                    .with_key("ngb_halved"),
+            ),
         ];
         for (k, p) in ps.iter_mut().enumerate() {
             let mut rng = PredictorRng::seed_from_u64(trial);
@@ -399,10 +406,16 @@ fn nb201_cifar10_ranking_quality() {
             let tau = kendall_tau_b(&y_test, &d.mean);
             eprintln!("trial {trial} {}: tau {tau:.4}", keys[k]);
             taus[k] += tau / trials as f64;
-            if keys[k] == "ngb" {
-                let c = Calibration::compute(&y_test, &d.mean, d.std.as_ref().unwrap()).unwrap();
-                eprintln!("trial {trial} ngb calibration {c:?}");
-                ngb_cal.push(c);
+            if keys[k].starts_with("ngb") {
+                let std = d.std.as_ref().unwrap();
+                assert!(std.iter().all(|s| s.is_finite() && *s > 0.0));
+                let c = Calibration::compute(&y_test, &d.mean, std).unwrap();
+                eprintln!("trial {trial} {} calibration {c:?}", keys[k]);
+                if keys[k] == "ngb" {
+                    default_cal.push(c);
+                } else {
+                    ngb_cal.push(c);
+                }
             }
         }
     }
@@ -417,7 +430,12 @@ fn nb201_cifar10_ranking_quality() {
         );
     }
     let cov95 = ngb_cal.iter().map(|c| c.coverage_95).sum::<f64>() / trials as f64;
-    assert!(cov95 > 0.5, "ngb 95% coverage {cov95}");
+    assert!(cov95 > 0.5, "ngb (halved leaves) 95% coverage {cov95}");
+    let default95 = default_cal.iter().map(|c| c.coverage_95).sum::<f64>() / trials as f64;
+    assert!(
+        default95 < cov95,
+        "ngb default coverage {default95} vs {cov95}"
+    );
 }
 
 /// Mean Kendall tau every tree predictor must exceed at n = 300 on NB201 CIFAR-10.

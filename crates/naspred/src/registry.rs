@@ -95,6 +95,12 @@ pub const PREDICTORS: &[PredictorInfo] = &[
         build: |_, _| Box::new(GpPredictor::gp_prior_draw().with_key("gp_faithful")),
     },
     PredictorInfo {
+        key: "gp_pyro",
+        family: Family::ModelBased,
+        description: "exact GP as NASLib's current code trains it: MAP under LogNormal(0,1) priors, 200 Adam steps (lr 0.01) from a prior draw",
+        build: |_, _| Box::new(GpPredictor::gp_pyro_map().with_key("gp_pyro")),
+    },
+    PredictorInfo {
         key: "gp_path",
         family: Family::ModelBased,
         description: "gp on the path encoding (ablation)",
