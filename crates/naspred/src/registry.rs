@@ -125,6 +125,18 @@ pub const PREDICTORS: &[PredictorInfo] = &[
         build: |_, _| Box::new(NgbPredictor::new()),
     },
     PredictorInfo {
+        key: "ngb_halved",
+        family: Family::ModelBased,
+        description: "ngb as an earlier NASLib revision: leaves min(n/2,15), splits min(n/2,20), minibatch 0.508 (better on NB101/DARTS, calibrated std)",
+        build: |_, _| {
+            Box::new(
+                NgbPredictor::new()
+                    .with_params(naspred_models::NgbParams::naslib_halved_leaves())
+                    .with_key("ngb_halved"),
+            )
+        },
+    },
+    PredictorInfo {
         key: "rf",
         family: Family::ModelBased,
         description: "random forest on the adjacency one-hot encoding (NB301 defaults, 116 trees); std over trees",
