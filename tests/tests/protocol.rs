@@ -146,6 +146,7 @@ fn an_interrupted_run_resumes_without_redoing_work() {
     let opts = RunOptions {
         results: Some(path.clone()),
         progress: false,
+        ..Default::default()
     };
     let full = protocol::run(&bench, &cfg, &Registry, &opts).unwrap();
     assert_eq!(full.len(), 3 * (2 + 1));

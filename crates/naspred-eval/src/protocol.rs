@@ -549,6 +549,9 @@ pub struct RunOptions {
     pub results: Option<PathBuf>,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// Run only these (trial, predictor key) units of the plan (a shard of a larger job);
+    /// `None` runs them all.
+    pub only: Option<HashSet<(usize, String)>>,
 }
 
 /// Runs every (trial, predictor) of the plan in parallel and returns all records (those of a
@@ -582,6 +585,11 @@ pub fn run(
     };
     let units: Vec<(usize, usize)> = (0..cfg.trials)
         .flat_map(|t| (0..plan.predictors.len()).map(move |p| (t, p)))
+        .filter(|&(t, p)| {
+            opts.only
+                .as_ref()
+                .is_none_or(|o| o.contains(&(t, plan.predictors[p].key.clone())))
+        })
         .collect();
     let total: usize = units
         .iter()

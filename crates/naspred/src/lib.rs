@@ -8,6 +8,8 @@
 //!   a one-line description; it implements [`naspred_eval::PredictorFactory`], which the
 //!   evaluation protocol uses to build a fresh predictor per trial.
 //! * [`baselines`]: the benchmark-side references `params` (parameter count) and `random`.
+//! * [`reproduce`]: the study's experiments as resumable, shardable work units and the report
+//!   built from their records (`naspred reproduce`).
 //! * The `naspred` binary (`src/main.rs`): `naspred arch ...` (hash, encode, sample, mutate
 //!   architectures of any space), `naspred evaluate` (the study's protocol, writing
 //!   `results.jsonl` and `summary.csv`), `naspred predictors`, `naspred data embed` and `naspred search` (predictor-guided NAS from
@@ -19,5 +21,6 @@
 
 pub mod baselines;
 pub mod registry;
+pub mod reproduce;
 
 pub use registry::{PredictorInfo, Registry};

@@ -50,6 +50,49 @@ enum Command {
     Search(SearchArgs),
     /// Zero-cost proxy scores of architectures (CSV: one row per architecture).
     Zerocost(zerocost_cli::ZerocostArgs),
+    /// Run the study's experiments (resumable, shardable) and write REPORT.md from the records.
+    Reproduce(ReproduceArgs),
+}
+
+#[derive(Args)]
+struct ReproduceArgs {
+    /// The reduced grid (about 20 minutes on 2 cores).
+    #[arg(long, conflicts_with = "full")]
+    quick: bool,
+    /// The paper's scale (100 trials); use --shard to split it.
+    #[arg(long)]
+    full: bool,
+    /// Comma-separated spaces (default: all of nb201, nlp, nb101, darts).
+    #[arg(long, value_delimiter = ',')]
+    spaces: Option<Vec<SpaceKind>>,
+    /// Run shard i of n (0-based, e.g. `--shard $SLURM_ARRAY_TASK_ID/16`); units are dealt
+    /// round-robin, each shard writes its own files, `--report-only` merges them.
+    #[arg(long, default_value = "0/1")]
+    shard: naspred::reproduce::Shard,
+    /// Output folder for the records (default: out/reproduce-quick or out/reproduce-full).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Where REPORT.md and its figures go (default: the output folder).
+    #[arg(long)]
+    report_dir: Option<PathBuf>,
+    /// Do not run anything: (re)write the report from the records of every shard in --out.
+    #[arg(long, alias = "report")]
+    report_only: bool,
+    /// Run without writing the report (shards of an array job; merge with --report-only).
+    #[arg(long)]
+    no_report: bool,
+    /// Print the experiments and this shard's unit count, then stop.
+    #[arg(long)]
+    list: bool,
+    /// Data root (default: NASPRED_DATA, else ../shared/data).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -219,6 +262,7 @@ fn main() -> ExitCode {
         Command::Data(cmd) => data(cmd),
         Command::Search(args) => search(args),
         Command::Zerocost(args) => zerocost_cli::zerocost(args),
+        Command::Reproduce(args) => reproduce(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -482,6 +526,7 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
         &RunOptions {
             results: Some(results_path.clone()),
             progress: !args.quiet,
+            ..Default::default()
         },
     )?;
     let records: Vec<_> = records
@@ -732,5 +777,118 @@ fn search(args: SearchArgs) -> Result<()> {
         Some(optimum),
     )?;
     println!("wrote {} and {}", summary_path.display(), plot.display());
+    Ok(())
+}
+
+fn reproduce(args: ReproduceArgs) -> Result<()> {
+    use naspred::reproduce::{
+        read_suite, run_suite, write_report, Mode, ReportOptions, RunSettings, Suite, ALL_SPACES,
+    };
+    if let Some(t) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t.max(1))
+            .build_global()
+            .context("cannot set up the thread pool")?;
+    }
+    let asked_mode = match (args.quick, args.full) {
+        (true, _) => Some(Mode::Quick),
+        (_, true) => Some(Mode::Full),
+        _ => None,
+    };
+    let default_out = |m: Mode| PathBuf::from(format!("out/reproduce-{}", m.name()));
+    // --report-only reads the mode and spaces from the folder when not given.
+    let (mode, out) = match (asked_mode, &args.out) {
+        (Some(m), Some(o)) => (m, o.clone()),
+        (Some(m), None) => (m, default_out(m)),
+        (None, Some(o)) if args.report_only => (read_suite(o)?.0, o.clone()),
+        (None, _) => bail!("give --quick or --full (or --report-only --out DIR)"),
+    };
+    let spaces: Vec<SpaceKind> = match (&args.spaces, args.report_only) {
+        (Some(s), _) => s.clone(),
+        (None, true) => read_suite(&out).map(|s| s.1).unwrap_or(ALL_SPACES.to_vec()),
+        (None, false) => ALL_SPACES.to_vec(),
+    };
+    let suite = Suite::new(mode, &spaces);
+    for line in &suite.skipped {
+        eprintln!("naspred reproduce: {line}");
+    }
+    let units = suite.units();
+    if args.list {
+        for e in &suite.experiments {
+            let n = units.iter().filter(|u| u.experiment == e.id).count();
+            let mine = args
+                .shard
+                .select(&units)
+                .iter()
+                .filter(|u| u.experiment == e.id)
+                .count();
+            println!("{:<28} {:>6} units ({mine} in this shard)", e.id, n);
+        }
+        return Ok(());
+    }
+    let t0 = Instant::now();
+    if !args.report_only {
+        eprintln!(
+            "naspred reproduce --{}: {} experiments, {} units, shard {}/{} -> {}",
+            mode.name(),
+            suite.experiments.len(),
+            units.len(),
+            args.shard.index,
+            args.shard.count,
+            out.display()
+        );
+        let sessions = run_suite(
+            &suite,
+            &RunSettings {
+                out: out.clone(),
+                shard: args.shard,
+                data_dir: args.data_dir.clone(),
+                progress: !args.quiet,
+            },
+        )?;
+        for (id, s) in &sessions {
+            eprintln!(
+                "naspred reproduce: {id}: {} new results in {:.1} s",
+                s.produced, s.wall_s
+            );
+        }
+        eprintln!(
+            "naspred reproduce: ran in {:.1} s",
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    if args.no_report {
+        return Ok(());
+    }
+    let report_dir = args.report_dir.clone().unwrap_or_else(|| out.clone());
+    let command = format!(
+        "naspred reproduce --{}{} --out {} --report-dir {}",
+        mode.name(),
+        args.spaces
+            .as_ref()
+            .map(|s| format!(
+                " --spaces {}",
+                s.iter().map(|k| k.name()).collect::<Vec<_>>().join(",")
+            ))
+            .unwrap_or_default(),
+        out.display(),
+        report_dir.display()
+    );
+    let summary = write_report(
+        &suite,
+        &ReportOptions {
+            out: out.clone(),
+            report_dir: report_dir.clone(),
+            command,
+            data_dir: args.data_dir.clone(),
+        },
+    )?;
+    println!(
+        "wrote {} ({} records, {} search trials; {} files)",
+        report_dir.join("REPORT.md").display(),
+        summary.records,
+        summary.search_trials,
+        summary.files.len()
+    );
     Ok(())
 }

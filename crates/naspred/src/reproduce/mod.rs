@@ -1,0 +1,1040 @@
+//! `naspred reproduce`: the study's experiments from this workspace's own code, run as
+//! resumable, shardable work units, and the report built from their records.
+//!
+//! * [`Suite`]: the experiments of a [`Mode`] (`quick` or `full`) on a set of spaces — the
+//!   train-size sweeps of the model-based predictors, the fidelity sweeps of the learning-curve
+//!   predictors, the zero-cost predictors, the hybrids (LcSVR) and OMNI, the mutation test set
+//!   and predictor-guided NAS runs.
+//! * [`Unit`]: one (experiment, predictor or search run, trial) piece of work; [`Shard`]
+//!   partitions the units deterministically (`--shard i/n`, unit k goes to shard k mod n).
+//! * [`run_suite`]: runs one shard's units, appending [`ResultRecord`]s to
+//!   `OUT/<experiment>/results[.shard-i-of-n].jsonl` and search queries to
+//!   `OUT/<experiment>/<run>/trial_NNN.jsonl`; a rerun skips what is done.
+//! * [`report`]: reads every shard's records back and writes `REPORT.md`, SVG figures, CSV and
+//!   JSON (no number in them is typed by hand).
+
+pub mod report;
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use naspred_data::{Benchmark, DataRoot, Dataset};
+use naspred_eval::grid;
+use naspred_eval::protocol::{self, EvalConfig, HpoConfig, RunOptions};
+use naspred_eval::records::read_records;
+use naspred_eval::{Family, TestSetMode};
+use naspred_search::{read_trial, OptimizerKind, SearchConfig, Searcher};
+use naspred_spaces::SpaceKind;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::Registry;
+
+pub use report::{write_report, ReportOptions};
+
+/// Why a reproduction could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ReproError {
+    /// A bad argument (shard, spaces, mode).
+    #[error("{0}")]
+    Config(String),
+    /// File trouble.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The evaluation protocol failed.
+    #[error(transparent)]
+    Eval(#[from] naspred_eval::EvalError),
+    /// A search failed.
+    #[error(transparent)]
+    Search(#[from] naspred_search::SearchError),
+    /// Benchmark data could not be loaded.
+    #[error(transparent)]
+    Data(#[from] naspred_data::DataError),
+}
+
+impl ReproError {
+    pub(crate) fn io(path: &Path, e: impl std::fmt::Display) -> Self {
+        ReproError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// How big the reproduction is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// A reduced grid, few trials: about 20 minutes on 2 cores.
+    Quick,
+    /// The paper's scale: the study's grids and 100 trials (NAS: 100-200 trials, 500 queries).
+    Full,
+}
+
+impl Mode {
+    /// `quick` or `full`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Quick => "quick",
+            Mode::Full => "full",
+        }
+    }
+}
+
+/// What an experiment is about (decides where the report shows it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Train-size sweeps of model-based predictors (and baselines).
+    TrainSize,
+    /// Fidelity sweeps of learning-curve predictors.
+    Fidelity,
+    /// Zero-cost predictors (one fit-free evaluation per trial).
+    ZeroCost,
+    /// Hybrids swept over train size x fidelity (LcSVR).
+    Hybrid,
+    /// OMNI (`omni_ngb`, `omni_seminas`) over its own train size x fidelity grid.
+    Omni,
+    /// The train-size sweep repeated with mutation-based test and train sets.
+    Mutation,
+    /// Predictor-guided NAS.
+    Nas,
+}
+
+/// The predictor-guided NAS runs of an experiment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NasSpec {
+    /// One configuration per run (optimizer + predictor); all share trials and budget.
+    pub runs: Vec<SearchConfig>,
+    /// Trials per run.
+    pub trials: usize,
+    /// Query checkpoints of the report's table.
+    pub checkpoints: Vec<usize>,
+}
+
+/// What an experiment runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Work {
+    /// The predictor-evaluation protocol.
+    Eval(EvalConfig),
+    /// Search runs.
+    Nas(NasSpec),
+}
+
+/// One experiment of the suite.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Experiment {
+    /// Folder name under OUT, e.g. `nb201-cifar10-trainsize`.
+    pub id: String,
+    /// Search space.
+    pub space: SpaceKind,
+    /// Dataset.
+    pub dataset: Dataset,
+    /// What it is about.
+    pub role: Role,
+    /// What it runs.
+    pub work: Work,
+}
+
+impl Experiment {
+    /// Predictor keys (evaluation) or run labels (search), the `part` of its units.
+    pub fn parts(&self) -> Vec<String> {
+        match &self.work {
+            Work::Eval(c) => c.predictors.clone(),
+            Work::Nas(n) => n.runs.iter().map(SearchConfig::label).collect(),
+        }
+    }
+
+    /// Trials per part.
+    pub fn trials(&self) -> usize {
+        match &self.work {
+            Work::Eval(c) => c.trials,
+            Work::Nas(n) => n.trials,
+        }
+    }
+}
+
+/// The experiments of a reproduction.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Suite {
+    /// Quick or full.
+    pub mode: Mode,
+    /// Spaces included.
+    pub spaces: Vec<SpaceKind>,
+    /// The experiments, in run order.
+    pub experiments: Vec<Experiment>,
+    /// One line per predictor key asked for but not in this build's registry
+    /// (`"omni_ngb: not registered in this build"`).
+    pub skipped: Vec<String>,
+}
+
+/// The spaces of the study, in report order.
+pub const ALL_SPACES: [SpaceKind; 4] = [
+    SpaceKind::Nb201,
+    SpaceKind::Nlp,
+    SpaceKind::Nb101,
+    SpaceKind::Darts,
+];
+
+/// The dataset the reproduction uses for a space.
+pub fn dataset_of(space: SpaceKind) -> Dataset {
+    match space {
+        SpaceKind::Nlp => Dataset::Wikitext2,
+        _ => Dataset::Cifar10,
+    }
+}
+
+/// OMNI's keys (built by another part of the workspace; included by key).
+pub const OMNI_KEYS: [&str; 2] = ["omni_ngb", "omni_seminas"];
+
+/// Keeps the registered keys; records a line for each unknown one.
+fn registered(keys: &[&str], skipped: &mut Vec<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    for k in keys {
+        if Registry::info(k).is_ok() {
+            out.push(k.to_string());
+        } else {
+            let line = format!("{k}: not registered in this build");
+            if !skipped.contains(&line) {
+                skipped.push(line);
+            }
+        }
+    }
+    out
+}
+
+/// Test set size and train-size grid the data of this workspace allows for a space.
+///
+/// NB201 and NB101 can be sampled from the whole space (the study's 200 test architectures,
+/// train sizes up to 1000). The NLP benchmark here holds 275 usable architectures and the
+/// DARTS sample 500, so test + train (+ unlabeled for the semi-supervised predictors) must
+/// fit: NLP 100 test and train sizes up to 121, DARTS 100 test and train sizes up to 316.
+pub fn data_grid(space: SpaceKind) -> (usize, Vec<usize>) {
+    let sizes = grid::train_sizes(space);
+    match space {
+        SpaceKind::Nlp => (100, sizes.into_iter().filter(|&n| n <= 121).collect()),
+        SpaceKind::Darts => (100, sizes.into_iter().filter(|&n| n <= 316).collect()),
+        _ => (grid::default_test_size(space), sizes),
+    }
+}
+
+fn eval_cfg(
+    space: SpaceKind,
+    predictors: Vec<String>,
+    sizes: Vec<usize>,
+    fidelities: Option<Vec<u32>>,
+    trials: usize,
+    test_size: usize,
+) -> EvalConfig {
+    let mut c = EvalConfig::study_defaults(space, predictors);
+    c.train_sizes = sizes;
+    c.fidelities = fidelities;
+    c.trials = trials;
+    c.test_size = test_size;
+    c.hpo = HpoConfig {
+        enabled: false,
+        ..HpoConfig::default()
+    };
+    c
+}
+
+/// Picks `idx` entries of a grid (indices past the end are ignored).
+fn pick<T: Copy>(grid: &[T], idx: &[usize]) -> Vec<T> {
+    idx.iter().filter_map(|&i| grid.get(i).copied()).collect()
+}
+
+impl Suite {
+    /// The experiments of `mode` on `spaces`.
+    pub fn new(mode: Mode, spaces: &[SpaceKind]) -> Suite {
+        let quick = mode == Mode::Quick;
+        let mut skipped = Vec::new();
+        let mut experiments = Vec::new();
+        for &space in ALL_SPACES.iter().filter(|s| spaces.contains(s)) {
+            let dataset = dataset_of(space);
+            let (test_size, sizes) = data_grid(space);
+            let fids = grid::fidelities(space);
+            let id = |what: &str| format!("{}-{}-{what}", space.name(), dataset.name());
+            let mut push = |role: Role, what: &str, work: Work| {
+                experiments.push(Experiment {
+                    id: id(what),
+                    space,
+                    dataset,
+                    role,
+                    work,
+                })
+            };
+            // Model-based train-size sweeps (with the benchmark-side baselines).
+            let (cheap, neural): (&[&str], &[&str]) = match space {
+                SpaceKind::Nlp => (
+                    &["xgb", "lgb", "rf", "ngb", "gp", "bayes_lin_reg", "random"],
+                    // SemiNAS's unlabeled set would not fit beside test and train sets.
+                    &["mlp", "bananas", "gcn"],
+                ),
+                _ => (
+                    &[
+                        "xgb",
+                        "lgb",
+                        "rf",
+                        "ngb",
+                        "gp",
+                        "bayes_lin_reg",
+                        "params",
+                        "random",
+                    ],
+                    &[
+                        "mlp",
+                        "bananas",
+                        "gcn",
+                        "bonas",
+                        "seminas",
+                        "nao",
+                        "dngo",
+                        "bohamiann",
+                        "sparse_gp",
+                        "var_sparse_gp",
+                    ],
+                ),
+            };
+            let mut cheap = registered(cheap, &mut skipped);
+            if space == SpaceKind::Darts {
+                // The DARTS sample has no parameter counts.
+                cheap.retain(|k| k != "params");
+            }
+            let neural = registered(neural, &mut skipped);
+            if quick {
+                let (q_test, trials) = match space {
+                    SpaceKind::Nb201 => (200, 4),
+                    _ => (test_size, 3),
+                };
+                let q_sizes = pick(&sizes, &[1, 3, 5, 7, 9]);
+                push(
+                    Role::TrainSize,
+                    "trainsize",
+                    Work::Eval(eval_cfg(
+                        space,
+                        cheap.clone(),
+                        q_sizes,
+                        None,
+                        trials,
+                        q_test,
+                    )),
+                );
+                if space == SpaceKind::Nb201 {
+                    let mlp = registered(&["mlp"], &mut skipped);
+                    push(
+                        Role::TrainSize,
+                        "trainsize-neural",
+                        Work::Eval(eval_cfg(space, mlp, pick(&sizes, &[2, 5]), None, 2, q_test)),
+                    );
+                }
+            } else {
+                let mut all = cheap.clone();
+                all.extend(neural.iter().cloned());
+                let mut c = eval_cfg(space, all, sizes.clone(), None, 100, test_size);
+                c.hpo = HpoConfig::default();
+                push(Role::TrainSize, "trainsize", Work::Eval(c));
+            }
+            // Learning-curve predictors (fidelity sweeps) and hybrids; NB101 has the 4/12/36
+            // epoch runs only (valacc), DARTS sample no curves.
+            let lc_keys: &[&str] = match space {
+                SpaceKind::Nlp => &["valacc", "valloss", "sotl", "sotle", "lce", "lce_m"],
+                SpaceKind::Nb201 | SpaceKind::Nb101 => &["valacc"],
+                SpaceKind::Darts => &[],
+            };
+            if !lc_keys.is_empty() {
+                let mut lc = registered(lc_keys, &mut skipped);
+                let (trials, lc_fids) = if quick {
+                    // LCE and LCE-m fit each test curve by MCMC, seconds per architecture here:
+                    // full mode only.
+                    lc.retain(|k| k != "lce" && k != "lce_m");
+                    (if space == SpaceKind::Nlp { 6 } else { 4 }, None)
+                } else {
+                    (100, None)
+                };
+                push(
+                    Role::Fidelity,
+                    "fidelity",
+                    Work::Eval(eval_cfg(
+                        space,
+                        lc,
+                        sizes.clone(),
+                        lc_fids,
+                        trials,
+                        test_size,
+                    )),
+                );
+            }
+            if space == SpaceKind::Nlp {
+                // LcSVR: drop the first train size and the first two fidelities (spec §2.1).
+                let lcsvr = registered(&["lcsvr"], &mut skipped);
+                let (l_sizes, l_fids, trials) = if quick {
+                    (pick(&sizes, &[3, 6, 9]), pick(&fids, &[3, 6, 9, 12]), 3)
+                } else {
+                    (sizes[1..].to_vec(), fids[2..].to_vec(), 100)
+                };
+                push(
+                    Role::Hybrid,
+                    "hybrid",
+                    Work::Eval(eval_cfg(
+                        space,
+                        lcsvr,
+                        l_sizes,
+                        Some(l_fids),
+                        trials,
+                        test_size,
+                    )),
+                );
+            }
+            // OMNI: drop the first and last train size and the second fidelity (spec §2.1).
+            if matches!(space, SpaceKind::Nlp | SpaceKind::Nb201) {
+                let omni = registered(&OMNI_KEYS, &mut skipped);
+                if !omni.is_empty() {
+                    let mut o_fids = fids.clone();
+                    o_fids.remove(1);
+                    let (o_sizes, o_fids, trials) = if quick {
+                        (pick(&sizes, &[3, 6, 9]), pick(&o_fids, &[2, 5, 8, 11]), 3)
+                    } else {
+                        (sizes[1..sizes.len() - 1].to_vec(), o_fids, 100)
+                    };
+                    let o_fids = if space == SpaceKind::Nb201 {
+                        None // the embedded NB201 data has one low fidelity (12 epochs)
+                    } else {
+                        Some(o_fids)
+                    };
+                    push(
+                        Role::Omni,
+                        "omni",
+                        Work::Eval(eval_cfg(space, omni, o_sizes, o_fids, trials, test_size)),
+                    );
+                }
+            }
+            // Zero-cost predictors (NB201: the image networks this workspace builds).
+            if space == SpaceKind::Nb201 {
+                let zc_keys: &[&str] = if quick {
+                    &["jacov", "synflow", "flops", "zc_params"]
+                } else {
+                    &[
+                        "jacov",
+                        "snip",
+                        "grad_norm",
+                        "grasp",
+                        "fisher",
+                        "synflow",
+                        "nwot",
+                        "epe_nas",
+                        "zen",
+                        "l2_norm",
+                        "plain",
+                        "flops",
+                        "zc_params",
+                    ]
+                };
+                let zc = registered(zc_keys, &mut skipped);
+                let (trials, zc_test) = if quick { (2, 30) } else { (100, test_size) };
+                push(
+                    Role::ZeroCost,
+                    "zerocost",
+                    Work::Eval(eval_cfg(space, zc, vec![10], None, trials, zc_test)),
+                );
+            }
+            // Mutation test sets need a benchmark covering the whole space: NB201 here (the
+            // NB101 data is a 20k sample).
+            if space == SpaceKind::Nb201 {
+                let (keys, m_sizes, trials) = if quick {
+                    (
+                        registered(&["xgb", "rf", "gp", "bayes_lin_reg"], &mut skipped),
+                        pick(&sizes, &[1, 3, 5, 7, 9]),
+                        4,
+                    )
+                } else {
+                    (cheap.clone(), sizes.clone(), 100)
+                };
+                let q_test = if quick && space != SpaceKind::Nb201 {
+                    test_size
+                } else {
+                    grid::default_test_size(space)
+                };
+                let mut c = eval_cfg(space, keys, m_sizes, None, trials, q_test);
+                c.test_set = TestSetMode::Mutation;
+                push(Role::Mutation, "mutation", Work::Eval(c));
+            }
+            // Predictor-guided NAS.
+            if matches!(
+                space,
+                SpaceKind::Nb201 | SpaceKind::Nb101 | SpaceKind::Darts
+            ) {
+                let (queries, trials, predictors): (usize, usize, Vec<String>) = if quick {
+                    if space == SpaceKind::Nb201 {
+                        (100, 3, registered(&["bayes_lin_reg", "rf"], &mut skipped))
+                    } else {
+                        continue;
+                    }
+                } else {
+                    let keys: &[&str] = &[
+                        "omni_seminas",
+                        "bananas",
+                        "mlp",
+                        "lgb",
+                        "gcn",
+                        "bonas",
+                        "xgb",
+                        "ngb",
+                        "rf",
+                        "dngo",
+                        "bohamiann",
+                        "bayes_lin_reg",
+                        "gp",
+                        "seminas",
+                        "sparse_gp",
+                        "var_sparse_gp",
+                        "nao",
+                    ];
+                    let mut k = registered(keys, &mut skipped);
+                    if space == SpaceKind::Nb101 {
+                        k.retain(|p| p != "omni_seminas" && p != "bonas");
+                    }
+                    let trials = if space == SpaceKind::Nb201 { 200 } else { 100 };
+                    (500, trials, k)
+                };
+                if space == SpaceKind::Darts {
+                    // The DARTS data here is a 500-architecture sample without a surrogate:
+                    // search over a 500-list is not the paper's experiment.
+                    continue;
+                }
+                let mut runs = Vec::new();
+                for opt in [OptimizerKind::Rs, OptimizerKind::Re] {
+                    let mut c = SearchConfig::naslib(opt, None);
+                    c.queries = queries;
+                    c.trials = trials;
+                    runs.push(c);
+                }
+                for p in &predictors {
+                    for opt in [OptimizerKind::Bo, OptimizerKind::Evolution] {
+                        let mut c = SearchConfig::naslib(opt, Some(p.clone()));
+                        c.queries = queries;
+                        c.trials = trials;
+                        runs.push(c);
+                    }
+                }
+                let checkpoints: Vec<usize> = [20, 50, 100, 200, 300, 500]
+                    .into_iter()
+                    .filter(|&q| q <= queries)
+                    .collect();
+                push(
+                    Role::Nas,
+                    "nas",
+                    Work::Nas(NasSpec {
+                        runs,
+                        trials,
+                        checkpoints,
+                    }),
+                );
+            }
+        }
+        // An experiment whose predictors are all missing from this build has nothing to run.
+        experiments.retain(|e| !e.parts().is_empty());
+        Suite {
+            mode,
+            spaces: spaces.to_vec(),
+            experiments,
+            skipped,
+        }
+    }
+
+    /// Every unit of work, in a fixed order: experiment, trial, part.
+    pub fn units(&self) -> Vec<Unit> {
+        let mut out = Vec::new();
+        for e in &self.experiments {
+            let parts = e.parts();
+            for trial in 0..e.trials() {
+                for p in &parts {
+                    out.push(Unit {
+                        experiment: e.id.clone(),
+                        part: p.clone(),
+                        trial,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The experiment called `id`.
+    pub fn experiment(&self, id: &str) -> Option<&Experiment> {
+        self.experiments.iter().find(|e| e.id == id)
+    }
+}
+
+/// One piece of work: a predictor (or search run) in one trial of one experiment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Unit {
+    /// Experiment id.
+    pub experiment: String,
+    /// Predictor key or search-run label.
+    pub part: String,
+    /// Trial.
+    pub trial: usize,
+}
+
+/// Shard `index` of `count` (0-based: `--shard 0/4` .. `--shard 3/4`, as SLURM array ids).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// This shard, `0..count`.
+    pub index: usize,
+    /// Number of shards.
+    pub count: usize,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard { index: 0, count: 1 }
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = ReproError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || {
+            ReproError::Config(format!(
+                "--shard {s:?}: expected i/n with 0 <= i < n (e.g. 0/4)"
+            ))
+        };
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: usize = i.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// This shard's units: every `count`-th unit starting at `index`.
+    pub fn select(&self, units: &[Unit]) -> Vec<Unit> {
+        units
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| k % self.count == self.index)
+            .map(|(_, u)| u.clone())
+            .collect()
+    }
+
+    /// The tag of this shard's files: empty when unsharded, else `.shard-i-of-n`.
+    pub fn tag(&self) -> String {
+        if self.count == 1 {
+            String::new()
+        } else {
+            format!(".shard-{}-of-{}", self.index, self.count)
+        }
+    }
+}
+
+/// Where an experiment's evaluation records go for a shard.
+pub fn results_path(out: &Path, exp: &str, shard: Shard) -> PathBuf {
+    out.join(exp).join(format!("results{}.jsonl", shard.tag()))
+}
+
+/// One session of running an experiment's units (appended to `walltime.jsonl`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// `i/n`.
+    pub shard: String,
+    /// Units of this shard in the experiment.
+    pub units: usize,
+    /// Records (evaluations or search trials) produced in this session.
+    pub produced: usize,
+    /// Wall seconds.
+    pub wall_s: f64,
+    /// Worker threads.
+    pub threads: usize,
+    /// Unix time at the end.
+    pub finished_unix: u64,
+}
+
+/// Settings of a run.
+#[derive(Clone, Debug)]
+pub struct RunSettings {
+    /// Output folder.
+    pub out: PathBuf,
+    /// This process's shard.
+    pub shard: Shard,
+    /// Data root override.
+    pub data_dir: Option<PathBuf>,
+    /// Progress bars.
+    pub progress: bool,
+}
+
+/// Loads the benchmark of a space: the embedded NB201 table when present, else the data root.
+pub fn load_benchmark(
+    space: SpaceKind,
+    dataset: Dataset,
+    data_dir: Option<&Path>,
+) -> Result<Benchmark, ReproError> {
+    let embedded = naspred_data::embedded::default_path();
+    if space == SpaceKind::Nb201 && embedded.exists() {
+        return Ok(naspred_data::embedded::load(&embedded, dataset)?);
+    }
+    Ok(naspred_data::shared::load(
+        &DataRoot::resolve(data_dir),
+        space,
+        dataset,
+    )?)
+}
+
+/// Writes `OUT/suite.json`, or checks that an existing one is the same mode.
+fn check_suite(out: &Path, suite: &Suite) -> Result<(), ReproError> {
+    fs::create_dir_all(out).map_err(|e| ReproError::io(out, e))?;
+    let path = out.join("suite.json");
+    if path.exists() {
+        let text = fs::read_to_string(&path).map_err(|e| ReproError::io(&path, e))?;
+        let old: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| ReproError::io(&path, e))?;
+        if old.get("mode").and_then(|m| m.as_str()) != Some(suite.mode.name()) {
+            return Err(ReproError::Config(format!(
+                "{} holds a reproduction of another mode ({}); use another --out",
+                out.display(),
+                old.get("mode").and_then(|m| m.as_str()).unwrap_or("?")
+            )));
+        }
+        // Union of the spaces run into this folder so far.
+        let mut spaces: Vec<SpaceKind> = old
+            .get("spaces")
+            .and_then(|s| serde_json::from_value(s.clone()).ok())
+            .unwrap_or_default();
+        for s in &suite.spaces {
+            if !spaces.contains(s) {
+                spaces.push(*s);
+            }
+        }
+        let v = serde_json::json!({"mode": suite.mode, "spaces": spaces});
+        return fs::write(&path, serde_json::to_string_pretty(&v).unwrap_or_default())
+            .map_err(|e| ReproError::io(&path, e));
+    }
+    let v = serde_json::json!({"mode": suite.mode, "spaces": suite.spaces});
+    fs::write(&path, serde_json::to_string_pretty(&v).unwrap_or_default())
+        .map_err(|e| ReproError::io(&path, e))
+}
+
+/// Reads `OUT/suite.json` back: the mode and spaces run into a folder.
+pub fn read_suite(out: &Path) -> Result<(Mode, Vec<SpaceKind>), ReproError> {
+    let path = out.join("suite.json");
+    let text = fs::read_to_string(&path).map_err(|e| ReproError::io(&path, e))?;
+    #[derive(Deserialize)]
+    struct S {
+        mode: Mode,
+        spaces: Vec<SpaceKind>,
+    }
+    let s: S = serde_json::from_str(&text).map_err(|e| ReproError::io(&path, e))?;
+    Ok((s.mode, s.spaces))
+}
+
+fn append_session(out: &Path, exp: &str, s: &Session) -> Result<(), ReproError> {
+    let path = out.join(exp).join("walltime.jsonl");
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| ReproError::io(&path, e))?;
+    let line = serde_json::to_string(s).map_err(|e| ReproError::io(&path, e))?;
+    writeln!(f, "{line}").map_err(|e| ReproError::io(&path, e))
+}
+
+/// Errors recorded for an experiment by any shard.
+pub fn read_errors(out: &Path, exp: &str) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(out.join(exp))
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("error"))
+                .filter_map(|e| fs::read_to_string(e.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Sessions recorded for an experiment.
+pub fn read_sessions(out: &Path, exp: &str) -> Vec<Session> {
+    let path = out.join(exp).join("walltime.jsonl");
+    fs::read_to_string(path)
+        .map(|t| {
+            t.lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The folder of a search run's trials.
+pub fn search_dir(out: &Path, exp: &str, label: &str) -> PathBuf {
+    out.join(exp).join(label)
+}
+
+/// The file of a finished search trial.
+pub fn trial_file(dir: &Path, trial: usize) -> PathBuf {
+    dir.join(format!("trial_{trial:03}.jsonl"))
+}
+
+/// Runs this shard's units of every experiment; returns per experiment the session it ran.
+pub fn run_suite(
+    suite: &Suite,
+    settings: &RunSettings,
+) -> Result<Vec<(String, Session)>, ReproError> {
+    check_suite(&settings.out, suite)?;
+    let all = suite.units();
+    let mine = settings.shard.select(&all);
+    let mut by_exp: BTreeMap<&str, Vec<&Unit>> = BTreeMap::new();
+    for u in &mine {
+        by_exp.entry(u.experiment.as_str()).or_default().push(u);
+    }
+    let mut benches: BTreeMap<(String, String), Benchmark> = BTreeMap::new();
+    let mut done = Vec::new();
+    let n_exp = suite.experiments.len();
+    for (i, exp) in suite.experiments.iter().enumerate() {
+        let Some(units) = by_exp.get(exp.id.as_str()) else {
+            continue;
+        };
+        let key = (exp.space.name().to_string(), exp.dataset.name().to_string());
+        if !benches.contains_key(&key) {
+            let b = load_benchmark(exp.space, exp.dataset, settings.data_dir.as_deref())?;
+            benches.insert(key.clone(), b);
+        }
+        let bench = &benches[&key];
+        let dir = settings.out.join(&exp.id);
+        fs::create_dir_all(&dir).map_err(|e| ReproError::io(&dir, e))?;
+        fs::write(
+            dir.join("experiment.json"),
+            serde_json::to_string_pretty(exp).unwrap_or_default(),
+        )
+        .map_err(|e| ReproError::io(&dir, e))?;
+        if settings.progress {
+            eprintln!(
+                "naspred reproduce: [{}/{n_exp}] {} ({} units of shard {}/{})",
+                i + 1,
+                exp.id,
+                units.len(),
+                settings.shard.index,
+                settings.shard.count
+            );
+        }
+        let start = Instant::now();
+        let produced: Result<usize, ReproError> = match &exp.work {
+            Work::Eval(cfg) => {
+                let path = results_path(&settings.out, &exp.id, settings.shard);
+                let before = read_records(&path)?.len();
+                let only: HashSet<(usize, String)> =
+                    units.iter().map(|u| (u.trial, u.part.clone())).collect();
+                protocol::run(
+                    bench,
+                    cfg,
+                    &Registry,
+                    &RunOptions {
+                        results: Some(path.clone()),
+                        progress: settings.progress,
+                        only: Some(only),
+                    },
+                )
+                .map(|records| records.len().saturating_sub(before))
+                .map_err(ReproError::from)
+            }
+            Work::Nas(spec) => run_nas(bench, exp, spec, units, settings),
+        };
+        // One experiment's failure (a grid the data cannot serve) does not stop the others;
+        // the report shows it.
+        let err_path = dir.join(format!("error{}.txt", settings.shard.tag()));
+        let produced = match produced {
+            Ok(n) => {
+                let _ = fs::remove_file(&err_path);
+                n
+            }
+            Err(e) => {
+                eprintln!("naspred reproduce: {}: {e}", exp.id);
+                fs::write(&err_path, e.to_string()).map_err(|e| ReproError::io(&err_path, e))?;
+                0
+            }
+        };
+        let session = Session {
+            shard: format!("{}/{}", settings.shard.index, settings.shard.count),
+            units: units.len(),
+            produced,
+            wall_s: start.elapsed().as_secs_f64(),
+            threads: rayon::current_num_threads(),
+            finished_unix: now_unix(),
+        };
+        if produced > 0 {
+            append_session(&settings.out, &exp.id, &session)?;
+        }
+        done.push((exp.id.clone(), session));
+    }
+    Ok(done)
+}
+
+/// Runs the search units of a shard (one trial each, in parallel); finished trials are kept.
+fn run_nas(
+    bench: &Benchmark,
+    exp: &Experiment,
+    spec: &NasSpec,
+    units: &[&Unit],
+    settings: &RunSettings,
+) -> Result<usize, ReproError> {
+    let mut searchers = BTreeMap::new();
+    for cfg in &spec.runs {
+        searchers.insert(cfg.label(), Searcher::new(bench, &Registry, cfg)?);
+    }
+    let todo: Vec<&Unit> = units
+        .iter()
+        .copied()
+        .filter(|u| !trial_file(&search_dir(&settings.out, &exp.id, &u.part), u.trial).exists())
+        .collect();
+    let bar = if settings.progress {
+        let b = ProgressBar::new(todo.len() as u64);
+        b.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} search trials ({eta} left)",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let results: Vec<Result<(), ReproError>> = todo
+        .par_iter()
+        .map(|u| {
+            let searcher = searchers.get(&u.part).ok_or_else(|| {
+                ReproError::Config(format!("{}: no search run {:?}", exp.id, u.part))
+            })?;
+            let dir = search_dir(&settings.out, &exp.id, &u.part);
+            fs::create_dir_all(&dir).map_err(|e| ReproError::io(&dir, e))?;
+            let done = trial_file(&dir, u.trial);
+            let part = done.with_extension("jsonl.part");
+            let f = File::create(&part).map_err(|e| ReproError::io(&part, e))?;
+            let mut w = BufWriter::new(f);
+            searcher.run_trial(u.trial, &mut |rec| {
+                let line = serde_json::to_string(rec).map_err(|e| {
+                    naspred_search::SearchError::Results {
+                        path: part.clone(),
+                        reason: e.to_string(),
+                    }
+                })?;
+                writeln!(w, "{line}").and_then(|_| w.flush()).map_err(|e| {
+                    naspred_search::SearchError::Results {
+                        path: part.clone(),
+                        reason: e.to_string(),
+                    }
+                })
+            })?;
+            drop(w);
+            fs::rename(&part, &done).map_err(|e| ReproError::io(&done, e))?;
+            bar.inc(1);
+            Ok(())
+        })
+        .collect();
+    bar.finish_and_clear();
+    for r in results {
+        r?;
+    }
+    Ok(todo.len())
+}
+
+/// Reads the finished trials of a search run (missing trials are left out).
+pub fn read_search_trials(
+    out: &Path,
+    exp: &str,
+    label: &str,
+    trials: usize,
+) -> Result<Vec<Vec<naspred_search::QueryRecord>>, ReproError> {
+    let dir = search_dir(out, exp, label);
+    let mut v = Vec::new();
+    for t in 0..trials {
+        let f = trial_file(&dir, t);
+        if f.exists() {
+            v.push(read_trial(&f)?);
+        }
+    }
+    Ok(v)
+}
+
+/// The family of a registered key (baseline for unknown keys).
+pub fn family_of(key: &str) -> Family {
+    Registry::info(key)
+        .map(|i| i.family)
+        .unwrap_or(Family::Baseline)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_every_unit_exactly_once() {
+        let suite = Suite::new(Mode::Full, &ALL_SPACES);
+        let all = suite.units();
+        assert!(all.len() > 1000);
+        for n in [1, 2, 3, 7, 64] {
+            let mut seen: Vec<Unit> = Vec::new();
+            for i in 0..n {
+                let s = Shard { index: i, count: n };
+                let part = s.select(&all);
+                // Balanced to within one unit.
+                assert!(part.len() >= all.len() / n && part.len() <= all.len() / n + 1);
+                seen.extend(part);
+            }
+            assert_eq!(seen.len(), all.len());
+            let set: HashSet<&Unit> = seen.iter().collect();
+            assert_eq!(
+                set.len(),
+                all.len(),
+                "a unit appears in two shards (n = {n})"
+            );
+            let all_set: HashSet<&Unit> = all.iter().collect();
+            assert_eq!(set, all_set);
+        }
+        // Deterministic: the same suite gives the same partition.
+        let again = Suite::new(Mode::Full, &ALL_SPACES).units();
+        assert_eq!(all, again);
+    }
+
+    #[test]
+    fn shard_arguments_parse_and_reject() {
+        assert_eq!(
+            "2/5".parse::<Shard>().unwrap(),
+            Shard { index: 2, count: 5 }
+        );
+        for bad in ["5/5", "1", "a/2", "0/0", "-1/3"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+        assert_eq!(Shard::default().tag(), "");
+        assert_eq!(Shard { index: 1, count: 4 }.tag(), ".shard-1-of-4");
+    }
+
+    #[test]
+    fn unknown_keys_are_skipped_with_a_line() {
+        let mut skipped = Vec::new();
+        let kept = registered(&["xgb", "no_such_predictor"], &mut skipped);
+        assert_eq!(kept, vec!["xgb".to_string()]);
+        assert_eq!(
+            skipped,
+            vec!["no_such_predictor: not registered in this build".to_string()]
+        );
+    }
+}
