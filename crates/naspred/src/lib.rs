@@ -8,6 +8,8 @@
 //!   a one-line description; it implements [`naspred_eval::PredictorFactory`], which the
 //!   evaluation protocol uses to build a fresh predictor per trial.
 //! * [`baselines`]: the benchmark-side references `params` (parameter count) and `random`.
+//! * [`omni`]: OMNI, the combined predictors `omni_ngb` ([`omni::OmniNgb`]) and `omni_seminas`
+//!   ([`omni::OmniSeminas`]): model-based learners fed with jacov and SoTL-E.
 //! * The `naspred` binary (`src/main.rs`): `naspred arch ...` (hash, encode, sample, mutate
 //!   architectures of any space), `naspred evaluate` (the study's protocol, writing
 //!   `results.jsonl` and `summary.csv`), `naspred predictors`, `naspred data embed` and `naspred search` (predictor-guided NAS from
@@ -18,6 +20,7 @@
 //! `naspred-lcurve` (learning-curve).
 
 pub mod baselines;
+pub mod omni;
 pub mod registry;
 
 pub use registry::{PredictorInfo, Registry};
