@@ -30,8 +30,8 @@
 
 use naspred_data::{CurveMetric, Dataset};
 use naspred_eval::{
-    ArchInput, Context, Family, Hyperparams, Prediction, Predictor, PredictorError,
-    PredictorRng, Requirements,
+    ArchInput, Context, Family, Hyperparams, Prediction, Predictor, PredictorError, PredictorRng,
+    Requirements,
 };
 use naspred_models::neural::ExtraTokens;
 use naspred_models::{
@@ -481,14 +481,12 @@ impl Predictor for OmniNgb {
         };
         // As NASLib: the test set's SoTL-E is z-scored with its own statistics.
         let sotle_z = if features.sotle {
-            let v = sotle_values(test).ok_or_else(|| {
-                PredictorError::MissingInput {
-                    key: KEY.to_string(),
-                    what: format!(
-                        "training-loss curves of at least {MIN_SOTLE_EPOCHS} epochs for the test \
+            let v = sotle_values(test).ok_or_else(|| PredictorError::MissingInput {
+                key: KEY.to_string(),
+                what: format!(
+                    "training-loss curves of at least {MIN_SOTLE_EPOCHS} epochs for the test \
                          architectures (the model was fitted with SoTL-E)"
-                    ),
-                }
+                ),
             })?;
             Some(zscore(&v, TargetScaling::fit(&v)))
         } else {
@@ -690,13 +688,15 @@ impl Predictor for OmniSeminas {
             None
         };
         let sotle = if features.sotle {
-            Some(sotle_values(test).ok_or_else(|| PredictorError::MissingInput {
-                key: KEY.to_string(),
-                what: format!(
-                    "training-loss curves of at least {MIN_SOTLE_EPOCHS} epochs for the test \
+            Some(
+                sotle_values(test).ok_or_else(|| PredictorError::MissingInput {
+                    key: KEY.to_string(),
+                    what: format!(
+                        "training-loss curves of at least {MIN_SOTLE_EPOCHS} epochs for the test \
                      architectures (the model was fitted with SoTL-E)"
-                ),
-            })?)
+                    ),
+                })?,
+            )
         } else {
             None
         };
