@@ -571,14 +571,13 @@ impl OmniSeminas {
         (0..n)
             .map(|i| {
                 let mut row = Vec::new();
-                let mut group = 0i64;
-                for (values, bins) in [jacov, sotle].into_iter().flatten() {
+                for (group, (values, bins)) in [jacov, sotle].into_iter().flatten().enumerate() {
+                    let offset = 2 * group as i64;
                     row.extend(
                         discretize(values[i], bins)
                             .into_iter()
-                            .map(|b| 2 * group + i64::from(b)),
+                            .map(|b| offset + i64::from(b)),
                     );
-                    group += 1;
                 }
                 row
             })

@@ -61,7 +61,10 @@ fn omni_runs_on_nlp_with_sotle_and_reports_its_features() {
     let with = tau(get("omni_ngb", 10));
     let without = tau(get("omni_ngb", 1));
     assert!(with > 0.3, "omni_ngb tau at 10 epochs {with}");
-    assert!(!(without >= with), "with SoTL-E {with}, without {without}");
+    assert!(
+        without.is_nan() || with > without,
+        "with SoTL-E {with}, without {without}"
+    );
     let ngb = get("omni_ngb", 10);
     assert_eq!(ngb.hyperparams.get("n_hypers"), Some(&35.0));
     let nll = ngb.hyperparams["cv_nll"];
