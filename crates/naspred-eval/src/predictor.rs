@@ -68,6 +68,11 @@ pub struct Requirements {
     pub hpo: bool,
     /// Whether the predictor learns from the training set at all.
     pub trains: bool,
+    /// Whether [`Requirements::curves`] are optional features: where the benchmark has no such
+    /// curve, the plan drops it and the predictor runs on what exists (OMNI) instead of the
+    /// plan failing; `naspred search` runs such predictors without curves.
+    #[serde(default)]
+    pub curves_optional: bool,
 }
 
 impl Requirements {
@@ -81,6 +86,7 @@ impl Requirements {
             unlabeled_factor: 0,
             hpo: false,
             trains: true,
+            curves_optional: false,
         }
     }
 

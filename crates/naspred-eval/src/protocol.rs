@@ -165,7 +165,13 @@ pub fn plan(
                 "predictor {key:?} is listed twice"
             )));
         }
-        let reqs = factory.requirements(key)?;
+        let mut reqs = factory.requirements(key)?;
+        if reqs.curves_optional {
+            // Optional curve features the benchmark lacks are dropped (the predictor runs on
+            // what exists and reports the features it used).
+            reqs.curves
+                .retain(|&m| !matches!(bench.fidelity_support(m), FidelitySupport::None));
+        }
         let sweep = reqs.sweep();
         let sizes: Vec<usize> = match sweep {
             Sweep::TrainSize | Sweep::Both => cfg.train_sizes.clone(),

@@ -146,7 +146,7 @@ impl<'a> Searcher<'a> {
         let reqs = match (&cfg.predictor, cfg.optimizer.uses_predictor()) {
             (Some(key), true) => {
                 let r = factory.requirements(key)?;
-                if !r.curves.is_empty() || !r.zero_cost.is_empty() {
+                if (!r.curves.is_empty() && !r.curves_optional) || !r.zero_cost.is_empty() {
                     return Err(SearchError::Unsupported {
                         space: bench.space(),
                         what: format!(

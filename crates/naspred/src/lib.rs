@@ -10,6 +10,8 @@
 //! * [`baselines`]: the benchmark-side references `params` (parameter count) and `random`.
 //! * [`reproduce`]: the study's experiments as resumable, shardable work units and the report
 //!   built from their records (`naspred reproduce`).
+//! * [`omni`]: OMNI, the combined predictors `omni_ngb` ([`omni::OmniNgb`]) and `omni_seminas`
+//!   ([`omni::OmniSeminas`]): model-based learners fed with jacov and SoTL-E.
 //! * The `naspred` binary (`src/main.rs`): `naspred arch ...` (hash, encode, sample, mutate
 //!   architectures of any space), `naspred evaluate` (the study's protocol, writing
 //!   `results.jsonl` and `summary.csv`), `naspred predictors`, `naspred data embed` and `naspred search` (predictor-guided NAS from
@@ -20,6 +22,7 @@
 //! `naspred-lcurve` (learning-curve).
 
 pub mod baselines;
+pub mod omni;
 pub mod registry;
 pub mod reproduce;
 

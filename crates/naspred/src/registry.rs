@@ -12,6 +12,7 @@ use naspred_spaces::{EncodingKind, Quirks, SpaceKind};
 use naspred_zerocost::{Proxy, ZeroCostPredictor};
 
 use crate::baselines::{ParamsBaseline, RandomBaseline};
+use crate::omni::{OmniNgb, OmniSeminas};
 
 /// What the registry knows about one key.
 #[derive(Clone, Copy, Debug)]
@@ -279,6 +280,18 @@ pub const PREDICTORS: &[PredictorInfo] = &[
         family: Family::Hybrid,
         description: "nu-SVR (RBF) on partial val-accuracy curve statistics, 1000-draw 3-fold CV",
         build: |_, _| Box::new(LcSvr::default()),
+    },
+    PredictorInfo {
+        key: "omni_ngb",
+        family: Family::Hybrid,
+        description: "OMNI: NGBoost on jacov + SoTL-E + adjacency one-hot, 35-config 3-fold CV (features that exist)",
+        build: |_, _| Box::new(OmniNgb::new()),
+    },
+    PredictorInfo {
+        key: "omni_seminas",
+        family: Family::Hybrid,
+        description: "OMNI: SemiNAS with binned jacov and SoTL-E tokens (features that exist)",
+        build: |_, _| Box::new(OmniSeminas::new()),
     },
     PredictorInfo {
         key: "params",

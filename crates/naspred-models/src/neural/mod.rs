@@ -50,7 +50,7 @@ pub use bonas::BonasPredictor;
 pub use dngo::DngoPredictor;
 pub use gcn::GcnPredictor;
 pub use mlp::{BananasPredictor, MlpPredictor};
-pub use seminas::SeminasPredictor;
+pub use seminas::{ExtraTokens, SeminasPredictor};
 
 /// Why a neural predictor could not fit or query.
 #[derive(Debug, Error, Clone, PartialEq)]

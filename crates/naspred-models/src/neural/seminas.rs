@@ -11,6 +11,8 @@
 //! * Loss `0.8 MSE(pred, z-scored y) + 0.2 NLL(reconstruction)`; Adam (lr 1e-3, weight decay
 //!   1e-4, a fresh optimiser per training phase), batch 100 (last partial batch kept), gradient
 //!   norm clipped to 5.
+//! * Extra tokens ([`ExtraTokens`], OMNI-SemiNAS): binned features appended to every sequence
+//!   as symbols `base_vocab + s`, the vocabulary growing by the extra symbols.
 //! * `nao`: 50 epochs on the labelled set. `seminas`: 50 epochs, then the encoder labels
 //!   `n_train` unlabeled architectures (supplied by the evaluator through
 //!   [`Context::unlabeled`]), then 50 more epochs on the labelled set repeated 10 times plus the
@@ -329,13 +331,77 @@ fn train_phase(
     Ok(())
 }
 
+/// Extra symbols appended to the token sequences (OMNI-SemiNAS's binned zero-cost and
+/// learning-curve features): each architecture gets the same number of symbols, each in
+/// `0..vocab`; the model sees symbol `s` as token `base_vocab + s`, where `base_vocab` is the
+/// architecture vocabulary (after the token QUIRK setting).
+#[derive(Clone, Copy, Debug)]
+pub struct ExtraTokens<'a> {
+    /// Symbols of each training architecture.
+    pub train: &'a [Vec<i64>],
+    /// Symbols of each unlabeled architecture (at least as many as are pseudo-labelled).
+    pub unlabeled: &'a [Vec<i64>],
+    /// Number of extra symbols.
+    pub vocab: usize,
+}
+
+/// Appends `extra` symbols (offset by `base`) to the `(n, L)` token tensor `x`.
+fn append_extra(
+    x: Tensor,
+    extra: &[Vec<i64>],
+    base: usize,
+    vocab: usize,
+) -> Result<Tensor, NeuralError> {
+    let n = x.size()[0] as usize;
+    if extra.len() < n {
+        return Err(NeuralError::BadEncoding {
+            index: extra.len(),
+            what: format!("{} extra-token rows for {n} architectures", extra.len()),
+        });
+    }
+    let width = extra.first().map_or(0, Vec::len);
+    if width == 0 {
+        return Ok(x);
+    }
+    let mut data = Vec::with_capacity(n * width);
+    for (index, row) in extra[..n].iter().enumerate() {
+        if row.len() != width {
+            return Err(NeuralError::BadEncoding {
+                index,
+                what: format!("{} extra tokens, expected {width}", row.len()),
+            });
+        }
+        if let Some(&bad) = row.iter().find(|&&t| t < 0 || t as usize >= vocab) {
+            return Err(NeuralError::BadEncoding {
+                index,
+                what: format!("extra symbol {bad} outside 0..{vocab}"),
+            });
+        }
+        data.extend(row.iter().map(|&t| t + base as i64));
+    }
+    let e = Tensor::from_slice(&data).view([n as i64, width as i64]);
+    Ok(Tensor::cat(&[&x, &e], 1))
+}
+
+struct FittedSeminas {
+    net: Nao,
+    /// Vocabulary of the space's sequence (before the QUIRK shift), for re-encoding.
+    vocab0: usize,
+    /// Vocabulary after the QUIRK shift: the offset of extra symbols.
+    base: usize,
+    /// Extra symbols the model was trained with (0: none).
+    extra_vocab: usize,
+    mean: f64,
+    std: f64,
+}
+
 /// NASLib's `seminas` (semi-supervised) and `nao` (supervised only) predictors.
 pub struct SeminasPredictor {
     semi: bool,
     quirks: Quirks,
     /// Training configuration.
     pub params: SeminasParams,
-    fitted: Option<(Nao, usize, f64, f64)>,
+    fitted: Option<FittedSeminas>,
 }
 
 impl SeminasPredictor {
@@ -374,6 +440,19 @@ impl SeminasPredictor {
         unlabeled: &[ArchInput],
         seed: u64,
     ) -> Result<(), NeuralError> {
+        self.fit_seeded_extra(train, y, unlabeled, seed, None)
+    }
+
+    /// [`SeminasPredictor::fit_seeded`] with extra symbols appended to every sequence (query
+    /// with [`SeminasPredictor::predict_extra`]).
+    pub fn fit_seeded_extra(
+        &mut self,
+        train: &[ArchInput],
+        y: &[f64],
+        unlabeled: &[ArchInput],
+        seed: u64,
+        extra: Option<ExtraTokens<'_>>,
+    ) -> Result<(), NeuralError> {
         check_train(train.len(), y)?;
         let p = self.params.clone();
         if p.batch_size == 0 || !(p.lr > 0.0 && p.lr.is_finite()) {
@@ -386,11 +465,17 @@ impl SeminasPredictor {
         single_threaded();
         self.fitted = None;
         let vocab0 = self.vocab_of(train);
-        let (x, vocab) = token_tensor(
+        let (x, base) = token_tensor(
             &encode_all(train, EncodingKind::Seminas, self.quirks)?,
             vocab0,
             self.quirks,
         )?;
+        let extra_vocab = extra.map_or(0, |e| e.vocab);
+        let x = match extra {
+            Some(e) => append_extra(x, e.train, base, e.vocab)?,
+            None => x,
+        };
+        let vocab = base + extra_vocab;
         let (mean, std) = mean_std(y);
         let yz: Vec<f32> = y.iter().map(|&v| ((v - mean) / std) as f32).collect();
         let yt = Tensor::from_slice(&yz);
@@ -407,12 +492,16 @@ impl SeminasPredictor {
                     vocab0,
                     self.quirks,
                 )?;
-                if vu > vocab {
+                if vu > base {
                     return Err(NeuralError::BadEncoding {
                         index: 0,
                         what: "unlabeled architectures use tokens outside the vocabulary".into(),
                     });
                 }
+                let xu = match extra {
+                    Some(e) => append_extra(xu, e.unlabeled, base, e.vocab)?,
+                    None => xu,
+                };
                 let yu = tch::no_grad(|| net.encode(&xu, None).2);
                 xs.push(xu);
                 ys.push(yu.detach());
@@ -421,21 +510,50 @@ impl SeminasPredictor {
             let ya = Tensor::cat(&ys, 0);
             train_phase(&net, &xa, &ya, &p, p.epochs, &mut rng)?;
         }
-        self.fitted = Some((net, vocab0, mean, std));
+        self.fitted = Some(FittedSeminas {
+            net,
+            vocab0,
+            base,
+            extra_vocab,
+            mean,
+            std,
+        });
         Ok(())
     }
 
     /// Predictions (in target units) for `test`.
     pub fn predict(&self, test: &[ArchInput]) -> Result<Vec<f64>, NeuralError> {
-        let (net, vocab0, mean, std) = self.fitted.as_ref().ok_or(NeuralError::NotFitted)?;
+        self.predict_extra(test, None)
+    }
+
+    /// Predictions for `test` with its extra symbols (required, and only allowed, when the
+    /// model was fitted with them).
+    pub fn predict_extra(
+        &self,
+        test: &[ArchInput],
+        extra: Option<&[Vec<i64>]>,
+    ) -> Result<Vec<f64>, NeuralError> {
+        let f = self.fitted.as_ref().ok_or(NeuralError::NotFitted)?;
+        let (net, mean, std) = (&f.net, &f.mean, &f.std);
         if test.is_empty() {
             return Ok(Vec::new());
         }
         let (x, _) = token_tensor(
             &encode_all(test, EncodingKind::Seminas, self.quirks)?,
-            *vocab0,
+            f.vocab0,
             self.quirks,
         )?;
+        let x = match (extra, f.extra_vocab) {
+            (None, 0) => x,
+            (Some(e), v) if v > 0 => append_extra(x, e, f.base, v)?,
+            _ => {
+                return Err(NeuralError::BadEncoding {
+                    index: 0,
+                    what: "extra tokens must be given exactly when the model was fitted with them"
+                        .into(),
+                })
+            }
+        };
         let n = test.len() as i64;
         let mut out = Vec::with_capacity(test.len());
         let mut start = 0;
