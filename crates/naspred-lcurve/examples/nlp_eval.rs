@@ -24,7 +24,9 @@ fn build(key: &str) -> Box<dyn Predictor> {
         "valacc" => Box::new(EarlyStopping::val_acc()),
         "valloss" => Box::new(EarlyStopping::val_loss()),
         "lce" => Box::new(Lce::default()),
+        "lce_faithful" => Box::new(Lce::new(naspred_spaces::Quirks::Faithful)),
         "lce_m" => Box::new(LceM::default()),
+        "lce_m_faithful" => Box::new(LceM::new(naspred_spaces::Quirks::Faithful)),
         "lcsvr" => Box::new(LcSvr::default()),
         k => panic!("unknown {k}"),
     }
