@@ -1,5 +1,6 @@
 //! LCE and LCE-m query time per architecture at fidelity 20 on NAS-Bench-NLP validation
-//! accuracy curves (final epoch 50, NASLib's settings: 1000 Metropolis-Hastings steps; 50
+//! accuracy curves (final epoch 50, NASLib's settings: 1000 Metropolis-Hastings steps, `lce`
+//! fixed and `lce_faithful`; 50
 //! walkers x 800 steps). One architecture per iteration, single-threaded (the predictors run
 //! architectures in parallel). Falls back to synthetic saturating curves without the data.
 
@@ -43,13 +44,18 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("lc_extrapolation_nlp_f20");
     g.sample_size(10);
     let mut i = 0;
-    g.bench_function("lce_per_arch", |b| {
-        b.iter(|| {
-            i = (i + 1) % curves.len();
-            let mut rng = ChaCha8Rng::seed_from_u64(i as u64);
-            lce_extrapolate(black_box(&curves[i]), 50, 1000, Quirks::Faithful, &mut rng)
-        })
-    });
+    for (name, quirks) in [
+        ("lce_per_arch", Quirks::Fixed),
+        ("lce_faithful_per_arch", Quirks::Faithful),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                i = (i + 1) % curves.len();
+                let mut rng = ChaCha8Rng::seed_from_u64(i as u64);
+                lce_extrapolate(black_box(&curves[i]), 50, 1000, quirks, &mut rng)
+            })
+        });
+    }
     g.bench_function("lce_m_per_arch", |b| {
         b.iter(|| {
             i = (i + 1) % curves.len();

@@ -211,32 +211,53 @@ pub fn lce_extrapolate(
     pred.is_finite().then_some(pred)
 }
 
-/// The LCE predictor (`lce`). Reads the partial validation-accuracy curve; no training phase.
+/// The LCE predictor. Reads the partial validation-accuracy curve; no training phase.
 ///
-/// With [`Quirks::Faithful`] (NASLib's behaviour, the registry's default) the model parameters
-/// random-walk in place and a failed extrapolation becomes the default guess plus U(0, 1)
-/// noise; with [`Quirks::Fixed`] proposals are copies (a proper Metropolis-Hastings chain) and
-/// a failed extrapolation is reported as a [`PredictorError::Query`].
+/// [`Quirks::Fixed`] (the default, registry key `lce`) runs a proper Metropolis-Hastings chain
+/// (proposals are copies; each sample keeps its own parameters) and reports a failed
+/// (non-finite) extrapolation as a [`PredictorError::Query`]. [`Quirks::Faithful`] (registry
+/// key `lce_faithful`) is NASLib's behaviour: the model parameters random-walk in place, every
+/// sample shares the final parameters, and a failed extrapolation silently becomes the
+/// default guess plus U(0, 1) noise.
 #[derive(Clone, Debug)]
 pub struct Lce {
     quirks: Quirks,
+    key: &'static str,
 }
 
 impl Lce {
-    /// LCE with the given behaviour.
+    /// LCE with the given behaviour, under its registry key (`lce` fixed, `lce_faithful`).
     pub fn new(quirks: Quirks) -> Self {
-        Lce { quirks }
+        let key = match quirks {
+            Quirks::Fixed => "lce",
+            Quirks::Faithful => "lce_faithful",
+        };
+        Lce { quirks, key }
+    }
+
+    /// The same predictor reporting another key (for registry aliases).
+    pub fn with_key(mut self, key: &'static str) -> Self {
+        self.key = key;
+        self
+    }
+
+    /// The behaviour (fixed or NASLib-faithful).
+    pub fn quirks(&self) -> Quirks {
+        self.quirks
     }
 }
 
 impl Default for Lce {
+    /// The fixed variant (`lce`).
     fn default() -> Self {
-        Lce::new(Quirks::Faithful)
+        Lce::new(Quirks::Fixed)
     }
 }
 
 /// Shared query logic of LCE and LCE-m: per-architecture extrapolation in parallel, each with
-/// its own random stream derived from the predictor's, and NASLib's fallback.
+/// its own random stream derived from the predictor's; a failed extrapolation is NASLib's
+/// fallback (default guess + U(0, 1)) with [`Quirks::Faithful`], an error with
+/// [`Quirks::Fixed`].
 pub(crate) fn query_curves<F>(
     key: &str,
     test: &[ArchInput],
@@ -292,7 +313,7 @@ where
 
 impl Predictor for Lce {
     fn key(&self) -> &str {
-        "lce"
+        self.key
     }
 
     fn requirements(&self) -> Requirements {
@@ -314,7 +335,7 @@ impl Predictor for Lce {
         ctx: &mut Context<'_>,
     ) -> Result<Vec<f64>, PredictorError> {
         let quirks = self.quirks;
-        query_curves("lce", test, ctx, quirks, |y, s, rng| {
+        query_curves(self.key, test, ctx, quirks, |y, s, rng| {
             lce_extrapolate(y, s.final_epoch, s.mcmc_steps, quirks, rng)
         })
     }
@@ -353,6 +374,49 @@ mod tests {
             let f50 = f.eval(&fit[..k], 50.0);
             assert!((y50 - f50).abs() < 1e-3, "{}: {f50} vs {y50}", f.name());
         }
+    }
+
+    #[test]
+    fn a_failed_extrapolation_is_reported_by_fixed_and_replaced_by_faithful() {
+        use naspred_data::Dataset;
+        use naspred_spaces::{nb201::Nb201Arch, AnyArch};
+        let arch = AnyArch::Nb201(Nb201Arch::from_index(7).unwrap());
+        let mut input = ArchInput::bare(arch);
+        input.curves = vec![(CurveMetric::ValAcc, vec![40.0, 50.0, 55.0])];
+        let test = [input.clone(), input];
+        let run = |quirks: Quirks, fails: bool| {
+            let mut rng = naspred_eval::PredictorRng::seed_from_u64(5);
+            let mut ctx = Context {
+                space: SpaceKind::Nb201,
+                dataset: Dataset::Cifar10,
+                fidelity: Some(3),
+                total_epochs: 200,
+                unlabeled: &[],
+                rng: &mut rng,
+            };
+            query_curves("lce", &test, &mut ctx, quirks, |_, _, _| {
+                (!fails).then_some(0.9)
+            })
+        };
+        // Success: the extrapolation x 100 in both variants.
+        assert_eq!(run(Quirks::Fixed, false).unwrap(), vec![90.0, 90.0]);
+        assert_eq!(run(Quirks::Faithful, false).unwrap(), vec![90.0, 90.0]);
+        // Failure: an error naming the predictor (fixed), NB201's default guess 85 + U(0, 1)
+        // (faithful).
+        match run(Quirks::Fixed, true) {
+            Err(PredictorError::Query { key, reason }) => {
+                assert_eq!(key, "lce");
+                assert!(reason.contains("not finite"), "{reason}");
+            }
+            other => panic!("expected a query error, got {other:?}"),
+        }
+        let f = run(Quirks::Faithful, true).unwrap();
+        assert!(f.iter().all(|v| (85.0..86.0).contains(v)), "{f:?}");
+        assert_ne!(f[0], f[1], "independent noise per architecture");
+        // The registry-facing defaults: `lce` is the fixed variant.
+        assert_eq!(Lce::default().quirks(), Quirks::Fixed);
+        assert_eq!(Lce::default().key(), "lce");
+        assert_eq!(Lce::new(Quirks::Faithful).key(), "lce_faithful");
     }
 
     #[test]

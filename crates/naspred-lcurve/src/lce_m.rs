@@ -205,9 +205,12 @@ pub fn lcem_extrapolate(y: &[f64], final_epoch: u32, cfg: LcemConfig) -> Option<
     (n > 0 && mean.is_finite()).then_some(mean)
 }
 
-/// The LCE-m predictor (`lce_m`). Reads the partial validation-accuracy curve; no training
-/// phase. [`Quirks::Faithful`] (the registry's default) replaces a failed extrapolation by
-/// NASLib's default guess plus U(0, 1) noise; [`Quirks::Fixed`] reports it as an error.
+/// The LCE-m predictor. Reads the partial validation-accuracy curve; no training phase.
+///
+/// [`Quirks::Fixed`] (the default, registry key `lce_m`) reports a failed extrapolation (no
+/// model survives the ML fits, or a non-finite posterior mean) as a
+/// [`PredictorError::Query`]; [`Quirks::Faithful`] (registry key `lce_m_faithful`) replaces
+/// it by NASLib's default guess plus U(0, 1) noise. The sampler itself is the same in both.
 #[derive(Clone, Debug)]
 pub struct LceM {
     quirks: Quirks,
@@ -224,17 +227,26 @@ impl LceM {
     pub fn with_config(quirks: Quirks, config: LcemConfig) -> Self {
         LceM { quirks, config }
     }
+
+    /// The behaviour on failure (fixed: error; faithful: NASLib's fallback).
+    pub fn quirks(&self) -> Quirks {
+        self.quirks
+    }
 }
 
 impl Default for LceM {
+    /// The fixed variant (`lce_m`).
     fn default() -> Self {
-        LceM::new(Quirks::Faithful)
+        LceM::new(Quirks::Fixed)
     }
 }
 
 impl Predictor for LceM {
     fn key(&self) -> &str {
-        "lce_m"
+        match self.quirks {
+            Quirks::Fixed => "lce_m",
+            Quirks::Faithful => "lce_m_faithful",
+        }
     }
 
     fn requirements(&self) -> Requirements {
@@ -256,7 +268,8 @@ impl Predictor for LceM {
         ctx: &mut Context<'_>,
     ) -> Result<Vec<f64>, PredictorError> {
         let cfg = self.config;
-        query_curves("lce_m", test, ctx, self.quirks, |y, s, _| {
+        let key = self.key().to_string();
+        query_curves(&key, test, ctx, self.quirks, |y, s, _| {
             lcem_extrapolate(y, s.final_epoch, cfg)
         })
     }

@@ -9,9 +9,12 @@
 //! * [`Sotl`] ([`SotlKind`]): `sotl`, `sotle`, `sotlema`, minus the sum, the last value or the
 //!   summed exponential moving average of the partial training-loss curve.
 //! * [`Lce`]: `lce`, an ensemble of four parametric curve families ([`LceFamily`]) fitted by
-//!   maximum likelihood and sampled by Metropolis-Hastings ([`lce_extrapolate`]).
+//!   maximum likelihood and sampled by Metropolis-Hastings ([`lce_extrapolate`]). The default
+//!   is the fixed variant (proper chain, failures reported); `lce_faithful` is NASLib's
+//!   (parameters perturbed in place, failure -> default guess + U(0, 1)).
 //! * [`LceM`]: `lce_m`, Domhan et al.'s model combination ([`LcemFamily`]) sampled with an
-//!   affine-invariant ensemble sampler ([`mcmc::ensemble_sample`]), see [`lcem_extrapolate`].
+//!   affine-invariant ensemble sampler ([`mcmc::ensemble_sample`]), see [`lcem_extrapolate`];
+//!   failures reported by default, NASLib's fallback as `lce_m_faithful`.
 //! * [`LcSvr`]: the hybrid `lcsvr`, a ν-SVR ([`svr::NuSvr`]) on statistics of the partial
 //!   validation-accuracy curve, trained on the training architectures' curves.
 //!

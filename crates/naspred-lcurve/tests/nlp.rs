@@ -107,8 +107,8 @@ fn lce_and_lce_m_rank_real_curves() {
         .map(|&i| bench.records()[i].mean_val_acc())
         .collect();
     for (p, min_tau) in [
-        (&mut Lce::default() as &mut dyn Predictor, 0.0),
-        (&mut Lce::new(Quirks::Fixed), 0.5),
+        (&mut Lce::new(Quirks::Faithful) as &mut dyn Predictor, 0.0),
+        (&mut Lce::default(), 0.5),
         (&mut LceM::default(), 0.5),
     ] {
         let x = inputs(&bench, &te, &p.requirements(), Some(20)).unwrap();

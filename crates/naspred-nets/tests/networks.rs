@@ -65,6 +65,53 @@ fn darts_networks_build_and_run_for_shared_genotypes() {
 }
 
 #[test]
+fn darts_networks_build_for_all_500_shared_genotypes() {
+    // Every genotype of NASLib's NB301 sample: parse, build NetworkCIFAR (C=32, 8 layers) and
+    // count its parameters (no forward: the forward is covered above on every 50th).
+    let mut rdr =
+        csv::Reader::from_path(data("naslib_zc/sample_nb301_cifar10_accuracy.csv")).unwrap();
+    let h = rdr.headers().unwrap().clone();
+    let (n, r) = (
+        h.iter().position(|x| x == "normal").unwrap(),
+        h.iter().position(|x| x == "reduce").unwrap(),
+    );
+    let mut counts = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.unwrap();
+        let arch = AnyArch::Darts(DartsArch::from_op_lists(&rec[n], &rec[r]).unwrap());
+        let net = Network::build(&arch, cfg(10))
+            .unwrap_or_else(|e| panic!("genotype {i} ({arch}) does not build: {e}"));
+        let p = net.store.num_params();
+        assert!(
+            (300_000..6_000_000).contains(&p),
+            "genotype {i}: {p} params"
+        );
+        // The count is a function of the genotype only, not of the initialisation seed.
+        if i % 100 == 0 {
+            let again = Network::build(
+                &arch,
+                NetConfig {
+                    seed: 17,
+                    ..cfg(10)
+                },
+            )
+            .unwrap();
+            assert_eq!(again.store.num_params(), p);
+        }
+        counts.push(p);
+    }
+    assert_eq!(counts.len(), 500);
+    // Different genotypes give different networks: many distinct sizes.
+    counts.sort_unstable();
+    counts.dedup();
+    assert!(
+        counts.len() > 400,
+        "{} distinct parameter counts",
+        counts.len()
+    );
+}
+
+#[test]
 fn bad_architectures_are_typed_errors() {
     // An NB101 cell whose input does not reach the output.
     let bad = AnyArch::parse(

@@ -2,8 +2,9 @@
 //! and compares with NASLib's values: parameter / FLOP relative errors, Kendall tau of each
 //! proxy against NASLib's column and against the validation accuracy (next to NASLib's own tau).
 //!
-//! `cargo run --release -p naspred-zerocost --example nb201_suite -- [N] [BATCH] [SEED]`
-//! (N archs, default all 491; batch default 32 as NASLib's benchmark; seed default 0).
+//! `cargo run --release -p naspred-zerocost --example nb201_suite -- [N] [BATCH] [SEED] [PROXIES] [STRIDE]`
+//! (N archs, default all 491; batch default 32 as NASLib's benchmark; seed default 0; proxies
+//! comma-separated or `all` (default); every STRIDE-th of the first N archs, default 1).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -28,15 +29,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rdr = csv::Reader::from_path(&path)?;
     let headers = rdr.headers()?.clone();
     let col = |c: &str| headers.iter().position(|h| h == c).expect("column");
-    let rows: Vec<csv::StringRecord> = rdr.records().take(n).collect::<Result<_, _>>()?;
-    let images = load_images(&root, Dataset::Cifar10)?;
+    let proxies = Proxy::parse_list(args.get(4).map_or("all", |s| s.as_str()))?;
+    let stride: usize = args.get(5).and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
+    let rows: Vec<csv::StringRecord> = rdr
+        .records()
+        .take(n)
+        .step_by(stride)
+        .collect::<Result<_, _>>()?;
+    let images = if proxies.iter().any(|p| p.needs_images()) {
+        load_images(&root, Dataset::Cifar10)?
+    } else {
+        None
+    };
     let settings = ZcSettings {
         dataset: Dataset::Cifar10,
         batch_size: batch,
         seed,
         device: naspred_zerocost::default_device(),
     };
-    let proxies = Proxy::ALL.to_vec();
     let mut ours: Vec<Vec<f64>> = vec![Vec::new(); proxies.len()];
     let mut secs = vec![0.0; proxies.len()];
     let mut failures = vec![0usize; proxies.len()];

@@ -77,6 +77,34 @@ pub fn default_device() -> Device {
     Device::cuda_if_available()
 }
 
+/// Parses a device name: `cpu`, `cuda` (device 0), `cuda:N`, or `auto` (CUDA when
+/// available, else CPU). Asking for CUDA where libtorch sees no such device is a
+/// [`ZcError::CudaUnavailable`], never a later libtorch panic.
+pub fn parse_device(name: &str) -> Result<Device, ZcError> {
+    let n = name.trim().to_ascii_lowercase();
+    let index = match n.as_str() {
+        "cpu" => return Ok(Device::Cpu),
+        "auto" => return Ok(default_device()),
+        "cuda" | "gpu" => 0,
+        other => match other.strip_prefix("cuda:").map(str::parse::<usize>) {
+            Some(Ok(i)) => i,
+            _ => return Err(ZcError::UnknownDevice(name.to_string())),
+        },
+    };
+    let available = if tch::Cuda::is_available() {
+        tch::Cuda::device_count().max(0) as usize
+    } else {
+        0
+    };
+    if index >= available {
+        return Err(ZcError::CudaUnavailable {
+            requested: name.to_string(),
+            available,
+        });
+    }
+    Ok(Device::Cuda(index))
+}
+
 /// The score of one proxy on one architecture.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProxyScore {

@@ -23,7 +23,7 @@ pub mod predictor;
 pub mod proxy;
 
 pub use cache::{CacheKey, CachedScore, ScoreCache, SCORE_VERSION};
-pub use compute::{compute, default_device, ProxyScore, ZcSettings};
+pub use compute::{compute, default_device, parse_device, ProxyScore, ZcSettings};
 pub use engine::{load_images, ZcEngine};
 pub use predictor::ZeroCostPredictor;
 pub use proxy::Proxy;
@@ -39,6 +39,18 @@ pub enum ZcError {
     /// An unknown proxy name.
     #[error("unknown zero-cost proxy {0:?}; known: grad_norm, snip, grasp, fisher, jacov, synflow, nwot, epe_nas, zen, l2_norm, plain, params, flops (or all)")]
     UnknownProxy(String),
+    /// A device name that is not `cpu`, `cuda`, `cuda:N` or `auto`.
+    #[error("unknown device {0:?}; expected cpu, cuda, cuda:N or auto")]
+    UnknownDevice(String),
+    /// CUDA was asked for where libtorch sees no CUDA device (a CPU-only libtorch build, no
+    /// GPU, or an index past the last device).
+    #[error("device {requested:?}: libtorch sees {available} CUDA device(s) (CPU-only libtorch build or no GPU); use --device cpu or auto")]
+    CudaUnavailable {
+        /// The device asked for.
+        requested: String,
+        /// CUDA devices libtorch sees.
+        available: usize,
+    },
     /// The network could not be built (invalid architecture, unsupported space).
     #[error(transparent)]
     Net(#[from] naspred_nets::NetError),

@@ -4,13 +4,11 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use naspred_data::{DataRoot, Dataset};
-use naspred_eval::{ArchInput, Context, Family, Predictor, PredictorError, Requirements};
-use tch::Device;
-
-use crate::compute::{default_device, ZcSettings};
+use crate::compute::{default_device, parse_device, ZcSettings};
 use crate::engine::{load_images, ZcEngine};
 use crate::{Proxy, ScoreCache, ZcError};
+use naspred_data::{DataRoot, Dataset};
+use naspred_eval::{ArchInput, Context, Family, Predictor, PredictorError, Requirements};
 
 /// Score NASLib's zero-cost predictors give an architecture whose proxy is not finite.
 pub const FAILED_SCORE: f64 = -1e8;
@@ -36,7 +34,8 @@ pub fn shared_cache(path: &std::path::Path) -> Result<Arc<ScoreCache>, ZcError> 
 /// Settings come from the environment so the registry can build it without arguments:
 /// `NASPRED_ZC_BATCH` (default 256, the paper's runner), `NASPRED_ZC_SEED` (default 0: every
 /// trial shares one score per architecture, so the cache serves whole sweeps),
-/// `NASPRED_ZC_DEVICE` (`cpu` / `cuda`, default CUDA when available), `NASPRED_ZC_CACHE`
+/// `NASPRED_ZC_DEVICE` (`cpu`, `cuda`, `cuda:N` or `auto`, default CUDA when available; CUDA
+/// where libtorch has none is a typed error), `NASPRED_ZC_CACHE`
 /// (cache file) and `NASPRED_DATA` (images).
 pub struct ZeroCostPredictor {
     key: &'static str,
@@ -59,9 +58,9 @@ impl ZeroCostPredictor {
         self.proxy
     }
 
-    fn settings(dataset: Dataset) -> ZcSettings {
+    fn settings(dataset: Dataset) -> Result<ZcSettings, ZcError> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        ZcSettings {
+        Ok(ZcSettings {
             dataset,
             batch_size: env("NASPRED_ZC_BATCH")
                 .and_then(|v| v.parse().ok())
@@ -69,17 +68,16 @@ impl ZeroCostPredictor {
             seed: env("NASPRED_ZC_SEED")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0),
-            device: match env("NASPRED_ZC_DEVICE").as_deref() {
-                Some("cpu") => Device::Cpu,
-                Some("cuda") => Device::Cuda(0),
-                _ => default_device(),
+            device: match env("NASPRED_ZC_DEVICE") {
+                Some(d) => parse_device(&d)?,
+                None => default_device(),
             },
-        }
+        })
     }
 
     fn engine(&mut self, dataset: Dataset) -> Result<&ZcEngine, ZcError> {
         if self.engine.as_ref().map(|(d, _)| *d) != Some(dataset) {
-            let settings = Self::settings(dataset);
+            let settings = Self::settings(dataset)?;
             let images = if self.proxy.needs_images() {
                 load_images(&DataRoot::resolve(None), dataset)?.map(Arc::new)
             } else {

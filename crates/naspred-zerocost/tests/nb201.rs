@@ -240,3 +240,41 @@ fn cache_survives_reopen_and_torn_lines() {
     assert!(hit.value.unwrap() > 0.0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn device_names_parse_and_missing_cuda_is_a_typed_error() {
+    use naspred_zerocost::{parse_device, ZcError};
+    assert_eq!(parse_device("cpu").unwrap(), tch::Device::Cpu);
+    assert_eq!(parse_device(" CPU ").unwrap(), tch::Device::Cpu);
+    assert!(matches!(
+        parse_device("tpu"),
+        Err(ZcError::UnknownDevice(d)) if d == "tpu"
+    ));
+    assert!(matches!(
+        parse_device("cuda:x"),
+        Err(ZcError::UnknownDevice(_))
+    ));
+    let n = if tch::Cuda::is_available() {
+        tch::Cuda::device_count() as usize
+    } else {
+        0
+    };
+    // One past the last device is always unavailable, with a message naming it.
+    match parse_device(&format!("cuda:{n}")) {
+        Err(e @ ZcError::CudaUnavailable { available, .. }) => {
+            assert_eq!(available, n);
+            assert!(e.to_string().contains(&format!("cuda:{n}")), "{e}");
+        }
+        other => panic!("expected CudaUnavailable, got {other:?}"),
+    }
+    // `cuda` works exactly where libtorch has a CUDA device; `auto` never fails.
+    assert_eq!(parse_device("cuda").is_ok(), n > 0);
+    assert_eq!(
+        parse_device("auto").unwrap(),
+        if n > 0 {
+            tch::Device::Cuda(0)
+        } else {
+            tch::Device::Cpu
+        }
+    );
+}

@@ -260,20 +260,32 @@ pub const PREDICTORS: &[PredictorInfo] = &[
     PredictorInfo {
         key: "lce",
         family: Family::LearningCurve,
-        description: "ensemble of 4 parametric curves, ML fit + Metropolis-Hastings (faithful)",
-        build: |_, _| Box::new(Lce::default()),
+        description: "ensemble of 4 parametric curves, ML fit + Metropolis-Hastings (QUIRKs fixed: proper chain, failures reported)",
+        build: |_, _| Box::new(Lce::new(Quirks::Fixed)),
+    },
+    PredictorInfo {
+        key: "lce_faithful",
+        family: Family::LearningCurve,
+        description: "lce as NASLib runs it: parameters perturbed in place, failure -> default guess + U(0,1)",
+        build: |_, _| Box::new(Lce::new(Quirks::Faithful)),
     },
     PredictorInfo {
         key: "lce_fixed",
         family: Family::LearningCurve,
-        description: "lce with a proper Markov chain and failures reported (NASLib's QUIRKs fixed)",
-        build: |_, _| Box::new(Lce::new(Quirks::Fixed)),
+        description: "alias of lce (the fixed variant)",
+        build: |_, _| Box::new(Lce::new(Quirks::Fixed).with_key("lce_fixed")),
     },
     PredictorInfo {
         key: "lce_m",
         family: Family::LearningCurve,
-        description: "Domhan et al. model combination, affine-invariant ensemble MCMC (faithful)",
-        build: |_, _| Box::new(LceM::default()),
+        description: "Domhan et al. model combination, affine-invariant ensemble MCMC (failures reported)",
+        build: |_, _| Box::new(LceM::new(Quirks::Fixed)),
+    },
+    PredictorInfo {
+        key: "lce_m_faithful",
+        family: Family::LearningCurve,
+        description: "lce_m as NASLib runs it: failure -> default guess + U(0,1)",
+        build: |_, _| Box::new(LceM::new(Quirks::Faithful)),
     },
     PredictorInfo {
         key: "lcsvr",

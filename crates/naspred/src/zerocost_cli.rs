@@ -33,7 +33,8 @@ pub struct ZerocostArgs {
     /// Seed of network initialisation and minibatch draws (mixed with each arch's hash).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Device: cpu, cuda, or auto (CUDA when available).
+    /// Device: cpu, cuda, cuda:N, or auto (CUDA when available). CUDA where libtorch has
+    /// none is an error.
     #[arg(long, default_value = "auto")]
     device: String,
     /// Output CSV.
@@ -53,17 +54,7 @@ pub struct ZerocostArgs {
 /// Runs `naspred zerocost`.
 pub fn zerocost(args: ZerocostArgs) -> Result<()> {
     let proxies = Proxy::parse_list(&args.proxies)?;
-    let device = match args.device.as_str() {
-        "auto" => naspred_zerocost::default_device(),
-        "cpu" => tch::Device::Cpu,
-        "cuda" => {
-            if !tch::Cuda::is_available() {
-                bail!("--device cuda: no CUDA device is available to libtorch");
-            }
-            tch::Device::Cuda(0)
-        }
-        other => bail!("--device {other:?}: expected cpu, cuda or auto"),
-    };
+    let device = naspred_zerocost::parse_device(&args.device)?;
     if args.batch_size == 0 {
         bail!("--batch-size must be at least 1");
     }
