@@ -1,4 +1,4 @@
-//! One fit of `gcn` and of `bananas` (NASLib's defaults: 300 and 3 x 500 epochs) on
+//! One fit of `gcn`, `bananas` and `mlp` (NASLib's defaults: 300, 3 x 500 and 500 epochs) on
 //! NAS-Bench-201 at n = 100 and n = 1000, on the CPU with one libtorch thread.
 //!
 //! Targets are NB201 CIFAR-10 validation accuracies when the shared data is present, otherwise
@@ -11,7 +11,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use naspred_data::shared::load_nb201;
 use naspred_data::{DataRoot, Dataset};
 use naspred_eval::predictor::{ArchInput, PredictorRng};
-use naspred_models::{BananasPredictor, GcnPredictor};
+use naspred_models::{BananasPredictor, GcnPredictor, MlpPredictor};
 use naspred_spaces::{AnyArch, EncodingKind, Quirks, SpaceKind};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -61,6 +61,13 @@ fn bench(c: &mut Criterion) {
         g.bench_function(format!("gcn_n{n}"), |b| {
             b.iter(|| {
                 let mut p = GcnPredictor::default();
+                p.fit_seeded(&train[..n], &y[..n], 1).unwrap();
+                black_box(p)
+            })
+        });
+        g.bench_function(format!("mlp_n{n}"), |b| {
+            b.iter(|| {
+                let mut p = MlpPredictor::default();
                 p.fit_seeded(&train[..n], &y[..n], 1).unwrap();
                 black_box(p)
             })

@@ -60,6 +60,18 @@ pub const PREDICTORS: &[PredictorInfo] = &[
         build: |_, _| Box::new(BonasPredictor::default()),
     },
     PredictorInfo {
+        key: "gcn_faithful",
+        family: Family::ModelBased,
+        description: "gcn as NASLib runs it: gradients never zeroed (accumulate over all steps)",
+        build: |_, _| Box::new(GcnPredictor::new(Quirks::Faithful).with_key("gcn_faithful")),
+    },
+    PredictorInfo {
+        key: "bonas_faithful",
+        family: Family::ModelBased,
+        description: "bonas as NASLib runs it: gradients never zeroed (accumulate over all steps)",
+        build: |_, _| Box::new(BonasPredictor::new(Quirks::Faithful).with_key("bonas_faithful")),
+    },
+    PredictorInfo {
         key: "seminas",
         family: Family::ModelBased,
         description: "SemiNAS: NAO encoder-predictor-decoder with pseudo-labelled unlabeled archs",

@@ -124,6 +124,7 @@ impl BonasNet {
 
 /// NASLib's `bonas` predictor.
 pub struct BonasPredictor {
+    key: String,
     quirks: Quirks,
     /// Current hyperparameters.
     pub params: BonasParams,
@@ -141,11 +142,18 @@ impl BonasPredictor {
     /// NASLib's configuration with the given QUIRK setting.
     pub fn new(quirks: Quirks) -> Self {
         BonasPredictor {
+            key: "bonas".into(),
             quirks,
             params: BonasParams::default(),
             hpo_default_next: true,
             fitted: None,
         }
+    }
+
+    /// Reports under another key (e.g. `bonas_faithful`).
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = key.into();
+        self
     }
 
     /// Fits with an explicit seed.
@@ -214,7 +222,7 @@ impl BonasPredictor {
 
 impl Predictor for BonasPredictor {
     fn key(&self) -> &str {
-        "bonas"
+        &self.key
     }
 
     fn requirements(&self) -> Requirements {
@@ -232,7 +240,7 @@ impl Predictor for BonasPredictor {
     ) -> Result<(), PredictorError> {
         let seed = fit_seed(ctx.rng);
         self.fit_seeded(train, y, seed)
-            .map_err(|e| e.into_fit("bonas"))
+            .map_err(|e| e.into_fit(&self.key))
     }
 
     fn query(
@@ -240,7 +248,7 @@ impl Predictor for BonasPredictor {
         test: &[ArchInput],
         _ctx: &mut Context<'_>,
     ) -> Result<Vec<f64>, PredictorError> {
-        self.predict(test).map_err(|e| e.into_query("bonas"))
+        self.predict(test).map_err(|e| e.into_query(&self.key))
     }
 
     fn hyperparams(&self) -> Hyperparams {

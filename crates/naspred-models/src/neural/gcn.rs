@@ -197,6 +197,7 @@ fn gcn_adjacencies(adj: &Tensor) -> (Tensor, Tensor) {
 
 /// NASLib's `gcn` predictor.
 pub struct GcnPredictor {
+    key: String,
     quirks: Quirks,
     /// Current hyperparameters.
     pub params: GcnParams,
@@ -214,11 +215,18 @@ impl GcnPredictor {
     /// NASLib's configuration with the given QUIRK setting.
     pub fn new(quirks: Quirks) -> Self {
         GcnPredictor {
+            key: "gcn".into(),
             quirks,
             params: GcnParams::default(),
             hpo_default_next: true,
             fitted: None,
         }
+    }
+
+    /// Reports under another key (e.g. `gcn_faithful`).
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = key.into();
+        self
     }
 
     /// Fits with an explicit seed.
@@ -303,7 +311,7 @@ impl GcnPredictor {
 
 impl Predictor for GcnPredictor {
     fn key(&self) -> &str {
-        "gcn"
+        &self.key
     }
 
     fn requirements(&self) -> Requirements {
@@ -321,7 +329,7 @@ impl Predictor for GcnPredictor {
     ) -> Result<(), PredictorError> {
         let seed = fit_seed(ctx.rng);
         self.fit_seeded(train, y, seed)
-            .map_err(|e| e.into_fit("gcn"))
+            .map_err(|e| e.into_fit(&self.key))
     }
 
     fn query(
@@ -329,7 +337,7 @@ impl Predictor for GcnPredictor {
         test: &[ArchInput],
         _ctx: &mut Context<'_>,
     ) -> Result<Vec<f64>, PredictorError> {
-        self.predict(test).map_err(|e| e.into_query("gcn"))
+        self.predict(test).map_err(|e| e.into_query(&self.key))
     }
 
     fn hyperparams(&self) -> Hyperparams {

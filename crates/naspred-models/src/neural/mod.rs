@@ -423,26 +423,34 @@ impl Adam {
 
     /// One Adam step with the current gradients.
     pub fn step(&mut self) {
+        let grads: Vec<Tensor> = self.params.iter().map(|p| p.grad()).collect();
+        self.step_with(&grads);
+    }
+
+    /// One Adam step with explicitly computed gradients, one per parameter (for models that
+    /// write their gradients by hand instead of through autograd); an undefined gradient skips
+    /// its parameter.
+    pub fn step_with(&mut self, grads: &[Tensor]) {
         self.step += 1;
         let bc1 = 1.0 - self.beta1.powi(self.step);
         let bc2 = 1.0 - self.beta2.powi(self.step);
         let step_size = self.lr / bc1;
         let bc2_sqrt = bc2.sqrt();
         tch::no_grad(|| {
-            for ((p, m), v) in self
+            for (((p, m), v), g) in self
                 .params
                 .iter_mut()
                 .zip(self.m.iter_mut())
                 .zip(self.v.iter_mut())
+                .zip(grads)
             {
-                let g = p.grad();
                 if !g.defined() {
                     continue;
                 }
                 let g = if self.wd != 0.0 {
-                    &g + &*p * self.wd
+                    g + &*p * self.wd
                 } else {
-                    g
+                    g.shallow_clone()
                 };
                 let _ = m.lerp_(&g, 1.0 - self.beta1);
                 let _ = v
