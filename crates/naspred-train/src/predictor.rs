@@ -61,7 +61,7 @@ impl Default for WsSettings {
             channels: 8,
             cells: 1,
             image_size: 16,
-            train_images: 2000,
+            train_images: 1000,
             val_images: 500,
             batch_size: 64,
         }

@@ -77,10 +77,40 @@ pub fn train_benchmark(
     out: &Path,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<(), TrainError> {
+    let log = train_range(
+        archs,
+        0..archs.len(),
+        data,
+        header,
+        &bench::log_path(out),
+        progress,
+    )?;
+    let runs: Vec<&ArchRun> = archs
+        .iter()
+        .filter_map(|a| log.get(&a.to_string()))
+        .collect();
+    bench::write_benchmark(out, header, &runs)
+}
+
+/// Trains the architectures at positions `range` of `archs` that the run log `log_path` does
+/// not hold yet (weights seeded by `cfg.seed` plus the position in the whole list), appending
+/// each finished run; returns the log. Several processes can share out one list this way,
+/// each with its own log; concatenating the logs' runs gives the log of the whole list.
+pub fn train_range(
+    archs: &[AnyArch],
+    range: std::ops::Range<usize>,
+    data: &TrainData,
+    header: &BenchHeader,
+    log_path: &Path,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<RunLog, TrainError> {
     let cfg = &header.train;
     cfg.validate()?;
-    let mut log = RunLog::open(&bench::log_path(out), header)?;
+    let mut log = RunLog::open(log_path, header)?;
     for (i, arch) in archs.iter().enumerate() {
+        if !range.contains(&i) {
+            continue;
+        }
         let text = arch.to_string();
         if log.get(&text).is_some() {
             progress(Progress::Skipped(arch));
@@ -103,9 +133,5 @@ pub fn train_benchmark(
         })?;
         progress(Progress::Done(arch, t0.elapsed().as_secs_f64()));
     }
-    let runs: Vec<&ArchRun> = archs
-        .iter()
-        .filter_map(|a| log.get(&a.to_string()))
-        .collect();
-    bench::write_benchmark(out, header, &runs)
+    Ok(log)
 }

@@ -200,3 +200,58 @@ fn one_hot_supernet_equals_standalone_network() {
         assert!((&y_all - &y_net).abs().max().double_value(&[]) > 1e-3);
     }
 }
+
+#[test]
+fn weight_sharing_predictors_fit_and_query() {
+    use naspred_eval::{ArchInput, Context, Predictor, PredictorRng};
+    use naspred_train::{WsMode, WsPredictor};
+    use rand::SeedableRng;
+    use std::sync::Arc;
+    tch::set_num_threads(1);
+    let mut data = TrainData::shared_cifar10(&root(), 16, Some(200)).unwrap();
+    data.val = data.val.balanced(100);
+    let data = Arc::new(data);
+    let test: Vec<ArchInput> = [
+        ARCH,
+        "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|",
+        "|avg_pool_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|skip_connect~1|avg_pool_3x3~2|",
+    ]
+    .iter()
+    .map(|s| ArchInput::bare(arch(s)))
+    .collect();
+    for mode in [WsMode::OneShot, WsMode::RandomSampling] {
+        let mut p = WsPredictor::new("ws", mode).with_data(data.clone());
+        p.settings.epochs = 2;
+        p.settings.channels = 4;
+        p.settings.train_images = 200;
+        p.settings.val_images = 100;
+        assert!(p.requirements().trains);
+        let mut rng = PredictorRng::seed_from_u64(1);
+        let mut ctx = Context {
+            space: SpaceKind::Nb201,
+            dataset: naspred_data::Dataset::Cifar10,
+            fidelity: None,
+            total_epochs: 200,
+            unlabeled: &[],
+            rng: &mut rng,
+        };
+        assert!(p.query(&test, &mut ctx).is_err(), "query before fit");
+        p.fit(&[], &[], &mut ctx).unwrap();
+        assert_eq!(p.history().len(), 2);
+        assert!(p.history()[1].train_loss < 2.4);
+        let s = p.query(&test, &mut ctx).unwrap();
+        assert_eq!(s.len(), 3);
+        assert!(s.iter().all(|v| (0.0..=100.0).contains(v)));
+        // The all-zero architecture outputs a constant: chance level (10 % of a balanced set).
+        assert!((s[1] - 10.0).abs() < 1e-9, "{mode:?}: {s:?}");
+        let mut ctx2 = Context {
+            space: SpaceKind::Nb101,
+            dataset: naspred_data::Dataset::Cifar10,
+            fidelity: None,
+            total_epochs: 108,
+            unlabeled: &[],
+            rng: &mut rng,
+        };
+        assert!(p.fit(&[], &[], &mut ctx2).is_err());
+    }
+}
