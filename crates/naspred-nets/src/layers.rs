@@ -303,6 +303,9 @@ pub struct Fwd<'a> {
     pub bn: bool,
     /// What is recorded.
     pub trace: Trace,
+    /// BN in evaluation mode: normalise with the running statistics instead of the batch's
+    /// (and leave them unchanged). `false` (train mode) unless set with [`Fwd::eval_mode`].
+    pub bn_eval: bool,
 }
 
 fn numel(t: &Tensor) -> f64 {
@@ -312,7 +315,18 @@ fn numel(t: &Tensor) -> f64 {
 impl<'a> Fwd<'a> {
     /// A pass with BN on or off and the given recording wishes.
     pub fn new(store: &'a Store, bn: bool, trace: Trace) -> Self {
-        Fwd { store, bn, trace }
+        Fwd {
+            store,
+            bn,
+            trace,
+            bn_eval: false,
+        }
+    }
+
+    /// The same pass with BN in evaluation mode (running statistics), as `model.eval()`.
+    pub fn eval_mode(mut self) -> Self {
+        self.bn_eval = true;
+        self
     }
 
     fn p(&self, i: usize) -> &Tensor {
@@ -372,7 +386,7 @@ impl<'a> Fwd<'a> {
         };
         let rm = &self.store.buffers[b.running.0];
         let rv = &self.store.buffers[b.running.1];
-        x.batch_norm(w, bias, Some(rm), Some(rv), true, 0.1, 1e-5, true)
+        x.batch_norm(w, bias, Some(rm), Some(rv), !self.bn_eval, 0.1, 1e-5, true)
     }
 
     /// Applies a ReLU.

@@ -117,6 +117,50 @@ impl Network {
         }
     }
 
+    /// Builds the NB201 network of `arch` at a chosen size (`nb201.c` channels in the first
+    /// stage, `nb201.n` cells per stage; `cfg.classes` overrides `nb201.classes`), for training
+    /// reduced networks. Other spaces are built as [`Network::build`] builds them.
+    pub fn build_sized(
+        arch: &AnyArch,
+        cfg: NetConfig,
+        nb201: nb201::Nb201Config,
+    ) -> Result<Network, NetError> {
+        match arch {
+            AnyArch::Nb201(a) => {
+                arch.validate().map_err(|e| NetError::InvalidArch {
+                    space: arch.space().to_string(),
+                    arch: arch.to_string(),
+                    reason: e.to_string(),
+                })?;
+                let (net, store) = nb201::Nb201Net::build(
+                    a,
+                    nb201::Nb201Config {
+                        classes: cfg.classes,
+                        ..nb201
+                    },
+                    cfg.seed,
+                    cfg.device,
+                );
+                Ok(Network {
+                    kind: NetKind::Nb201(net),
+                    store,
+                })
+            }
+            _ => Network::build(arch, cfg),
+        }
+    }
+
+    /// The network's output with BN in evaluation mode (running statistics), as PyTorch's
+    /// `model.eval()`; nothing is traced.
+    pub fn forward_eval(&self, x: &Tensor) -> Tensor {
+        let mut f = Fwd::new(&self.store, true, Trace::default()).eval_mode();
+        match &self.kind {
+            NetKind::Nb201(n) => n.forward(&mut f, x),
+            NetKind::Nb101(n) => n.forward(&mut f, x),
+            NetKind::Darts(n) => n.forward(&mut f, x),
+        }
+    }
+
     /// The same structure with parameters transformed by `f`.
     pub fn map_params(&self, f: impl Fn(&Tensor) -> Tensor) -> Network {
         Network {

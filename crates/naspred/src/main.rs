@@ -17,6 +17,7 @@ use naspred_spaces::{AnyArch, EncodingKind, Quirks, SpaceKind};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+mod train_cli;
 mod zerocost_cli;
 
 #[derive(Parser)]
@@ -52,6 +53,9 @@ enum Command {
     Zerocost(zerocost_cli::ZerocostArgs),
     /// Run the study's experiments (resumable, shardable) and write REPORT.md from the records.
     Reproduce(ReproduceArgs),
+    /// Train architectures on CIFAR images into a benchmark file with per-epoch curves
+    /// (resumable; `evaluate --bench FILE` reads it).
+    Train(train_cli::TrainArgs),
 }
 
 #[derive(Args)]
@@ -215,6 +219,9 @@ struct EvaluateArgs {
     /// Default: embedded when present, for nb201.
     #[arg(long)]
     source: Option<Source>,
+    /// A benchmark file written by `naspred train` (overrides --source).
+    #[arg(long)]
+    bench: Option<PathBuf>,
     /// Target: mean over training seeds (default) or one random seed per architecture, as
     /// NASLib's NB101 API does.
     #[arg(long, default_value = "mean")]
@@ -263,6 +270,7 @@ fn main() -> ExitCode {
         Command::Search(args) => search(args),
         Command::Zerocost(args) => zerocost_cli::zerocost(args),
         Command::Reproduce(args) => reproduce(args),
+        Command::Train(args) => train_cli::train(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -434,6 +442,19 @@ fn data(cmd: DataCommand) -> Result<()> {
 
 /// Loads the benchmark the evaluation asks for.
 fn load_benchmark(args: &EvaluateArgs) -> Result<Benchmark> {
+    if let Some(path) = &args.bench {
+        let bench = naspred_train::bench::read_benchmark(path)
+            .with_context(|| format!("cannot read the benchmark {}", path.display()))?;
+        if bench.space() != args.space {
+            bail!(
+                "{} holds {} architectures, not {}",
+                path.display(),
+                bench.space(),
+                args.space
+            );
+        }
+        return Ok(bench);
+    }
     let root = DataRoot::resolve(args.data_dir.as_deref());
     let embedded = naspred_data::embedded::default_path();
     let source = match args.source {

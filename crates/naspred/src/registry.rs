@@ -9,6 +9,7 @@ use naspred_models::{
     SeminasPredictor, XgbPredictor,
 };
 use naspred_spaces::{EncodingKind, Quirks, SpaceKind};
+use naspred_train::{WsMode, WsPredictor};
 use naspred_zerocost::{Proxy, ZeroCostPredictor};
 
 use crate::baselines::{ParamsBaseline, RandomBaseline};
@@ -406,6 +407,18 @@ pub const PREDICTORS: &[PredictorInfo] = &[
         family: Family::ZeroCost,
         description: "zero-cost: M parameters of the network built (NASLib's `params` proxy)",
         build: |_, _| Box::new(ZeroCostPredictor::new("zc_params", Proxy::Params)),
+    },
+    PredictorInfo {
+        key: "oneshot",
+        family: Family::WeightSharing,
+        description: "one-shot NB201 supernet (all ops, alpha = 1) trained on CIFAR-10; one-hot val acc",
+        build: |_, _| Box::new(WsPredictor::new("oneshot", WsMode::OneShot)),
+    },
+    PredictorInfo {
+        key: "rsws",
+        family: Family::WeightSharing,
+        description: "random-sampling weight sharing NB201 supernet (one random path per step)",
+        build: |_, _| Box::new(WsPredictor::new("rsws", WsMode::RandomSampling)),
     },
 ];
 
