@@ -214,8 +214,10 @@ pub fn lce_extrapolate(
 /// The LCE predictor. Reads the partial validation-accuracy curve; no training phase.
 ///
 /// [`Quirks::Fixed`] (the default, registry key `lce`) runs a proper Metropolis-Hastings chain
-/// (proposals are copies; each sample keeps its own parameters) and reports a failed
-/// (non-finite) extrapolation as a [`PredictorError::Query`]. [`Quirks::Faithful`] (registry
+/// (proposals are copies; each sample keeps its own parameters) and reports failed
+/// (non-finite) extrapolations: each one is counted (`hp_failed_extrapolations` in the
+/// results) and predicted by the curve's last observed value, and a query where every
+/// extrapolation fails is a [`PredictorError::Query`]. [`Quirks::Faithful`] (registry
 /// key `lce_faithful`) is NASLib's behaviour: the model parameters random-walk in place, every
 /// sample shares the final parameters, and a failed extrapolation silently becomes the
 /// default guess plus U(0, 1) noise.
@@ -223,6 +225,7 @@ pub fn lce_extrapolate(
 pub struct Lce {
     quirks: Quirks,
     key: &'static str,
+    failed: usize,
 }
 
 impl Lce {
@@ -232,7 +235,11 @@ impl Lce {
             Quirks::Fixed => "lce",
             Quirks::Faithful => "lce_faithful",
         };
-        Lce { quirks, key }
+        Lce {
+            quirks,
+            key,
+            failed: 0,
+        }
     }
 
     /// The same predictor reporting another key (for registry aliases).
@@ -264,7 +271,7 @@ pub(crate) fn query_curves<F>(
     ctx: &mut Context<'_>,
     quirks: Quirks,
     extrapolate: F,
-) -> Result<Vec<f64>, PredictorError>
+) -> Result<CurveQuery, PredictorError>
 where
     F: Fn(&[f64], LcSetting, &mut ChaCha8Rng) -> Option<f64> + Sync,
 {
@@ -286,7 +293,7 @@ where
         })
         .collect::<Result<_, _>>()?;
     let base: u64 = ctx.rng.random();
-    curves
+    let out: Vec<(f64, bool)> = curves
         .par_iter()
         .enumerate()
         .map(|(i, c)| {
@@ -294,21 +301,45 @@ where
             rng.set_stream(i as u64);
             let y: Vec<f64> = c.iter().map(|v| v / 100.0).collect();
             match extrapolate(&y, setting, &mut rng).map(|p| p * 100.0) {
-                Some(p) if p.is_finite() => Ok(p),
+                Some(p) if p.is_finite() => (p, false),
                 _ => match quirks {
-                    Quirks::Faithful => Ok(setting.default_guess + rng.random::<f64>()),
-                    Quirks::Fixed => Err(PredictorError::Query {
-                        key: key.to_string(),
-                        reason: format!(
-                            "extrapolation of the {}-epoch curve of {} is not finite",
-                            c.len(),
-                            test[i].arch
-                        ),
-                    }),
+                    Quirks::Faithful => (setting.default_guess + rng.random::<f64>(), true),
+                    // The last observed value: the curve is taken to have plateaued, which is
+                    // what `valacc` would predict; the failure is counted, not hidden.
+                    Quirks::Fixed => (c[c.len() - 1], true),
                 },
             }
         })
-        .collect()
+        .collect();
+    let failed: Vec<usize> = out
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| o.1.then_some(i))
+        .collect();
+    if quirks == Quirks::Fixed && failed.len() == test.len() {
+        let i = failed[0];
+        return Err(PredictorError::Query {
+            key: key.to_string(),
+            reason: format!(
+                "every extrapolation failed (not finite), e.g. of the {}-epoch curve of {}",
+                curves[i].len(),
+                test[i].arch
+            ),
+        });
+    }
+    Ok(CurveQuery {
+        predictions: out.into_iter().map(|o| o.0).collect(),
+        failed,
+    })
+}
+
+/// What one batch of curve extrapolations returned.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct CurveQuery {
+    /// One prediction per test architecture.
+    pub predictions: Vec<f64>,
+    /// Indices of the architectures whose extrapolation failed (and got the fallback).
+    pub failed: Vec<usize>,
 }
 
 impl Predictor for Lce {
@@ -335,9 +366,19 @@ impl Predictor for Lce {
         ctx: &mut Context<'_>,
     ) -> Result<Vec<f64>, PredictorError> {
         let quirks = self.quirks;
-        query_curves(self.key, test, ctx, quirks, |y, s, rng| {
+        let q = query_curves(self.key, test, ctx, quirks, |y, s, rng| {
             lce_extrapolate(y, s.final_epoch, s.mcmc_steps, quirks, rng)
-        })
+        })?;
+        self.failed = q.failed.len();
+        Ok(q.predictions)
+    }
+
+    /// `failed_extrapolations`: how many test curves of the last query could not be
+    /// extrapolated and got the fallback (recorded as `hp_failed_extrapolations`).
+    fn hyperparams(&self) -> naspred_eval::Hyperparams {
+        let mut hp = naspred_eval::Hyperparams::new();
+        hp.insert("failed_extrapolations".into(), self.failed as f64);
+        hp
     }
 }
 
@@ -399,10 +440,33 @@ mod tests {
             })
         };
         // Success: the extrapolation x 100 in both variants.
-        assert_eq!(run(Quirks::Fixed, false).unwrap(), vec![90.0, 90.0]);
-        assert_eq!(run(Quirks::Faithful, false).unwrap(), vec![90.0, 90.0]);
-        // Failure: an error naming the predictor (fixed), NB201's default guess 85 + U(0, 1)
-        // (faithful).
+        let ok = run(Quirks::Fixed, false).unwrap();
+        assert_eq!(ok.predictions, vec![90.0, 90.0]);
+        assert!(ok.failed.is_empty());
+        assert_eq!(
+            run(Quirks::Faithful, false).unwrap().predictions,
+            vec![90.0, 90.0]
+        );
+        // One failure among several: fixed counts it and predicts the last observed value.
+        let mut bad = test.to_vec();
+        bad[1].curves = vec![(CurveMetric::ValAcc, vec![40.0, 50.0, 56.0])];
+        let mut rng = naspred_eval::PredictorRng::seed_from_u64(5);
+        let mut ctx = Context {
+            space: SpaceKind::Nb201,
+            dataset: Dataset::Cifar10,
+            fidelity: Some(3),
+            total_epochs: 200,
+            unlabeled: &[],
+            rng: &mut rng,
+        };
+        let mixed = query_curves("lce", &bad, &mut ctx, Quirks::Fixed, |y, _, _| {
+            (y[2] < 0.555).then_some(0.9)
+        })
+        .unwrap();
+        assert_eq!(mixed.predictions, vec![90.0, 56.0]);
+        assert_eq!(mixed.failed, vec![1]);
+        // Every extrapolation failed: an error naming the predictor (fixed); NB201's default
+        // guess 85 + U(0, 1) (faithful).
         match run(Quirks::Fixed, true) {
             Err(PredictorError::Query { key, reason }) => {
                 assert_eq!(key, "lce");
@@ -410,7 +474,7 @@ mod tests {
             }
             other => panic!("expected a query error, got {other:?}"),
         }
-        let f = run(Quirks::Faithful, true).unwrap();
+        let f = run(Quirks::Faithful, true).unwrap().predictions;
         assert!(f.iter().all(|v| (85.0..86.0).contains(v)), "{f:?}");
         assert_ne!(f[0], f[1], "independent noise per architecture");
         // The registry-facing defaults: `lce` is the fixed variant.

@@ -207,14 +207,17 @@ pub fn lcem_extrapolate(y: &[f64], final_epoch: u32, cfg: LcemConfig) -> Option<
 
 /// The LCE-m predictor. Reads the partial validation-accuracy curve; no training phase.
 ///
-/// [`Quirks::Fixed`] (the default, registry key `lce_m`) reports a failed extrapolation (no
-/// model survives the ML fits, or a non-finite posterior mean) as a
-/// [`PredictorError::Query`]; [`Quirks::Faithful`] (registry key `lce_m_faithful`) replaces
+/// [`Quirks::Fixed`] (the default, registry key `lce_m`) reports failed extrapolations (no
+/// model survives the ML fits, or a non-finite posterior mean): each is counted
+/// (`hp_failed_extrapolations` in the results) and predicted by the curve's last observed
+/// value, and a query where every extrapolation fails is a [`PredictorError::Query`];
+/// [`Quirks::Faithful`] (registry key `lce_m_faithful`) replaces
 /// it by NASLib's default guess plus U(0, 1) noise. The sampler itself is the same in both.
 #[derive(Clone, Debug)]
 pub struct LceM {
     quirks: Quirks,
     config: LcemConfig,
+    failed: usize,
 }
 
 impl LceM {
@@ -225,7 +228,11 @@ impl LceM {
 
     /// LCE-m with other sampler settings.
     pub fn with_config(quirks: Quirks, config: LcemConfig) -> Self {
-        LceM { quirks, config }
+        LceM {
+            quirks,
+            config,
+            failed: 0,
+        }
     }
 
     /// The behaviour on failure (fixed: error; faithful: NASLib's fallback).
@@ -269,9 +276,19 @@ impl Predictor for LceM {
     ) -> Result<Vec<f64>, PredictorError> {
         let cfg = self.config;
         let key = self.key().to_string();
-        query_curves(&key, test, ctx, self.quirks, |y, s, _| {
+        let q = query_curves(&key, test, ctx, self.quirks, |y, s, _| {
             lcem_extrapolate(y, s.final_epoch, cfg)
-        })
+        })?;
+        self.failed = q.failed.len();
+        Ok(q.predictions)
+    }
+
+    /// `failed_extrapolations`: how many test curves of the last query could not be
+    /// extrapolated and got the fallback (recorded as `hp_failed_extrapolations`).
+    fn hyperparams(&self) -> naspred_eval::Hyperparams {
+        let mut hp = naspred_eval::Hyperparams::new();
+        hp.insert("failed_extrapolations".into(), self.failed as f64);
+        hp
     }
 }
 

@@ -15,6 +15,10 @@
 //! * [`LceM`]: `lce_m`, Domhan et al.'s model combination ([`LcemFamily`]) sampled with an
 //!   affine-invariant ensemble sampler ([`mcmc::ensemble_sample`]), see [`lcem_extrapolate`];
 //!   failures reported by default, NASLib's fallback as `lce_m_faithful`.
+//!
+//!   "Reported" (both fixed variants): a test curve whose extrapolation fails is predicted by
+//!   its last observed value and counted in the results (`hp_failed_extrapolations`), so one
+//!   bad curve does not void a trial; a query where every extrapolation fails is an error.
 //! * [`LcSvr`]: the hybrid `lcsvr`, a ν-SVR ([`svr::NuSvr`]) on statistics of the partial
 //!   validation-accuracy curve, trained on the training architectures' curves.
 //!

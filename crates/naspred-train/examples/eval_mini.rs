@@ -133,6 +133,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &RunOptions {
                     results: Some(out.join("results.jsonl")),
                     progress: false,
+                    ..Default::default()
                 },
             )?;
             let rows = summarise(&recs, &predictors);

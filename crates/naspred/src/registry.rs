@@ -273,7 +273,7 @@ pub const PREDICTORS: &[PredictorInfo] = &[
     PredictorInfo {
         key: "lce",
         family: Family::LearningCurve,
-        description: "ensemble of 4 parametric curves, ML fit + Metropolis-Hastings (QUIRKs fixed: proper chain, failures reported)",
+        description: "ensemble of 4 parametric curves, ML fit + Metropolis-Hastings (QUIRKs fixed: proper chain, failures counted, last value)",
         build: |_, _| Box::new(Lce::new(Quirks::Fixed)),
     },
     PredictorInfo {
@@ -291,7 +291,7 @@ pub const PREDICTORS: &[PredictorInfo] = &[
     PredictorInfo {
         key: "lce_m",
         family: Family::LearningCurve,
-        description: "Domhan et al. model combination, affine-invariant ensemble MCMC (failures reported)",
+        description: "Domhan et al. model combination, affine-invariant ensemble MCMC (failures counted, last value)",
         build: |_, _| Box::new(LceM::new(Quirks::Fixed)),
     },
     PredictorInfo {
