@@ -803,12 +803,32 @@ pub fn trial_file(dir: &Path, trial: usize) -> PathBuf {
     dir.join(format!("trial_{trial:03}.jsonl"))
 }
 
+/// Takes this shard's lock in `out` (released when the process ends, even by a crash): two
+/// processes running the same shard into the same folder would write the same files.
+fn lock_shard(out: &Path, shard: Shard) -> Result<File, ReproError> {
+    fs::create_dir_all(out).map_err(|e| ReproError::io(out, e))?;
+    let path = out.join(format!(".lock-shard-{}-of-{}", shard.index, shard.count));
+    let f = File::create(&path).map_err(|e| ReproError::io(&path, e))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(fs::TryLockError::WouldBlock) => Err(ReproError::Config(format!(
+            "another `naspred reproduce` is running shard {}/{} into {}; wait for it or use \
+             another --out",
+            shard.index,
+            shard.count,
+            out.display()
+        ))),
+        Err(fs::TryLockError::Error(e)) => Err(ReproError::io(&path, e)),
+    }
+}
+
 /// Runs this shard's units of every experiment; returns per experiment the session it ran.
 pub fn run_suite(
     suite: &Suite,
     settings: &RunSettings,
 ) -> Result<Vec<(String, Session)>, ReproError> {
     check_suite(&settings.out, suite)?;
+    let _lock = lock_shard(&settings.out, settings.shard)?;
     let all = suite.units();
     let mine = settings.shard.select(&all);
     let mut by_exp: BTreeMap<&str, Vec<&Unit>> = BTreeMap::new();
