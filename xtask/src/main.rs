@@ -458,39 +458,6 @@ fn splice_readme(table: &Path) -> Result<()> {
     std::fs::write(&readme, new).map_err(|e| format!("cannot write {}: {e}", readme.display()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_bench_table_reads_criterion_estimates() {
-        let dir = std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id()));
-        let new = dir.join("group").join("case").join("new");
-        std::fs::create_dir_all(&new).unwrap();
-        std::fs::write(
-            new.join("estimates.json"),
-            r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1500.0,"upper_bound":2500.0},"point_estimate":2000.0,"standard_error":10.0}}"#,
-        )
-        .unwrap();
-        std::fs::write(new.join("benchmark.json"), r#"{"full_id":"group/case"}"#).unwrap();
-        let rows = bench_rows(&dir).unwrap();
-        assert_eq!(
-            rows,
-            vec![BenchRow {
-                id: "group/case".into(),
-                mean: 2000.0,
-                lo: 1500.0,
-                hi: 2500.0
-            }]
-        );
-        let t = bench_table(&rows);
-        assert!(t.contains("group/case"));
-        assert!(t.contains("2.00 µs"));
-        assert!(t.contains("[1.50 µs .. 2.50 µs]"));
-        std::fs::remove_dir_all(&dir).ok();
-    }
-}
-
 fn lint() -> Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args([
@@ -550,4 +517,37 @@ fn embed_data(rest: &[String]) -> Result<()> {
     run(cargo()
         .args(["run", "--release", "--quiet", "-p", "naspred", "--"])
         .args(&args))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bench_table_reads_criterion_estimates() {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id()));
+        let new = dir.join("group").join("case").join("new");
+        std::fs::create_dir_all(&new).unwrap();
+        std::fs::write(
+            new.join("estimates.json"),
+            r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1500.0,"upper_bound":2500.0},"point_estimate":2000.0,"standard_error":10.0}}"#,
+        )
+        .unwrap();
+        std::fs::write(new.join("benchmark.json"), r#"{"full_id":"group/case"}"#).unwrap();
+        let rows = bench_rows(&dir).unwrap();
+        assert_eq!(
+            rows,
+            vec![BenchRow {
+                id: "group/case".into(),
+                mean: 2000.0,
+                lo: 1500.0,
+                hi: 2500.0
+            }]
+        );
+        let t = bench_table(&rows);
+        assert!(t.contains("group/case"));
+        assert!(t.contains("2.00 µs"));
+        assert!(t.contains("[1.50 µs .. 2.50 µs]"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

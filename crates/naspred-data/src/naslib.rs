@@ -352,7 +352,7 @@ fn decode_raw(raw: &[u8], count: usize, dt: DType, prefer: Prefer) -> Result<Vec
     if count == 0 {
         return Ok(Vec::new());
     }
-    if raw.len() % count != 0 {
+    if !raw.len().is_multiple_of(count) {
         return Err(format!(
             "numpy data of {} bytes does not divide into {count} elements",
             raw.len()

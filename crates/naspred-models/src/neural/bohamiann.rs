@@ -192,7 +192,7 @@ impl BohamiannPredictor {
                     let _ = params[i].g_add_(&mom[i]);
                 }
             });
-            if step > p.burn_in && (step - p.burn_in) % p.keep_every == 0 {
+            if step > p.burn_in && (step - p.burn_in).is_multiple_of(p.keep_every) {
                 samples.push(BnnState {
                     params: params.iter().map(|t| t.detach().copy()).collect(),
                 });
