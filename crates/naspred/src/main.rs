@@ -60,7 +60,7 @@ enum Command {
 
 #[derive(Args)]
 struct ReproduceArgs {
-    /// The reduced grid (about 20 minutes on 2 cores).
+    /// The reduced grid (about 6 minutes on 2 cores from a cold zero-cost cache).
     #[arg(long, conflicts_with = "full")]
     quick: bool,
     /// The paper's scale (100 trials); use --shard to split it.
