@@ -333,6 +333,14 @@ where
     })
 }
 
+/// The hyperparameter record of an LCE-family predictor: how many test curves of its last
+/// query failed to extrapolate (`hp_failed_extrapolations` in the results).
+pub(crate) fn failure_hyperparams(failed: usize) -> naspred_eval::Hyperparams {
+    let mut hp = naspred_eval::Hyperparams::new();
+    hp.insert("failed_extrapolations".into(), failed as f64);
+    hp
+}
+
 /// What one batch of curve extrapolations returned.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct CurveQuery {
@@ -376,9 +384,7 @@ impl Predictor for Lce {
     /// `failed_extrapolations`: how many test curves of the last query could not be
     /// extrapolated and got the fallback (recorded as `hp_failed_extrapolations`).
     fn hyperparams(&self) -> naspred_eval::Hyperparams {
-        let mut hp = naspred_eval::Hyperparams::new();
-        hp.insert("failed_extrapolations".into(), self.failed as f64);
-        hp
+        failure_hyperparams(self.failed)
     }
 }
 

@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::curves::{CurveFamily, LcemFamily};
-use crate::lce::query_curves;
+use crate::lce::{failure_hyperparams, query_curves};
 use crate::mcmc::ensemble_sample;
 use crate::optim::minimize;
 
@@ -286,9 +286,7 @@ impl Predictor for LceM {
     /// `failed_extrapolations`: how many test curves of the last query could not be
     /// extrapolated and got the fallback (recorded as `hp_failed_extrapolations`).
     fn hyperparams(&self) -> naspred_eval::Hyperparams {
-        let mut hp = naspred_eval::Hyperparams::new();
-        hp.insert("failed_extrapolations".into(), self.failed as f64);
-        hp
+        failure_hyperparams(self.failed)
     }
 }
 
