@@ -14,12 +14,16 @@
 //!   ([`omni::OmniSeminas`]): model-based learners fed with jacov and SoTL-E.
 //! * The `naspred` binary (`src/main.rs`): `naspred arch ...` (hash, encode, sample, mutate
 //!   architectures of any space), `naspred evaluate` (the study's protocol, writing
-//!   `results.jsonl` and `summary.csv`), `naspred predictors`, `naspred data embed` and `naspred search` (predictor-guided NAS from
-//!   `naspred-search`).
+//!   `results.jsonl` and `summary.csv`; `--bench FILE` reads a benchmark made by `naspred
+//!   train`), `naspred predictors`, `naspred data embed`, `naspred search` (predictor-guided
+//!   NAS from `naspred-search`), `naspred zerocost` (proxy scores), `naspred reproduce` (the
+//!   study's experiments and report) and `naspred train` (learning curves of your own, from
+//!   `naspred-train`).
 //!
 //! The search spaces live in `naspred-spaces`, benchmark data in `naspred-data`, the protocol
-//! and metrics in `naspred-eval`, predictors in `naspred-models` (model-based) and
-//! `naspred-lcurve` (learning-curve).
+//! and metrics in `naspred-eval`, predictors in `naspred-models` (model-based),
+//! `naspred-lcurve` (learning-curve), `naspred-zerocost` (zero-cost) and `naspred-train`
+//! (weight sharing).
 
 pub mod baselines;
 pub mod omni;
