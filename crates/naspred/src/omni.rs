@@ -1,10 +1,12 @@
 //! OMNI: the study's combination of predictor families (spec §3), a model-based predictor fed
 //! with a zero-cost score and a learning-curve feature.
 //!
-//! * [`OmniNgb`] (`omni_ngb`, NASLib `OmniNGBPredictor`): NGBoost on `[jacov (z-scored with the
-//!   training set's statistics), SoTL-E (z-scored within the set being encoded), adjacency
-//!   one-hot]`; per fit, 35 random NGBoost configurations are scored by unshuffled 3-fold
-//!   cross-validation on the held-out mean negative log-likelihood (NGBoost's own `score`, as
+//! * [`OmniNgb`] (`omni_ngb`, NASLib `OmniNGBPredictor`): NGBoost on `[jacov, SoTL-E,
+//!   adjacency one-hot]`, jacov and SoTL-E z-scored with the training set's statistics (NASLib
+//!   z-scores a test set's SoTL-E with the test set's own: `omni_ngb_faithful`; `omni_ngb_valacc`
+//!   adds the validation accuracy at the fidelity, NASLib's `lce=['sotle', 'valacc']`); per
+//!   fit, 35 random NGBoost configurations are scored by unshuffled 3-fold cross-validation on
+//!   the held-out mean negative log-likelihood (NGBoost's own `score`, as
 //!   `sklearn.cross_val_score` calls it) and the lowest wins; the final model is fitted on all
 //!   training architectures.
 //! * [`OmniSeminas`] (`omni_seminas`, NASLib `OmniSemiNASPredictor`): SemiNAS with the jacov
@@ -65,12 +67,17 @@ pub struct OmniFeatures {
     pub jacov: bool,
     /// SoTL-E (training loss at the fidelity).
     pub sotle: bool,
+    /// Validation accuracy at the fidelity (NASLib's `valacc` LC feature; off in `omni_ngb`).
+    pub valacc: bool,
 }
 
 impl OmniFeatures {
     fn record(&self, hp: &mut Hyperparams) {
         hp.insert("feature_jacov".into(), f64::from(u8::from(self.jacov)));
         hp.insert("feature_sotle".into(), f64::from(u8::from(self.sotle)));
+        if self.valacc {
+            hp.insert("feature_valacc".into(), 1.0);
+        }
     }
 }
 
@@ -112,9 +119,15 @@ impl JacovSource {
 /// The training-loss values at the fidelity (last epoch of each partial curve), when every
 /// architecture has a curve of at least [`MIN_SOTLE_EPOCHS`] epochs.
 fn sotle_values(archs: &[ArchInput]) -> Option<Vec<f64>> {
+    last_values(archs, CurveMetric::TrainLoss)
+}
+
+/// The last observed value of `metric`'s partial curve of every architecture, when each has at
+/// least [`MIN_SOTLE_EPOCHS`] epochs of it.
+fn last_values(archs: &[ArchInput], metric: CurveMetric) -> Option<Vec<f64>> {
     archs
         .iter()
-        .map(|a| match a.curve(CurveMetric::TrainLoss) {
+        .map(|a| match a.curve(metric) {
             Some(c) if c.len() >= MIN_SOTLE_EPOCHS => c.last().copied(),
             _ => None,
         })
@@ -312,15 +325,30 @@ fn cv_nll(
 struct FittedNgbOmni {
     features: OmniFeatures,
     jacov_scaling: Option<TargetScaling>,
+    /// The learning-curve features used, each with the training set's scaling.
+    lc: Vec<(CurveMetric, TargetScaling)>,
     model: NgbRegressor,
     cv_nll: f64,
 }
 
 /// `omni_ngb`: NGBoost on jacov, SoTL-E and the adjacency one-hot encoding, with NASLib's
 /// 35-configuration 3-fold cross-validated search per fit (see the module docs).
+///
+/// Two knobs (a NASLib option and a fix of its feature preparation):
+/// * [`OmniNgb::with_curve_features`]: which last-epoch curve values are features. NASLib's
+///   `OmniPredictor` accepts `lce=['sotle', 'valacc']`; the paper's runner uses `['sotle']`.
+/// * [`OmniNgb::with_lc_scaling`]: [`Quirks::Faithful`] z-scores a test set's curve features
+///   with the test set's own mean and std (NASLib's `prepare_features`, which makes a test
+///   architecture's feature depend on the other test architectures, and shifts the feature
+///   whenever the test set's curves are better or worse on average than the training set's:
+///   registry key `omni_ngb_faithful`); [`Quirks::Fixed`] (the default) applies the training
+///   set's statistics, as NASLib already does for jacov.
 pub struct OmniNgb {
+    key: &'static str,
     jacov: JacovSource,
     n_hypers: usize,
+    lc_metrics: Vec<CurveMetric>,
+    lc_scaling: Quirks,
     fitted: Option<FittedNgbOmni>,
 }
 
@@ -331,13 +359,23 @@ impl Default for OmniNgb {
 }
 
 impl OmniNgb {
-    /// The registry's `omni_ngb` (jacov where [`jacov_supported`], 35 configurations).
+    /// The registry's `omni_ngb` (jacov where [`jacov_supported`], SoTL-E, test features
+    /// scaled with the training set's statistics, 35 configurations).
     pub fn new() -> Self {
         OmniNgb {
+            key: "omni_ngb",
             jacov: JacovSource::new(true),
             n_hypers: N_HYPERS,
+            lc_metrics: vec![CurveMetric::TrainLoss],
+            lc_scaling: Quirks::Fixed,
             fitted: None,
         }
+    }
+
+    /// The same predictor under another registry key.
+    pub fn with_key(mut self, key: &'static str) -> Self {
+        self.key = key;
+        self
     }
 
     /// Never uses the jacov score (an ablation; also for spaces where it is too slow to
@@ -353,28 +391,41 @@ impl OmniNgb {
         self
     }
 
+    /// The learning-curve metrics whose value at the fidelity is a feature, in this order
+    /// (NASLib's `lce` list: `TrainLoss` is SoTL-E, `ValAcc` is `valacc`). Default: SoTL-E.
+    pub fn with_curve_features(mut self, metrics: &[CurveMetric]) -> Self {
+        self.lc_metrics = metrics.to_vec();
+        self
+    }
+
+    /// How a test set's curve features are z-scored (see the type docs).
+    pub fn with_lc_scaling(mut self, quirks: Quirks) -> Self {
+        self.lc_scaling = quirks;
+        self
+    }
+
     /// The features of the last fit.
     pub fn features(&self) -> Option<OmniFeatures> {
         self.fitted.as_ref().map(|f| f.features)
     }
 
-    /// Feature matrix: `[jacov_z?, sotle_z?, adjacency one-hot]`.
+    /// Feature matrix: `[jacov_z?, curve features..., adjacency one-hot]`.
     fn features_of(
         archs: &[ArchInput],
         jacov_z: Option<&[f64]>,
-        sotle_z: Option<&[f64]>,
+        lc_z: &[Vec<f64>],
     ) -> Result<FeatureMatrix, String> {
         let enc = encode_inputs(archs, EncodingKind::AdjacencyOneHot, Quirks::Faithful)
             .map_err(|e| e.to_string())?;
-        let extra = usize::from(jacov_z.is_some()) + usize::from(sotle_z.is_some());
+        let extra = usize::from(jacov_z.is_some()) + lc_z.len();
         let cols = enc.cols() + extra;
         let mut data = Vec::with_capacity(archs.len() * cols);
         for (i, row) in enc.iter_rows().enumerate() {
             if let Some(j) = jacov_z {
                 data.push(j[i] as f32);
             }
-            if let Some(s) = sotle_z {
-                data.push(s[i] as f32);
+            for f in lc_z {
+                data.push(f[i] as f32);
             }
             data.extend_from_slice(row);
         }
@@ -384,11 +435,14 @@ impl OmniNgb {
 
 impl Predictor for OmniNgb {
     fn key(&self) -> &str {
-        "omni_ngb"
+        self.key
     }
 
     fn requirements(&self) -> Requirements {
-        requirements(0)
+        Requirements {
+            curves: self.lc_metrics.clone(),
+            ..requirements(0)
+        }
     }
 
     fn fit(
@@ -397,24 +451,33 @@ impl Predictor for OmniNgb {
         y: &[f64],
         ctx: &mut Context<'_>,
     ) -> Result<(), PredictorError> {
-        const KEY: &str = "omni_ngb";
+        let key = self.key;
         self.fitted = None;
-        check_train(KEY, train, y)?;
+        check_train(key, train, y)?;
         let n = train.len();
         let (jacov_z, jacov_scaling) = if self.jacov.available(ctx) {
-            let raw = self.jacov.scores(KEY, train, ctx)?;
+            let raw = self.jacov.scores(key, train, ctx)?;
             let sc = TargetScaling::fit(&raw);
             (Some(zscore(&raw, sc)), Some(sc))
         } else {
             (None, None)
         };
-        let sotle_z = sotle_values(train).map(|v| zscore(&v, TargetScaling::fit(&v)));
+        // Each curve feature whose curves exist (at least MIN_SOTLE_EPOCHS epochs everywhere).
+        let mut lc = Vec::new();
+        let mut lc_z = Vec::new();
+        for &m in &self.lc_metrics {
+            if let Some(v) = last_values(train, m) {
+                let sc = TargetScaling::fit(&v);
+                lc_z.push(zscore(&v, sc));
+                lc.push((m, sc));
+            }
+        }
         let features = OmniFeatures {
             jacov: jacov_z.is_some(),
-            sotle: sotle_z.is_some(),
+            sotle: lc.iter().any(|(m, _)| *m == CurveMetric::TrainLoss),
+            valacc: lc.iter().any(|(m, _)| *m == CurveMetric::ValAcc),
         };
-        let x = Self::features_of(train, jacov_z.as_deref(), sotle_z.as_deref())
-            .map_err(|e| fit_err(KEY, e))?;
+        let x = Self::features_of(train, jacov_z.as_deref(), &lc_z).map_err(|e| fit_err(key, e))?;
         // NASLib's search: the lowest mean held-out NLL over `n_hypers` random draws. With
         // fewer rows than folds there is nothing to cross-validate: the first draw is used.
         let mut best: Option<(f64, NgbParams)> = None;
@@ -424,17 +487,18 @@ impl Predictor for OmniNgb {
                 best = Some((f64::NAN, params));
                 break;
             }
-            let score = cv_nll(&params, &x, y, ctx.rng).map_err(|e| fit_err(KEY, e))?;
+            let score = cv_nll(&params, &x, y, ctx.rng).map_err(|e| fit_err(key, e))?;
             if best.as_ref().is_none_or(|(b, _)| score < *b) {
                 best = Some((score, params));
             }
         }
         let (cv, params) = best.expect("n_hypers >= 1");
         let mut model = NgbRegressor::with_params(params);
-        model.fit(&x, y, ctx.rng).map_err(|e| fit_err(KEY, e))?;
+        model.fit(&x, y, ctx.rng).map_err(|e| fit_err(key, e))?;
         self.fitted = Some(FittedNgbOmni {
             features,
             jacov_scaling,
+            lc,
             model,
             cv_nll: cv,
         });
@@ -454,48 +518,49 @@ impl Predictor for OmniNgb {
         test: &[ArchInput],
         ctx: &mut Context<'_>,
     ) -> Result<Prediction, PredictorError> {
-        const KEY: &str = "omni_ngb";
-        let (features, jacov_scaling) = match &self.fitted {
-            Some(f) => (f.features, f.jacov_scaling),
-            None => {
-                return Err(PredictorError::NotFitted {
-                    key: KEY.to_string(),
-                })
-            }
+        let key = self.key;
+        let Some(fitted) = &self.fitted else {
+            return Err(PredictorError::NotFitted {
+                key: key.to_string(),
+            });
         };
+        let jacov_scaling = fitted.jacov_scaling;
         if test.is_empty() {
             return Ok(Prediction {
                 mean: Vec::new(),
                 std: Some(Vec::new()),
             });
         }
+        let mut lc_z = Vec::with_capacity(fitted.lc.len());
+        for &(m, train_sc) in &fitted.lc {
+            let v = last_values(test, m).ok_or_else(|| PredictorError::MissingInput {
+                key: key.to_string(),
+                what: format!(
+                    "{m} curves of at least {MIN_SOTLE_EPOCHS} epochs for the test \
+                     architectures (the model was fitted with them)"
+                ),
+            })?;
+            // Faithful (NASLib): the test set's own statistics; fixed: the training set's.
+            let sc = match self.lc_scaling {
+                Quirks::Faithful => TargetScaling::fit(&v),
+                Quirks::Fixed => train_sc,
+            };
+            lc_z.push(zscore(&v, sc));
+        }
         let jacov_z = match jacov_scaling {
             Some(sc) => {
                 let raw = self
                     .jacov
-                    .scores(KEY, test, ctx)
-                    .map_err(|e| query_err(KEY, e))?;
+                    .scores(key, test, ctx)
+                    .map_err(|e| query_err(key, e))?;
                 Some(zscore(&raw, sc))
             }
             None => None,
         };
-        // As NASLib: the test set's SoTL-E is z-scored with its own statistics.
-        let sotle_z = if features.sotle {
-            let v = sotle_values(test).ok_or_else(|| PredictorError::MissingInput {
-                key: KEY.to_string(),
-                what: format!(
-                    "training-loss curves of at least {MIN_SOTLE_EPOCHS} epochs for the test \
-                         architectures (the model was fitted with SoTL-E)"
-                ),
-            })?;
-            Some(zscore(&v, TargetScaling::fit(&v)))
-        } else {
-            None
-        };
-        let x = Self::features_of(test, jacov_z.as_deref(), sotle_z.as_deref())
-            .map_err(|e| query_err(KEY, e))?;
+        let x =
+            Self::features_of(test, jacov_z.as_deref(), &lc_z).map_err(|e| query_err(key, e))?;
         let f = self.fitted.as_ref().expect("checked above");
-        let (mean, std) = f.model.predict_dist(&x).map_err(|e| query_err(KEY, e))?;
+        let (mean, std) = f.model.predict_dist(&x).map_err(|e| query_err(key, e))?;
         Ok(Prediction { mean, std })
     }
 
@@ -618,6 +683,7 @@ impl Predictor for OmniSeminas {
         let features = OmniFeatures {
             jacov: jacov_train.is_some(),
             sotle: sotle.is_some(),
+            valacc: false,
         };
         let jacov_bins = jacov_train.as_deref().map(jacov_thresholds);
         let sotle_bins = sotle.as_deref().map(sotle_thresholds);

@@ -1,6 +1,6 @@
 //! The registry of predictors by NASLib key.
 
-use naspred_data::Dataset;
+use naspred_data::{CurveMetric, Dataset};
 use naspred_eval::{Family, Predictor, PredictorError, PredictorFactory, Requirements};
 use naspred_lcurve::{EarlyStopping, LcSvr, Lce, LceM, Sotl};
 use naspred_models::{
@@ -309,8 +309,26 @@ pub const PREDICTORS: &[PredictorInfo] = &[
     PredictorInfo {
         key: "omni_ngb",
         family: Family::Hybrid,
-        description: "OMNI: NGBoost on jacov + SoTL-E + adjacency one-hot, 35-config 3-fold CV (features that exist)",
+        description: "OMNI: NGBoost on jacov + SoTL-E + adjacency one-hot, 35-config 3-fold CV (features that exist; test SoTL-E scaled by train statistics)",
         build: |_, _| Box::new(OmniNgb::new()),
+    },
+    PredictorInfo {
+        key: "omni_ngb_faithful",
+        family: Family::Hybrid,
+        description: "omni_ngb as NASLib runs it: the test set's SoTL-E z-scored with the test set's own statistics",
+        build: |_, _| Box::new(OmniNgb::new().with_key("omni_ngb_faithful").with_lc_scaling(Quirks::Faithful)),
+    },
+    PredictorInfo {
+        key: "omni_ngb_valacc",
+        family: Family::Hybrid,
+        description: "omni_ngb plus the val accuracy at the fidelity (NASLib's lce=['sotle','valacc'])",
+        build: |_, _| {
+            Box::new(
+                OmniNgb::new()
+                    .with_key("omni_ngb_valacc")
+                    .with_curve_features(&[CurveMetric::TrainLoss, CurveMetric::ValAcc]),
+            )
+        },
     },
     PredictorInfo {
         key: "omni_seminas",

@@ -8,6 +8,7 @@ use naspred::omni::{OmniNgb, OmniSeminas};
 use naspred::Registry;
 use naspred_data::{shared, Benchmark, CurveMetric, DataRoot, Dataset};
 use naspred_eval::protocol::{inputs, run, EvalConfig, RunOptions};
+use naspred_eval::PredictorFactory;
 use naspred_eval::{
     ArchInput, Context, Predictor, PredictorError, PredictorRng, Requirements, ResultRecord,
 };
@@ -180,4 +181,69 @@ fn omni_drops_missing_curves_and_search_accepts_it() {
         ..cfg
     };
     assert!(naspred_eval::protocol::plan(&bench, &cfg, &Registry).is_err());
+}
+
+fn nlp_inputs_with(bench: &Benchmark, pos: &[usize], fidelity: u32) -> Vec<ArchInput> {
+    let reqs = Requirements {
+        curves: vec![CurveMetric::TrainLoss, CurveMetric::ValAcc],
+        ..Requirements::model_based()
+    };
+    inputs(bench, pos, &reqs, Some(fidelity)).expect("inputs")
+}
+
+/// `omni_ngb` (fixed) scales a test architecture's SoTL-E with the training statistics, so its
+/// prediction does not depend on which other architectures are queried with it; NASLib's
+/// `omni_ngb_faithful` z-scores within the test set, so the same architecture's prediction
+/// moves with its companions. `omni_ngb_valacc` adds the validation-accuracy feature.
+#[test]
+fn omni_scaling_fixed_vs_faithful_and_the_valacc_feature() {
+    let bench = nlp();
+    let train_pos: Vec<usize> = (0..60).collect();
+    let train = nlp_inputs_with(&bench, &train_pos, 10);
+    let y: Vec<f64> = train_pos
+        .iter()
+        .map(|&i| bench.records()[i].mean_val_acc())
+        .collect();
+    // The same first test architecture, once with the next 19 and once with the 19 after those.
+    let a = nlp_inputs_with(&bench, &(60..80).collect::<Vec<_>>(), 10);
+    let mut b_pos = vec![60];
+    b_pos.extend(80..99);
+    let b = nlp_inputs_with(&bench, &b_pos, 10);
+    let unlabeled: Vec<ArchInput> = Vec::new();
+    let first_of = |key: &str, with_valacc: Option<bool>| {
+        let mut rng = PredictorRng::seed_from_u64(7);
+        let mut ctx = Context {
+            space: SpaceKind::Nlp,
+            dataset: Dataset::Wikitext2,
+            fidelity: Some(10),
+            total_epochs: 50,
+            unlabeled: &unlabeled,
+            rng: &mut rng,
+        };
+        let mut p = Registry
+            .build(key, SpaceKind::Nlp, Dataset::Wikitext2)
+            .expect(key);
+        p.fit(&train, &y, &mut ctx).expect("fit");
+        if let Some(v) = with_valacc {
+            let hp = p.hyperparams();
+            assert_eq!(hp.get("feature_valacc").is_some(), v, "{key}: {hp:?}");
+            assert_eq!(hp.get("feature_sotle"), Some(&1.0), "{key}");
+        }
+        let pa = p.query(&a, &mut ctx).expect("query a");
+        let pb = p.query(&b, &mut ctx).expect("query b");
+        assert!(pa.iter().chain(&pb).all(|v| v.is_finite()), "{key}");
+        (pa[0], pb[0])
+    };
+    let (fa, fb) = first_of("omni_ngb", Some(false));
+    assert_eq!(
+        fa, fb,
+        "fixed scaling: the prediction is the architecture's own"
+    );
+    let (qa, qb) = first_of("omni_ngb_faithful", None);
+    assert_ne!(
+        qa, qb,
+        "faithful scaling depends on the rest of the test set"
+    );
+    let (va, vb) = first_of("omni_ngb_valacc", Some(true));
+    assert_eq!(va, vb);
 }

@@ -194,8 +194,14 @@ pub fn dataset_of(space: SpaceKind) -> Dataset {
     }
 }
 
-/// OMNI's keys (built by another part of the workspace; included by key).
-pub const OMNI_KEYS: [&str; 2] = ["omni_ngb", "omni_seminas"];
+/// OMNI's keys (built by another part of the workspace; included by key). `--quick` runs the
+/// first two (the NGBoost variants).
+pub const OMNI_KEYS: [&str; 3] = ["omni_ngb", "omni_ngb_valacc", "omni_seminas"];
+
+/// Whether a registry key is an OMNI variant (`omni_*`, faithful variants included).
+pub fn is_omni_key(key: &str) -> bool {
+    key.starts_with("omni_")
+}
 
 /// Keeps the registered keys; records a line for each unknown one.
 fn registered(keys: &[&str], skipped: &mut Vec<String>) -> Vec<String> {
@@ -396,7 +402,7 @@ impl Suite {
                 );
             }
             // OMNI: drop the first and last train size and the second fidelity (spec §2.1).
-            // --quick keeps only omni_ngb on NLP (one train size, three fidelities): OMNI's
+            // --quick keeps only the NGBoost OMNIs on NLP (one train size, three fidelities): OMNI's
             // 35-config CV and omni_seminas's fits, and jacov on CPU for NB201's train and test
             // networks, take minutes per grid point on 2 cores; --full runs all of it.
             let omni_spaces: &[SpaceKind] = if quick {
@@ -405,7 +411,7 @@ impl Suite {
                 &[SpaceKind::Nlp, SpaceKind::Nb201]
             };
             if omni_spaces.contains(&space) {
-                let omni_keys: &[&str] = if quick { &OMNI_KEYS[..1] } else { &OMNI_KEYS };
+                let omni_keys: &[&str] = if quick { &OMNI_KEYS[..2] } else { &OMNI_KEYS };
                 let omni = registered(omni_keys, &mut skipped);
                 if !omni.is_empty() {
                     let mut o_fids = fids.clone();

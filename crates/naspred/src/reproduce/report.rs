@@ -20,8 +20,8 @@ use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    family_of, load_benchmark, read_errors, read_search_trials, read_sessions, Experiment,
-    ReproError, Role, Suite, Work, OMNI_KEYS,
+    family_of, is_omni_key, load_benchmark, read_errors, read_search_trials, read_sessions,
+    Experiment, ReproError, Role, Suite, Work, OMNI_KEYS,
 };
 use crate::Registry;
 
@@ -208,7 +208,7 @@ pub struct OmniRow {
 /// model-based one at the same train size, a learning-curve one at the same fidelity, a
 /// hybrid at both, zero-cost ones anywhere — in the same space and dataset.
 pub fn omni_vs_best(points: &[Point]) -> Vec<OmniRow> {
-    let is_omni = |p: &Point| OMNI_KEYS.contains(&p.predictor.as_str());
+    let is_omni = |p: &Point| is_omni_key(&p.predictor);
     let mut out = Vec::new();
     for (i, o) in points.iter().enumerate() {
         if !is_omni(o) || !o.tau.mean.is_finite() {
