@@ -36,7 +36,8 @@ pub fn shared_cache(path: &std::path::Path) -> Result<Arc<ScoreCache>, ZcError> 
 /// trial shares one score per architecture, so the cache serves whole sweeps),
 /// `NASPRED_ZC_DEVICE` (`cpu`, `cuda`, `cuda:N` or `auto`, default CUDA when available; CUDA
 /// where libtorch has none is a typed error), `NASPRED_ZC_CACHE`
-/// (cache file) and `NASPRED_DATA` (images).
+/// (cache file) and `NASPRED_DATA` (images). Queries run libtorch on one intra-op thread
+/// (parallelism comes from the evaluator's trials).
 pub struct ZeroCostPredictor {
     key: &'static str,
     proxy: Proxy,
@@ -119,6 +120,10 @@ impl Predictor for ZeroCostPredictor {
     ) -> Result<Vec<f64>, PredictorError> {
         let key = self.key.to_string();
         let proxy = self.proxy;
+        // One libtorch thread, as the neural predictors: the evaluator runs trials in
+        // parallel, and libtorch's default (one thread per core) next to other busy threads
+        // made each score about 4x slower on a 2-core machine.
+        tch::set_num_threads(1);
         let engine = self
             .engine(ctx.dataset)
             .map_err(|e| PredictorError::Query {
