@@ -402,16 +402,17 @@ impl Suite {
                 );
             }
             // OMNI: drop the first and last train size and the second fidelity (spec §2.1).
-            // --quick keeps only the NGBoost OMNIs on NLP (one train size, three fidelities): OMNI's
-            // 35-config CV and omni_seminas's fits, and jacov on CPU for NB201's train and test
-            // networks, take minutes per grid point on 2 cores; --full runs all of it.
-            let omni_spaces: &[SpaceKind] = if quick {
-                &[SpaceKind::Nlp]
-            } else {
-                &[SpaceKind::Nlp, SpaceKind::Nb201]
-            };
-            if omni_spaces.contains(&space) {
-                let omni_keys: &[&str] = if quick { &OMNI_KEYS[..2] } else { &OMNI_KEYS };
+            // --quick keeps the NGBoost OMNIs on NLP (one train size, three fidelities) and
+            // `omni_ngb` on NB201 (jacov + encoding; one train size, 30 test architectures, as
+            // the quick zero-cost run): OMNI's 35-config CV and omni_seminas's fits, and jacov on
+            // CPU for NB201's train and test networks, take minutes per grid point on 2 cores;
+            // --full runs all of it.
+            if matches!(space, SpaceKind::Nlp | SpaceKind::Nb201) {
+                let omni_keys: &[&str] = match (quick, space) {
+                    (true, SpaceKind::Nb201) => &OMNI_KEYS[..1],
+                    (true, _) => &OMNI_KEYS[..2],
+                    (false, _) => &OMNI_KEYS,
+                };
                 let omni = registered(omni_keys, &mut skipped);
                 if !omni.is_empty() {
                     let mut o_fids = fids.clone();
@@ -426,10 +427,15 @@ impl Suite {
                     } else {
                         Some(o_fids)
                     };
+                    let o_test = if quick && space == SpaceKind::Nb201 {
+                        30
+                    } else {
+                        test_size
+                    };
                     push(
                         Role::Omni,
                         "omni",
-                        Work::Eval(eval_cfg(space, omni, o_sizes, o_fids, trials, test_size)),
+                        Work::Eval(eval_cfg(space, omni, o_sizes, o_fids, trials, o_test)),
                     );
                 }
             }
@@ -1060,6 +1066,35 @@ mod tests {
         }
         assert_eq!(Shard::default().tag(), "");
         assert_eq!(Shard { index: 1, count: 4 }.tag(), ".shard-1-of-4");
+    }
+
+    #[test]
+    fn quick_runs_omni_on_nlp_and_nb201() {
+        let suite = Suite::new(Mode::Quick, &[SpaceKind::Nlp, SpaceKind::Nb201]);
+        let omni: Vec<&Experiment> = suite
+            .experiments
+            .iter()
+            .filter(|e| e.role == Role::Omni)
+            .collect();
+        assert_eq!(omni.len(), 2);
+        for e in omni {
+            let Work::Eval(c) = &e.work else {
+                panic!("OMNI is an evaluation")
+            };
+            assert_eq!(c.train_sizes.len(), 1);
+            match e.space {
+                SpaceKind::Nlp => {
+                    assert_eq!(c.predictors, ["omni_ngb", "omni_ngb_valacc"]);
+                    assert_eq!(c.fidelities.as_ref().map(Vec::len), Some(3));
+                }
+                SpaceKind::Nb201 => {
+                    assert_eq!(c.predictors, ["omni_ngb"]);
+                    assert_eq!(c.test_size, 30);
+                    assert!(c.fidelities.is_none());
+                }
+                s => panic!("OMNI on {s:?}"),
+            }
+        }
     }
 
     #[test]
