@@ -286,6 +286,15 @@ pub trait Predictor {
         })
     }
 
+    /// Compute seconds of cached work (e.g. zero-cost scores read from the on-disk score
+    /// cache) that the `fit` and `query` calls since the last call of this method reused, as
+    /// recorded when the work was first done; the counter is reset. The evaluator adds them to
+    /// the fit and query times, so that a warm cache does not make a predictor look cheaper
+    /// than it is. Default: nothing cached.
+    fn take_reused_seconds(&mut self) -> f64 {
+        0.0
+    }
+
     /// The current hyperparameters.
     fn hyperparams(&self) -> Hyperparams {
         Hyperparams::new()

@@ -70,6 +70,16 @@ impl ZcEngine {
     /// The scores of `proxies` for `arch` (from the cache where present; the rest computed
     /// in one shared pass and appended to the cache).
     pub fn score(&self, arch: &AnyArch, proxies: &[Proxy]) -> Result<Vec<ProxyScore>, ZcError> {
+        Ok(self.score_reusing(arch, proxies)?.0)
+    }
+
+    /// [`ZcEngine::score`], also returning the recorded compute seconds of the scores that
+    /// came from the cache (0 when everything was computed now).
+    pub fn score_reusing(
+        &self,
+        arch: &AnyArch,
+        proxies: &[Proxy],
+    ) -> Result<(Vec<ProxyScore>, f64), ZcError> {
         let mut known: Vec<ProxyScore> = Vec::new();
         let mut missing: Vec<Proxy> = Vec::new();
         for &p in proxies {
@@ -85,6 +95,7 @@ impl ZcEngine {
                 None => missing.push(p),
             }
         }
+        let reused: f64 = known.iter().map(|s| s.seconds).sum();
         if !missing.is_empty() {
             let fresh = compute(arch, &missing, &self.settings, self.images.as_deref())?;
             for s in &fresh {
@@ -104,6 +115,6 @@ impl ZcEngine {
             known.extend(fresh);
         }
         known.sort_by_key(|s| proxies.iter().position(|p| *p == s.proxy));
-        Ok(known)
+        Ok((known, reused))
     }
 }

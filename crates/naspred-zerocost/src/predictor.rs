@@ -42,6 +42,9 @@ pub struct ZeroCostPredictor {
     key: &'static str,
     proxy: Proxy,
     engine: Option<(Dataset, ZcEngine)>,
+    /// Recorded compute seconds of cached scores used since the last
+    /// [`Predictor::take_reused_seconds`].
+    reused_s: f64,
 }
 
 impl ZeroCostPredictor {
@@ -51,6 +54,7 @@ impl ZeroCostPredictor {
             key,
             proxy,
             engine: None,
+            reused_s: 0.0,
         }
     }
 
@@ -130,22 +134,33 @@ impl Predictor for ZeroCostPredictor {
                 key: key.clone(),
                 reason: e.to_string(),
             })?;
-        test.iter()
+        let mut reused = 0.0;
+        let out = test
+            .iter()
             .map(|a| {
-                let s = engine.score(&a.arch, &[proxy]).map_err(|e| match e {
-                    ZcError::Net(naspred_nets::NetError::Unsupported(_)) => {
-                        PredictorError::Unsupported {
+                let (s, r) = engine
+                    .score_reusing(&a.arch, &[proxy])
+                    .map_err(|e| match e {
+                        ZcError::Net(naspred_nets::NetError::Unsupported(_)) => {
+                            PredictorError::Unsupported {
+                                key: key.clone(),
+                                reason: e.to_string(),
+                            }
+                        }
+                        e => PredictorError::Query {
                             key: key.clone(),
                             reason: e.to_string(),
-                        }
-                    }
-                    e => PredictorError::Query {
-                        key: key.clone(),
-                        reason: e.to_string(),
-                    },
-                })?;
+                        },
+                    })?;
+                reused += r;
                 Ok(s[0].value.clone().unwrap_or(FAILED_SCORE))
             })
-            .collect()
+            .collect();
+        self.reused_s += reused;
+        out
+    }
+
+    fn take_reused_seconds(&mut self) -> f64 {
+        std::mem::take(&mut self.reused_s)
     }
 }

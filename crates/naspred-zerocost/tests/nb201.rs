@@ -210,14 +210,19 @@ fn cache_survives_reopen_and_torn_lines() {
     let s = settings(8);
     {
         let engine = ZcEngine::new(s, None, Arc::new(ScoreCache::open(&path).unwrap()));
-        let a = engine
-            .score(&arch, &[Proxy::Synflow, Proxy::Params])
+        let (a, reused) = engine
+            .score_reusing(&arch, &[Proxy::Synflow, Proxy::Params])
             .unwrap();
+        assert_eq!(reused, 0.0, "nothing cached yet");
         assert_eq!(engine.cache().len(), 2);
-        let b = engine
-            .score(&arch, &[Proxy::Params, Proxy::Synflow])
+        let (b, reused) = engine
+            .score_reusing(&arch, &[Proxy::Params, Proxy::Synflow])
             .unwrap();
         assert_eq!(a[0].value, b[1].value);
+        // Cache hits are charged the seconds recorded when they were computed.
+        let spent: f64 = a.iter().map(|x| x.seconds).sum();
+        assert!(spent > 0.0);
+        assert!((reused - spent).abs() < 1e-12, "{reused} vs {spent}");
     }
     // An interrupted write leaves a torn line: it is skipped.
     std::fs::OpenOptions::new()

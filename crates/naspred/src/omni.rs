@@ -564,6 +564,10 @@ impl Predictor for OmniNgb {
         Ok(Prediction { mean, std })
     }
 
+    fn take_reused_seconds(&mut self) -> f64 {
+        self.jacov.zc.take_reused_seconds()
+    }
+
     fn hyperparams(&self) -> Hyperparams {
         let mut hp = Hyperparams::new();
         if let Some(f) = &self.fitted {
@@ -777,6 +781,10 @@ impl Predictor for OmniSeminas {
             f.model.predict(test)
         };
         out.map_err(|e| e.into_query(KEY))
+    }
+
+    fn take_reused_seconds(&mut self) -> f64 {
+        self.jacov.zc.take_reused_seconds()
     }
 
     fn hyperparams(&self) -> Hyperparams {
