@@ -60,7 +60,7 @@ enum Command {
 
 #[derive(Args)]
 struct ReproduceArgs {
-    /// The reduced grid (about 6 minutes on 2 cores from a cold zero-cost cache).
+    /// The reduced grid (about 9-11 minutes on 2 cores from a cold zero-cost cache).
     #[arg(long, conflicts_with = "full")]
     quick: bool,
     /// The paper's scale (100 trials); use --shard to split it.

@@ -74,7 +74,7 @@ impl ReproError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
-    /// A reduced grid, few trials: about 6 minutes on 2 cores from a cold zero-cost cache.
+    /// A reduced grid, few trials: about 9-11 minutes on 2 cores from a cold zero-cost cache.
     Quick,
     /// The paper's scale: the study's grids and 100 trials (NAS: 100-200 trials, 500 queries).
     Full,
