@@ -226,7 +226,7 @@ fn omni_scaling_fixed_vs_faithful_and_the_valacc_feature() {
         p.fit(&train, &y, &mut ctx).expect("fit");
         if let Some(v) = with_valacc {
             let hp = p.hyperparams();
-            assert_eq!(hp.get("feature_valacc").is_some(), v, "{key}: {hp:?}");
+            assert_eq!(hp.contains_key("feature_valacc"), v, "{key}: {hp:?}");
             assert_eq!(hp.get("feature_sotle"), Some(&1.0), "{key}");
         }
         let pa = p.query(&a, &mut ctx).expect("query a");
