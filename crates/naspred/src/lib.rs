@@ -10,8 +10,10 @@
 //! * [`baselines`]: the benchmark-side references `params` (parameter count) and `random`.
 //! * [`reproduce`]: the study's experiments as resumable, shardable work units and the report
 //!   built from their records (`naspred reproduce`).
-//! * [`omni`]: OMNI, the combined predictors `omni_ngb` ([`omni::OmniNgb`]) and `omni_seminas`
-//!   ([`omni::OmniSeminas`]): model-based learners fed with jacov and SoTL-E.
+//! * [`omni`]: OMNI, the combined predictors `omni_ngb` ([`omni::OmniNgb`]; NASLib's test-set
+//!   scaling as `omni_ngb_faithful`, the extra validation-accuracy feature as
+//!   `omni_ngb_valacc`) and `omni_seminas` ([`omni::OmniSeminas`]): model-based learners fed
+//!   with jacov and SoTL-E.
 //! * The `naspred` binary (`src/main.rs`): `naspred arch ...` (hash, encode, sample, mutate
 //!   architectures of any space), `naspred evaluate` (the study's protocol, writing
 //!   `results.jsonl` and `summary.csv`; `--bench FILE` reads a benchmark made by `naspred
