@@ -39,6 +39,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let header = run::header(SpaceKind::Nb201, &data, net, &cfg);
     let t0 = std::time::Instant::now();
     let mut k = 0;
+    let mut progress = |p: Progress<'_>| {
+        if let Progress::Done(arch, s) = p {
+            k += 1;
+            eprintln!(
+                "{k} {arch} {s:.1} s (total {:.0} s)",
+                t0.elapsed().as_secs_f64()
+            );
+        }
+    };
+    let out = std::path::Path::new(&a[9]);
     if let Some(start) = a.get(10) {
         // Only positions START.. into a separate log (OUT is the log path here).
         let start: usize = start.parse()?;
@@ -47,33 +57,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             start..archs.len(),
             &data,
             &header,
-            std::path::Path::new(&a[9]),
-            &mut |p| {
-                if let Progress::Done(arch, s) = p {
-                    k += 1;
-                    eprintln!(
-                        "{k} {arch} {s:.1} s (total {:.0} s)",
-                        t0.elapsed().as_secs_f64()
-                    );
-                }
-            },
+            out,
+            &mut progress,
         )?;
         return Ok(());
     }
-    run::train_benchmark(
-        &archs,
-        &data,
-        &header,
-        std::path::Path::new(&a[9]),
-        &mut |p| {
-            if let Progress::Done(arch, s) = p {
-                k += 1;
-                eprintln!(
-                    "{k} {arch} {s:.1} s (total {:.0} s)",
-                    t0.elapsed().as_secs_f64()
-                );
-            }
-        },
-    )?;
+    run::train_benchmark(&archs, &data, &header, out, &mut progress)?;
     Ok(())
 }

@@ -323,12 +323,23 @@ fn cv_nll(
 }
 
 struct FittedNgbOmni {
-    features: OmniFeatures,
     jacov_scaling: Option<TargetScaling>,
     /// The learning-curve features used, each with the training set's scaling.
     lc: Vec<(CurveMetric, TargetScaling)>,
     model: NgbRegressor,
     cv_nll: f64,
+}
+
+impl FittedNgbOmni {
+    /// The features this fit used (read off its scalings).
+    fn features(&self) -> OmniFeatures {
+        let has = |m| self.lc.iter().any(|(c, _)| *c == m);
+        OmniFeatures {
+            jacov: self.jacov_scaling.is_some(),
+            sotle: has(CurveMetric::TrainLoss),
+            valacc: has(CurveMetric::ValAcc),
+        }
+    }
 }
 
 /// `omni_ngb`: NGBoost on jacov, SoTL-E and the adjacency one-hot encoding, with NASLib's
@@ -406,7 +417,7 @@ impl OmniNgb {
 
     /// The features of the last fit.
     pub fn features(&self) -> Option<OmniFeatures> {
-        self.fitted.as_ref().map(|f| f.features)
+        self.fitted.as_ref().map(FittedNgbOmni::features)
     }
 
     /// Feature matrix: `[jacov_z?, curve features..., adjacency one-hot]`.
@@ -472,11 +483,6 @@ impl Predictor for OmniNgb {
                 lc.push((m, sc));
             }
         }
-        let features = OmniFeatures {
-            jacov: jacov_z.is_some(),
-            sotle: lc.iter().any(|(m, _)| *m == CurveMetric::TrainLoss),
-            valacc: lc.iter().any(|(m, _)| *m == CurveMetric::ValAcc),
-        };
         let x = Self::features_of(train, jacov_z.as_deref(), &lc_z).map_err(|e| fit_err(key, e))?;
         // NASLib's search: the lowest mean held-out NLL over `n_hypers` random draws. With
         // fewer rows than folds there is nothing to cross-validate: the first draw is used.
@@ -496,7 +502,6 @@ impl Predictor for OmniNgb {
         let mut model = NgbRegressor::with_params(params);
         model.fit(&x, y, ctx.rng).map_err(|e| fit_err(key, e))?;
         self.fitted = Some(FittedNgbOmni {
-            features,
             jacov_scaling,
             lc,
             model,
@@ -581,7 +586,7 @@ impl Predictor for OmniNgb {
                 hp.insert("min_samples_split".into(), min_samples_split as f64);
             }
             hp.insert("cv_nll".into(), f.cv_nll);
-            f.features.record(&mut hp);
+            f.features().record(&mut hp);
         }
         hp.insert("n_hypers".into(), self.n_hypers as f64);
         hp
