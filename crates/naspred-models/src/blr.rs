@@ -31,39 +31,16 @@ use naspred_spaces::{EncodingKind, Quirks};
 use rand::Rng;
 use thiserror::Error;
 
+use crate::check::{check_targets, DataError};
 use crate::features::encode_inputs;
 use crate::linalg::{scipy_fmin, to_f64};
 
 /// Why a Bayesian linear regression fit or prediction failed.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum BlrError {
-    /// No training rows.
-    #[error("empty training set")]
-    EmptyTrainingSet,
-    /// Feature rows and targets differ in number.
-    #[error("{rows} feature rows but {targets} targets")]
-    LengthMismatch {
-        /// Rows of the feature matrix.
-        rows: usize,
-        /// Number of targets.
-        targets: usize,
-    },
-    /// A target is NaN or infinite.
-    #[error("target {index} is not finite ({value})")]
-    NonFiniteTarget {
-        /// Index of the target.
-        index: usize,
-        /// Its value.
-        value: f64,
-    },
-    /// A query matrix whose width differs from the training matrix.
-    #[error("model was trained on {expected} features, query has {got}")]
-    FeatureCount {
-        /// Training width.
-        expected: usize,
-        /// Query width.
-        got: usize,
-    },
+    /// The training or query data failed a check shared by every model.
+    #[error(transparent)]
+    Data(#[from] DataError),
     /// The optimised hyperparameters give a singular or non-finite posterior.
     #[error("posterior covariance is not positive definite (alpha {alpha}, beta {beta})")]
     Singular {
@@ -205,18 +182,7 @@ impl BayesLinReg {
         y: &[f64],
         rng: &mut PredictorRng,
     ) -> Result<(), BlrError> {
-        if x.nrows() != y.len() {
-            return Err(BlrError::LengthMismatch {
-                rows: x.nrows(),
-                targets: y.len(),
-            });
-        }
-        if y.is_empty() {
-            return Err(BlrError::EmptyTrainingSet);
-        }
-        if let Some((index, &value)) = y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(BlrError::NonFiniteTarget { index, value });
-        }
+        check_targets(x.nrows(), y)?;
         self.state = None;
         let phi = basis(x);
         let yv = DVector::from_column_slice(y);
@@ -288,14 +254,14 @@ impl BayesLinReg {
     /// epsilon, as pybnn does).
     ///
     /// # Errors
-    /// [`BlrError::NotFitted`], [`BlrError::FeatureCount`].
+    /// [`BlrError::NotFitted`], [`DataError::FeatureCount`].
     pub fn predict(&self, x: &DMatrix<f64>) -> Result<(Vec<f64>, Vec<f64>), BlrError> {
         let st = self.state.as_ref().ok_or(BlrError::NotFitted)?;
         if x.ncols() + 1 != st.m.len() {
-            return Err(BlrError::FeatureCount {
+            return Err(BlrError::Data(DataError::FeatureCount {
                 expected: st.m.len() - 1,
                 got: x.ncols(),
-            });
+            }));
         }
         let phi = basis(x);
         let mean = &phi * &st.m;
@@ -385,18 +351,7 @@ impl Predictor for BlrPredictor {
         y: &[f64],
         ctx: &mut Context<'_>,
     ) -> Result<(), PredictorError> {
-        if train.len() != y.len() {
-            return Err(self.err(
-                true,
-                BlrError::LengthMismatch {
-                    rows: train.len(),
-                    targets: y.len(),
-                },
-            ));
-        }
-        if train.is_empty() {
-            return Err(self.err(true, BlrError::EmptyTrainingSet));
-        }
+        check_targets(train.len(), y).map_err(|e| self.err(true, BlrError::from(e)))?;
         let x = encode_inputs(train, self.encoding, self.quirks).map_err(|e| self.err(true, e))?;
         let res = self.model.fit(&to_f64(&x), y, ctx.rng);
         res.map_err(|e| self.err(true, e))

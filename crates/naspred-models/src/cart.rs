@@ -36,6 +36,7 @@
 
 use rand::Rng;
 
+use crate::check::DataError;
 use crate::features::FeatureMatrix;
 use crate::tabular::TreeError;
 
@@ -147,12 +148,12 @@ impl BinnedMatrix {
     /// Bins `x`.
     ///
     /// # Errors
-    /// [`TreeError::NoFeatures`] for a matrix without columns, [`TreeError::NonFiniteFeature`]
+    /// [`DataError::NoFeatures`] for a matrix without columns, [`TreeError::NonFiniteFeature`]
     /// for a NaN or infinite value.
     pub fn new(x: &FeatureMatrix) -> Result<Self, TreeError> {
         let (rows, cols) = (x.rows(), x.cols());
         if cols == 0 {
-            return Err(TreeError::NoFeatures);
+            return Err(TreeError::Data(DataError::NoFeatures));
         }
         crate::tabular::check_finite_features(x)?;
         let data = x.as_slice();
@@ -308,8 +309,8 @@ impl RegressionTree {
     /// so `y.len() == data.rows()`; only the listed rows are read). Rows may repeat.
     ///
     /// # Errors
-    /// [`TreeError::InvalidParam`] for bad parameters, [`TreeError::EmptyTrainingSet`] for no
-    /// rows, [`TreeError::LengthMismatch`] when `y` does not cover the rows of `data`.
+    /// [`TreeError::InvalidParam`] for bad parameters, [`DataError::EmptyTrainingSet`] for no
+    /// rows, [`DataError::LengthMismatch`] when `y` does not cover the rows of `data`.
     pub fn fit<R: Rng + ?Sized>(
         data: &BinnedMatrix,
         rows: &[u32],
@@ -320,13 +321,13 @@ impl RegressionTree {
     ) -> Result<Self, TreeError> {
         params.validate()?;
         if rows.is_empty() {
-            return Err(TreeError::EmptyTrainingSet);
+            return Err(TreeError::Data(DataError::EmptyTrainingSet));
         }
         if y.len() != data.rows() {
-            return Err(TreeError::LengthMismatch {
+            return Err(TreeError::Data(DataError::LengthMismatch {
                 rows: data.rows(),
                 targets: y.len(),
-            });
+            }));
         }
         let n_features = data.cols();
         let max_features = params.max_features.resolve(n_features);
@@ -586,13 +587,13 @@ impl RegressionTree {
     /// Predictions for the rows of `x`.
     ///
     /// # Errors
-    /// [`TreeError::FeatureCount`] when `x` has another width than the training matrix.
+    /// [`DataError::FeatureCount`] when `x` has another width than the training matrix.
     pub fn predict(&self, x: &FeatureMatrix) -> Result<Vec<f64>, TreeError> {
         if x.cols() != self.n_features {
-            return Err(TreeError::FeatureCount {
+            return Err(TreeError::Data(DataError::FeatureCount {
                 expected: self.n_features,
                 got: x.cols(),
-            });
+            }));
         }
         Ok(x.iter_rows().map(|r| self.predict_row(r)).collect())
     }
@@ -768,11 +769,11 @@ mod tests {
         let p = TreeParams::default();
         assert_eq!(
             RegressionTree::fit(&data, &[], &[1.0, 2.0], &p, &mut b, &mut rng),
-            Err(TreeError::EmptyTrainingSet)
+            Err(TreeError::Data(DataError::EmptyTrainingSet))
         );
         assert!(matches!(
             RegressionTree::fit(&data, &[0, 1], &[1.0], &p, &mut b, &mut rng),
-            Err(TreeError::LengthMismatch { .. })
+            Err(TreeError::Data(DataError::LengthMismatch { .. }))
         ));
         for bad in [
             TreeParams {
@@ -801,10 +802,10 @@ mod tests {
         let wide = FeatureMatrix::from_rows(&[[1.0f32, 2.0]]).unwrap();
         assert_eq!(
             t.predict(&wide),
-            Err(TreeError::FeatureCount {
+            Err(TreeError::Data(DataError::FeatureCount {
                 expected: 1,
                 got: 2
-            })
+            }))
         );
         assert_eq!(MaxFeatures::Fraction(0.1706).resolve(30), 5);
         assert_eq!(MaxFeatures::Fraction(0.792).resolve(30), 23);

@@ -18,10 +18,10 @@ use naspred_eval::predictor::{Hyperparams, PredictorRng};
 use rand::Rng;
 
 use crate::cart::{BinnedMatrix, MaxFeatures, RegressionTree, TreeBuilder, TreeParams};
+use crate::check::{check_training_set, DataError};
 use crate::features::FeatureMatrix;
 use crate::tabular::{
-    check_training_set, to_count, TabularModel, TabularParams, TabularPredictor, TargetScaling,
-    TreeError,
+    to_count, TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError,
 };
 
 /// NASLib's `max_features` for `rf` (from NAS-Bench-301's tuned random forest).
@@ -203,8 +203,8 @@ impl TabularModel for ForestRegressor {
     /// Fits `n_estimators` trees on the z-scored targets.
     ///
     /// # Errors
-    /// [`TreeError::EmptyTrainingSet`], [`TreeError::LengthMismatch`],
-    /// [`TreeError::NoFeatures`], [`TreeError::NonFiniteTarget`],
+    /// [`DataError::EmptyTrainingSet`], [`DataError::LengthMismatch`],
+    /// [`DataError::NoFeatures`], [`DataError::NonFiniteTarget`],
     /// [`TreeError::NonFiniteFeature`] or [`TreeError::InvalidParam`].
     fn fit(
         &mut self,
@@ -250,10 +250,10 @@ impl TabularModel for ForestRegressor {
     fn predict_dist(&self, x: &FeatureMatrix) -> Result<(Vec<f64>, Option<Vec<f64>>), TreeError> {
         let m = self.model.as_ref().ok_or(TreeError::NotFitted)?;
         if x.cols() != m.n_features {
-            return Err(TreeError::FeatureCount {
+            return Err(TreeError::Data(DataError::FeatureCount {
                 expected: m.n_features,
                 got: x.cols(),
-            });
+            }));
         }
         let k = m.trees.len() as f64;
         let mut mean = Vec::with_capacity(x.rows());

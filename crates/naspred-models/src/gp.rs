@@ -57,6 +57,7 @@ use rand::seq::index::sample;
 use rand_distr::{Distribution, LogNormal};
 use thiserror::Error;
 
+use crate::check::{check_targets, DataError};
 use crate::features::{encode_inputs, FeatureMatrix};
 use crate::linalg::{sq_dist, standardise, to_f64, z_scores, Adam, Rbf};
 
@@ -65,36 +66,9 @@ const LN_2PI: f64 = 1.837_877_066_409_345_3;
 /// Why a GP fit or prediction failed.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum GpError {
-    /// No training rows.
-    #[error("empty training set")]
-    EmptyTrainingSet,
-    /// Feature rows and targets differ in number.
-    #[error("{rows} feature rows but {targets} targets")]
-    LengthMismatch {
-        /// Rows of the feature matrix.
-        rows: usize,
-        /// Number of targets.
-        targets: usize,
-    },
-    /// A target is NaN or infinite.
-    #[error("target {index} is not finite ({value})")]
-    NonFiniteTarget {
-        /// Index of the target.
-        index: usize,
-        /// Its value.
-        value: f64,
-    },
-    /// A feature matrix with no columns.
-    #[error("feature matrix has no columns")]
-    NoFeatures,
-    /// A query matrix whose width differs from the training matrix.
-    #[error("model was trained on {expected} features, query has {got}")]
-    FeatureCount {
-        /// Training width.
-        expected: usize,
-        /// Query width.
-        got: usize,
-    },
+    /// The training or query data failed a check shared by every model.
+    #[error(transparent)]
+    Data(#[from] DataError),
     /// A covariance matrix could not be factorised even with added jitter.
     #[error("{what} is not positive definite")]
     NotPositiveDefinite {
@@ -185,20 +159,9 @@ fn ln_det(c: &Cholesky<f64, Dyn>) -> f64 {
 }
 
 fn check_fit(x: &DMatrix<f64>, y: &[f64]) -> Result<(), GpError> {
-    if x.nrows() != y.len() {
-        return Err(GpError::LengthMismatch {
-            rows: x.nrows(),
-            targets: y.len(),
-        });
-    }
-    if y.is_empty() {
-        return Err(GpError::EmptyTrainingSet);
-    }
+    check_targets(x.nrows(), y)?;
     if x.ncols() == 0 {
-        return Err(GpError::NoFeatures);
-    }
-    if let Some((index, &value)) = y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(GpError::NonFiniteTarget { index, value });
+        return Err(DataError::NoFeatures.into());
     }
     Ok(())
 }
@@ -461,14 +424,14 @@ impl ExactGp {
     /// Predictive mean and variance of a noisy observation at the rows of `xs`.
     ///
     /// # Errors
-    /// [`GpError::NotFitted`], [`GpError::FeatureCount`].
+    /// [`GpError::NotFitted`], [`DataError::FeatureCount`].
     pub fn predict(&self, xs: &DMatrix<f64>) -> Result<(Vec<f64>, Vec<f64>), GpError> {
         let s = self.state.as_ref().ok_or(GpError::NotFitted)?;
         if xs.ncols() != s.x.ncols() {
-            return Err(GpError::FeatureCount {
+            return Err(GpError::Data(DataError::FeatureCount {
                 expected: s.x.ncols(),
                 got: xs.ncols(),
-            });
+            }));
         }
         let ks = s.kernel.matrix(xs, &s.x); // t x n
         let mean = &ks * &s.alpha;
@@ -923,14 +886,14 @@ impl SparseGp {
     /// mean, as NASLib predicts, plus the noise variance in the variance).
     ///
     /// # Errors
-    /// [`GpError::NotFitted`], [`GpError::FeatureCount`].
+    /// [`GpError::NotFitted`], [`DataError::FeatureCount`].
     pub fn predict(&self, xs: &DMatrix<f64>) -> Result<(Vec<f64>, Vec<f64>), GpError> {
         let st = self.state.as_ref().ok_or(GpError::NotFitted)?;
         if xs.ncols() != st.z.ncols() {
-            return Err(GpError::FeatureCount {
+            return Err(GpError::Data(DataError::FeatureCount {
                 expected: st.z.ncols(),
                 got: xs.ncols(),
-            });
+            }));
         }
         let kus = st.rbf.matrix(&st.z, xs); // m x t
         let v = st.rbf.variance;
@@ -1126,18 +1089,7 @@ impl Predictor for GpPredictor {
         ctx: &mut Context<'_>,
     ) -> Result<(), PredictorError> {
         self.norm = None;
-        if train.len() != y.len() {
-            return Err(self.fit_err(GpError::LengthMismatch {
-                rows: train.len(),
-                targets: y.len(),
-            }));
-        }
-        if train.is_empty() {
-            return Err(self.fit_err(GpError::EmptyTrainingSet));
-        }
-        if let Some((index, &value)) = y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(self.fit_err(GpError::NonFiniteTarget { index, value }));
-        }
+        check_targets(train.len(), y).map_err(|e| self.fit_err(GpError::from(e)))?;
         let x = to_f64(&self.encode(train).map_err(|e| self.fit_err(e))?);
         let (mean, std) = standardise(y);
         let z = z_scores(y, mean, std);

@@ -29,10 +29,11 @@ use lightgbm3_sys as sys;
 use naspred_eval::predictor::{Hyperparams, PredictorRng};
 use rand::{Rng, RngCore};
 
+use crate::check::{check_training_set, DataError};
 use crate::features::FeatureMatrix;
 use crate::tabular::{
-    check_finite_features, check_training_set, loguniform, to_count, TabularModel, TabularParams,
-    TabularPredictor, TargetScaling, TreeError,
+    check_finite_features, loguniform, to_count, TabularModel, TabularParams, TabularPredictor,
+    TargetScaling, TreeError,
 };
 
 /// Configuration of the LightGBM booster.
@@ -291,15 +292,15 @@ impl LgbRegressor {
     /// Predictions for the rows of `x`, in target units.
     ///
     /// # Errors
-    /// [`TreeError::NotFitted`], [`TreeError::FeatureCount`], [`TreeError::NonFiniteFeature`]
+    /// [`TreeError::NotFitted`], [`DataError::FeatureCount`], [`TreeError::NonFiniteFeature`]
     /// or [`TreeError::Lightgbm`].
     pub fn predict(&self, x: &FeatureMatrix) -> Result<Vec<f64>, TreeError> {
         let m = self.model.as_ref().ok_or(TreeError::NotFitted)?;
         if x.cols() != m.n_features {
-            return Err(TreeError::FeatureCount {
+            return Err(TreeError::Data(DataError::FeatureCount {
                 expected: m.n_features,
                 got: x.cols(),
-            });
+            }));
         }
         check_finite_features(x)?;
         let (rows, cols) = dims(x)?;
@@ -388,8 +389,8 @@ impl TabularModel for LgbRegressor {
     /// Trains `num_boost_round` iterations on the z-scored targets.
     ///
     /// # Errors
-    /// [`TreeError::EmptyTrainingSet`], [`TreeError::LengthMismatch`],
-    /// [`TreeError::NoFeatures`], [`TreeError::NonFiniteTarget`],
+    /// [`DataError::EmptyTrainingSet`], [`DataError::LengthMismatch`],
+    /// [`DataError::NoFeatures`], [`DataError::NonFiniteTarget`],
     /// [`TreeError::NonFiniteFeature`], [`TreeError::InvalidParam`] or
     /// [`TreeError::Lightgbm`].
     fn fit(

@@ -3,7 +3,8 @@
 //! # Principal types
 //!
 //! * [`XgbPredictor`]: the `xgb` predictor (NASLib `XGBoost`): gradient-boosted trees on the
-//!   `adjacency_one_hot` encoding, implementing [`naspred_eval::predictor::Predictor`].
+//!   `adjacency_one_hot` encoding, a [`TabularPredictor`] implementing
+//!   [`naspred_eval::predictor::Predictor`].
 //! * [`XgbRegressor`]: the regressor behind it: XGBoost 1.6 (via `xgboost-rs`) over a dense
 //!   [`FeatureMatrix`], targets z-scored with the training mean/std and predictions mapped back.
 //! * [`XgbParams`]: booster configuration: NASLib's defaults ([`XgbParams::naslib`]: depth 6,
@@ -31,15 +32,18 @@
 //! * [`RegressionTree`], [`TreeParams`], [`BinnedMatrix`]: the CART regression tree
 //!   (scikit-learn `DecisionTreeRegressor` semantics) behind `ngb` and `rf` ([`cart`]).
 //! * [`TabularPredictor`], [`TabularModel`], [`TargetScaling`]: the generic predictor over an
-//!   encoded-architecture regressor with NASLib's z-scored targets ([`tabular`]).
-//! * Errors: [`GpError`], [`BlrError`], [`XgbError`] (XGBoost), [`TreeError`] (the other tree
-//!   models), [`FeatureError`] (encoding); the [`Predictor`] methods wrap them in
+//!   encoded-architecture regressor with NASLib's z-scored targets ([`tabular`]); `xgb`, `lgb`,
+//!   `ngb` and `rf` are all tabular predictors.
+//! * Errors: [`DataError`] (checks shared by every model, [`check`]), [`GpError`], [`BlrError`],
+//!   [`TreeError`] (the tree models; [`XgbError`] is its
+//!   alias), [`FeatureError`] (encoding); the [`Predictor`] methods wrap them in
 //!   [`PredictorError`](naspred_eval::predictor::PredictorError).
 //!
 //! [`Predictor`]: naspred_eval::predictor::Predictor
 
 pub mod blr;
 pub mod cart;
+pub mod check;
 pub mod features;
 pub mod forest;
 pub mod gp;
@@ -52,6 +56,7 @@ pub mod xgb;
 
 pub use blr::{BayesLinReg, BlrError, BlrMode, BlrPredictor};
 pub use cart::{BinnedMatrix, MaxFeatures, RegressionTree, TreeBuilder, TreeParams};
+pub use check::{check_targets, check_training_set, check_width, DataError};
 pub use features::{encode_arch, encode_archs, encode_inputs, FeatureError, FeatureMatrix};
 pub use forest::{ForestRegressor, RfParams, RfPredictor};
 pub use gp::{

@@ -45,10 +45,10 @@ use naspred_eval::predictor::{Hyperparams, PredictorRng};
 use rand::Rng;
 
 use crate::cart::{BinnedMatrix, MaxFeatures, RegressionTree, TreeBuilder, TreeParams};
+use crate::check::{check_training_set, DataError};
 use crate::features::FeatureMatrix;
 use crate::tabular::{
-    check_training_set, loguniform, to_count, TabularModel, TabularParams, TabularPredictor,
-    TargetScaling, TreeError,
+    loguniform, to_count, TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError,
 };
 
 /// Largest log scale kept (`exp` of it is finite): a stage that would push a training row's log
@@ -417,8 +417,8 @@ impl TabularModel for NgbRegressor {
     /// Fits the booster on the z-scored targets.
     ///
     /// # Errors
-    /// [`TreeError::EmptyTrainingSet`], [`TreeError::LengthMismatch`],
-    /// [`TreeError::NoFeatures`], [`TreeError::NonFiniteTarget`],
+    /// [`DataError::EmptyTrainingSet`], [`DataError::LengthMismatch`],
+    /// [`DataError::NoFeatures`], [`DataError::NonFiniteTarget`],
     /// [`TreeError::NonFiniteFeature`] or [`TreeError::InvalidParam`].
     fn fit(
         &mut self,
@@ -551,10 +551,10 @@ impl TabularModel for NgbRegressor {
     fn predict_dist(&self, x: &FeatureMatrix) -> Result<(Vec<f64>, Option<Vec<f64>>), TreeError> {
         let m = self.model.as_ref().ok_or(TreeError::NotFitted)?;
         if x.cols() != m.n_features {
-            return Err(TreeError::FeatureCount {
+            return Err(TreeError::Data(DataError::FeatureCount {
                 expected: m.n_features,
                 got: x.cols(),
-            });
+            }));
         }
         let raw = Self::raw_params(m, x);
         let mean = raw.iter().map(|&(l, _)| m.scaling.invert(l)).collect();

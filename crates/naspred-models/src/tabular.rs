@@ -22,30 +22,15 @@ use naspred_eval::predictor::{
 use naspred_spaces::{EncodingKind, Quirks};
 use thiserror::Error;
 
+use crate::check::{check_targets, DataError};
 use crate::features::{encode_inputs, FeatureError, FeatureMatrix};
 
 /// Why a tree model could not be fitted or queried.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum TreeError {
-    /// No training rows.
-    #[error("empty training set")]
-    EmptyTrainingSet,
-    /// Feature rows and targets differ in number.
-    #[error("{rows} feature rows but {targets} targets")]
-    LengthMismatch {
-        /// Rows of the feature matrix.
-        rows: usize,
-        /// Number of targets.
-        targets: usize,
-    },
-    /// A target is NaN or infinite.
-    #[error("target {index} is not finite ({value})")]
-    NonFiniteTarget {
-        /// Index of the target.
-        index: usize,
-        /// Its value.
-        value: f64,
-    },
+    /// The training or query data failed a check shared by every model.
+    #[error(transparent)]
+    Data(#[from] DataError),
     /// A feature value is NaN or infinite (the trees have no notion of missing values).
     #[error("feature {col} of row {row} is not finite ({value})")]
     NonFiniteFeature {
@@ -55,17 +40,6 @@ pub enum TreeError {
         col: usize,
         /// Its value.
         value: f32,
-    },
-    /// A feature matrix with no columns.
-    #[error("feature matrix has no columns")]
-    NoFeatures,
-    /// A query matrix whose width differs from the training matrix.
-    #[error("model was trained on {expected} features, query has {got}")]
-    FeatureCount {
-        /// Training width.
-        expected: usize,
-        /// Query width.
-        got: usize,
     },
     /// A hyperparameter outside its valid range.
     #[error("invalid hyperparameter {name} = {value}: {reason}")]
@@ -86,30 +60,9 @@ pub enum TreeError {
     /// The LightGBM library reported an error.
     #[error("LightGBM: {0}")]
     Lightgbm(String),
-}
-
-/// Checks a training set: rows match targets, at least one row and column, finite targets.
-///
-/// # Errors
-/// [`TreeError::EmptyTrainingSet`], [`TreeError::LengthMismatch`], [`TreeError::NoFeatures`]
-/// or [`TreeError::NonFiniteTarget`].
-pub fn check_training_set(x: &FeatureMatrix, y: &[f64]) -> Result<(), TreeError> {
-    if y.is_empty() {
-        return Err(TreeError::EmptyTrainingSet);
-    }
-    if x.rows() != y.len() {
-        return Err(TreeError::LengthMismatch {
-            rows: x.rows(),
-            targets: y.len(),
-        });
-    }
-    if x.cols() == 0 {
-        return Err(TreeError::NoFeatures);
-    }
-    if let Some((index, &value)) = y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(TreeError::NonFiniteTarget { index, value });
-    }
-    Ok(())
+    /// The XGBoost library reported an error.
+    #[error("XGBoost: {0}")]
+    Xgboost(String),
 }
 
 /// Checks that every feature value is finite.
@@ -189,7 +142,7 @@ pub trait TabularParams: Clone + fmt::Debug + PartialEq {
 pub trait TabularModel: fmt::Debug {
     /// Its configuration.
     type Params: TabularParams;
-    /// NASLib's predictor key (`lgb`, `ngb`, `rf`).
+    /// NASLib's predictor key (`xgb`, `lgb`, `ngb`, `rf`).
     const KEY: &'static str;
 
     /// An unfitted model.
@@ -214,7 +167,7 @@ pub trait TabularModel: fmt::Debug {
     /// Predictive means and, where the model has one, standard deviations, in target units.
     ///
     /// # Errors
-    /// [`TreeError::NotFitted`], [`TreeError::FeatureCount`], or the model's own errors.
+    /// [`TreeError::NotFitted`], [`DataError::FeatureCount`], or the model's own errors.
     fn predict_dist(&self, x: &FeatureMatrix) -> Result<(Vec<f64>, Option<Vec<f64>>), TreeError>;
 }
 
@@ -322,15 +275,7 @@ impl<M: TabularModel> Predictor for TabularPredictor<M> {
         y: &[f64],
         ctx: &mut Context<'_>,
     ) -> Result<(), PredictorError> {
-        if train.len() != y.len() {
-            return Err(self.fit_err(TreeError::LengthMismatch {
-                rows: train.len(),
-                targets: y.len(),
-            }));
-        }
-        if train.is_empty() {
-            return Err(self.fit_err(TreeError::EmptyTrainingSet));
-        }
+        check_targets(train.len(), y).map_err(|e| self.fit_err(e))?;
         let x = encode_inputs(train, self.encoding, self.quirks).map_err(|e| self.fit_err(e))?;
         // NASLib's `fit` fills in the defaults when no hyperparameters were set.
         self.hp_set = true;
@@ -427,24 +372,7 @@ mod tests {
     }
 
     #[test]
-    fn training_set_checks() {
-        let x = FeatureMatrix::from_rows(&[[0.0f32, 1.0], [1.0, 0.0]]).unwrap();
-        assert_eq!(check_training_set(&x, &[1.0, 2.0]), Ok(()));
-        assert_eq!(
-            check_training_set(&x, &[1.0]),
-            Err(TreeError::LengthMismatch {
-                rows: 2,
-                targets: 1
-            })
-        );
-        assert_eq!(
-            check_training_set(&x, &[]),
-            Err(TreeError::EmptyTrainingSet)
-        );
-        assert!(matches!(
-            check_training_set(&x, &[1.0, f64::NAN]),
-            Err(TreeError::NonFiniteTarget { index: 1, .. })
-        ));
+    fn finite_feature_check() {
         let bad = FeatureMatrix::from_rows(&[[0.0f32, 1.0], [f32::NAN, 0.0]]).unwrap();
         assert!(matches!(
             check_finite_features(&bad),

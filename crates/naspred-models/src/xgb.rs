@@ -4,7 +4,7 @@
 //! * [`XgbRegressor`]: a gradient-boosted tree regressor over a dense [`FeatureMatrix`], with
 //!   the targets z-scored by the training mean and standard deviation and predictions mapped back
 //!   (NASLib's `BaseTree.fit` / `query`).
-//! * [`XgbPredictor`]: the [`Predictor`] `xgb`, which encodes architectures
+//! * [`XgbPredictor`]: the `xgb` [`TabularPredictor`](crate::TabularPredictor), which encodes architectures
 //!   (`adjacency_one_hot` by default) and fits an [`XgbRegressor`].
 //!
 //! The booster is XGBoost 1.6.2 (bundled by `xgboost-rs`), configured exactly as NASLib's Python
@@ -15,77 +15,24 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use naspred_eval::predictor::{
-    ArchInput, Context, Hyperparams, Predictor, PredictorError, PredictorRng, Requirements,
-};
-use naspred_spaces::{EncodingKind, Quirks};
+use naspred_eval::predictor::{Hyperparams, PredictorRng};
 use rand::{Rng, RngCore};
-use thiserror::Error;
 use xgboost_rs::{Booster, DMatrix};
 
-use crate::features::{encode_inputs, FeatureError, FeatureMatrix};
-use crate::tabular::TargetScaling;
+use crate::check::{check_training_set, DataError};
+use crate::features::FeatureMatrix;
+use crate::tabular::{TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError};
 
 /// NASLib's number of boosting rounds.
 pub const DEFAULT_NUM_BOOST_ROUND: u32 = 500;
 
-/// Why an XGBoost fit or prediction failed.
-#[derive(Debug, Error, Clone, PartialEq)]
-pub enum XgbError {
-    /// No training rows.
-    #[error("empty training set")]
-    EmptyTrainingSet,
-    /// Feature rows and targets differ in number.
-    #[error("{rows} feature rows but {targets} targets")]
-    LengthMismatch {
-        /// Rows of the feature matrix.
-        rows: usize,
-        /// Number of targets.
-        targets: usize,
-    },
-    /// A target is NaN or infinite.
-    #[error("target {index} is not finite ({value})")]
-    NonFiniteTarget {
-        /// Index of the target.
-        index: usize,
-        /// Its value.
-        value: f64,
-    },
-    /// A feature matrix with no columns.
-    #[error("feature matrix has no columns")]
-    NoFeatures,
-    /// A query matrix whose width differs from the training matrix.
-    #[error("model was trained on {expected} features, query has {got}")]
-    FeatureCount {
-        /// Training width.
-        expected: usize,
-        /// Query width.
-        got: usize,
-    },
-    /// A hyperparameter outside XGBoost's valid range.
-    #[error("invalid hyperparameter {name} = {value}: {reason}")]
-    InvalidParam {
-        /// Parameter name.
-        name: &'static str,
-        /// Its value.
-        value: f64,
-        /// The valid range.
-        reason: &'static str,
-    },
-    /// Building the feature matrix failed.
-    #[error(transparent)]
-    Features(#[from] FeatureError),
-    /// Prediction before a successful fit.
-    #[error("predict called before fit")]
-    NotFitted,
-    /// The XGBoost library reported an error.
-    #[error("XGBoost: {0}")]
-    Xgboost(String),
-}
+/// Why an XGBoost fit or prediction failed: the tree models' [`TreeError`], whose
+/// [`TreeError::Xgboost`] carries the library's own messages.
+pub type XgbError = TreeError;
 
-impl From<xgboost_rs::XGBError> for XgbError {
+impl From<xgboost_rs::XGBError> for TreeError {
     fn from(e: xgboost_rs::XGBError) -> Self {
-        XgbError::Xgboost(e.to_string())
+        TreeError::Xgboost(e.to_string())
     }
 }
 
@@ -204,10 +151,10 @@ impl XgbParams {
     /// Checks the values against XGBoost's ranges.
     ///
     /// # Errors
-    /// [`XgbError::InvalidParam`] naming the first bad field.
-    pub fn validate(&self) -> Result<(), XgbError> {
+    /// [`TreeError::InvalidParam`] naming the first bad field.
+    pub fn validate(&self) -> Result<(), TreeError> {
         let bad = |name, value, reason| {
-            Err(XgbError::InvalidParam {
+            Err(TreeError::InvalidParam {
                 name,
                 value,
                 reason,
@@ -342,26 +289,12 @@ impl XgbRegressor {
     /// On error the previous model, if any, is discarded.
     ///
     /// # Errors
-    /// [`XgbError::EmptyTrainingSet`], [`XgbError::LengthMismatch`], [`XgbError::NoFeatures`],
-    /// [`XgbError::NonFiniteTarget`], [`XgbError::InvalidParam`], or [`XgbError::Xgboost`].
-    pub fn fit(&mut self, x: &FeatureMatrix, y: &[f64], seed: u64) -> Result<(), XgbError> {
+    /// [`DataError::EmptyTrainingSet`], [`DataError::LengthMismatch`], [`DataError::NoFeatures`],
+    /// [`DataError::NonFiniteTarget`], [`TreeError::InvalidParam`], or [`TreeError::Xgboost`].
+    pub fn fit(&mut self, x: &FeatureMatrix, y: &[f64], seed: u64) -> Result<(), TreeError> {
         self.model = None;
         self.params.validate()?;
-        if y.is_empty() {
-            return Err(XgbError::EmptyTrainingSet);
-        }
-        if x.rows() != y.len() {
-            return Err(XgbError::LengthMismatch {
-                rows: x.rows(),
-                targets: y.len(),
-            });
-        }
-        if x.cols() == 0 {
-            return Err(XgbError::NoFeatures);
-        }
-        if let Some((index, &value)) = y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(XgbError::NonFiniteTarget { index, value });
-        }
+        check_training_set(x, y)?;
         let scaling = TargetScaling::fit(y);
         let labels: Vec<f32> = scaling.apply(y).into_iter().map(|v| v as f32).collect();
 
@@ -384,19 +317,19 @@ impl XgbRegressor {
     /// Predictions for the rows of `x`, in target units.
     ///
     /// # Errors
-    /// [`XgbError::NotFitted`], [`XgbError::FeatureCount`], or [`XgbError::Xgboost`].
-    pub fn predict(&self, x: &FeatureMatrix) -> Result<Vec<f64>, XgbError> {
-        let m = self.model.as_ref().ok_or(XgbError::NotFitted)?;
+    /// [`TreeError::NotFitted`], [`DataError::FeatureCount`], or [`TreeError::Xgboost`].
+    pub fn predict(&self, x: &FeatureMatrix) -> Result<Vec<f64>, TreeError> {
+        let m = self.model.as_ref().ok_or(TreeError::NotFitted)?;
         if x.cols() != m.n_features {
-            return Err(XgbError::FeatureCount {
+            return Err(TreeError::Data(DataError::FeatureCount {
                 expected: m.n_features,
                 got: x.cols(),
-            });
+            }));
         }
         let d = dmatrix(x, self.params.nthread)?;
         let raw = m.booster.predict(&d)?;
         if raw.len() != x.rows() {
-            return Err(XgbError::Xgboost(format!(
+            return Err(TreeError::Xgboost(format!(
                 "{} predictions for {} rows",
                 raw.len(),
                 x.rows()
@@ -411,9 +344,9 @@ impl XgbRegressor {
 
 /// A `DMatrix` of the row-major matrix with NaN as the missing value (as Python's
 /// `xgb.DMatrix(X)`; `DMatrix::from_dense` would treat every 0 as missing).
-fn dmatrix(x: &FeatureMatrix, nthread: u32) -> Result<DMatrix, XgbError> {
+fn dmatrix(x: &FeatureMatrix, nthread: u32) -> Result<DMatrix, TreeError> {
     if x.cols() == 0 {
-        return Err(XgbError::NoFeatures);
+        return Err(TreeError::Data(DataError::NoFeatures));
     }
     let f = std::mem::size_of::<f32>();
     // `from_col_major_f32` takes explicit byte strides (array-interface style), so row-major
@@ -429,174 +362,64 @@ fn dmatrix(x: &FeatureMatrix, nthread: u32) -> Result<DMatrix, XgbError> {
     )?)
 }
 
+impl TabularParams for XgbParams {
+    fn naslib() -> Self {
+        XgbParams::naslib()
+    }
+
+    fn sample(&self, rng: &mut PredictorRng) -> Self {
+        XgbParams::sample(self, rng)
+    }
+
+    fn to_hyperparams(&self) -> Hyperparams {
+        XgbParams::to_hyperparams(self)
+    }
+
+    fn apply_hyperparams(&mut self, hp: &Hyperparams) {
+        XgbParams::apply_hyperparams(self, hp)
+    }
+}
+
+impl TabularModel for XgbRegressor {
+    type Params = XgbParams;
+    const KEY: &'static str = "xgb";
+
+    fn with_params(params: XgbParams) -> Self {
+        XgbRegressor::new(params)
+    }
+
+    fn params(&self) -> &XgbParams {
+        XgbRegressor::params(self)
+    }
+
+    fn set_params(&mut self, params: XgbParams) {
+        XgbRegressor::set_params(self, params)
+    }
+
+    fn is_fitted(&self) -> bool {
+        XgbRegressor::is_fitted(self)
+    }
+
+    /// Draws XGBoost's seed from `rng`, then fits.
+    fn fit(
+        &mut self,
+        x: &FeatureMatrix,
+        y: &[f64],
+        rng: &mut PredictorRng,
+    ) -> Result<(), TreeError> {
+        let seed = u64::from(rng.next_u32());
+        XgbRegressor::fit(self, x, y, seed)
+    }
+
+    fn predict_dist(&self, x: &FeatureMatrix) -> Result<(Vec<f64>, Option<Vec<f64>>), TreeError> {
+        Ok((self.predict(x)?, None))
+    }
+}
+
 /// The `xgb` predictor: XGBoost on the `adjacency_one_hot` encoding (NASLib's `XGBoost`).
 ///
 /// Hyperparameters follow NASLib's `set_random_hyperparams`: the first call after construction
-/// or [`Predictor::reset_hyperparams`] keeps the defaults, later calls draw from
-/// [`XgbParams::sample`]. NASLib's `hpo_wrapper` is off for `xgb`, so the evaluator's
-/// cross-validation search does not apply by default.
-#[derive(Debug)]
-pub struct XgbPredictor {
-    key: String,
-    encoding: EncodingKind,
-    quirks: Quirks,
-    defaults: XgbParams,
-    /// NASLib's `self.hyperparams is not None`.
-    hp_set: bool,
-    model: XgbRegressor,
-}
-
-impl Default for XgbPredictor {
-    fn default() -> Self {
-        XgbPredictor::new()
-    }
-}
-
-impl XgbPredictor {
-    /// NASLib's key.
-    pub const KEY: &'static str = "xgb";
-
-    /// `xgb` with NASLib's defaults on `adjacency_one_hot`, faithful encodings.
-    pub fn new() -> Self {
-        XgbPredictor {
-            key: Self::KEY.to_string(),
-            encoding: EncodingKind::AdjacencyOneHot,
-            quirks: Quirks::Faithful,
-            defaults: XgbParams::naslib(),
-            hp_set: false,
-            model: XgbRegressor::new(XgbParams::naslib()),
-        }
-    }
-
-    /// Uses another encoding (non-dense encodings are flattened).
-    pub fn with_encoding(mut self, encoding: EncodingKind) -> Self {
-        self.encoding = encoding;
-        self
-    }
-
-    /// Encodes with `Fixed` or `Faithful` NASLib quirks.
-    pub fn with_quirks(mut self, quirks: Quirks) -> Self {
-        self.quirks = quirks;
-        self
-    }
-
-    /// Reports under another key (e.g. an encoding ablation such as `xgb_path`).
-    pub fn with_key(mut self, key: impl Into<String>) -> Self {
-        self.key = key.into();
-        self
-    }
-
-    /// Replaces the default configuration (also what [`Predictor::reset_hyperparams`]
-    /// restores), e.g. to change `nthread` or the number of rounds.
-    pub fn with_params(mut self, params: XgbParams) -> Self {
-        self.model.set_params(params.clone());
-        self.defaults = params;
-        self
-    }
-
-    /// The encoding.
-    pub fn encoding(&self) -> EncodingKind {
-        self.encoding
-    }
-
-    /// The current configuration.
-    pub fn params(&self) -> &XgbParams {
-        self.model.params()
-    }
-
-    /// The underlying regressor.
-    pub fn regressor(&self) -> &XgbRegressor {
-        &self.model
-    }
-
-    fn fit_err(&self, reason: impl fmt::Display) -> PredictorError {
-        PredictorError::Fit {
-            key: self.key.clone(),
-            reason: reason.to_string(),
-        }
-    }
-
-    fn query_err(&self, reason: impl fmt::Display) -> PredictorError {
-        PredictorError::Query {
-            key: self.key.clone(),
-            reason: reason.to_string(),
-        }
-    }
-}
-
-impl Predictor for XgbPredictor {
-    fn key(&self) -> &str {
-        &self.key
-    }
-
-    fn requirements(&self) -> Requirements {
-        Requirements::model_based()
-    }
-
-    fn fit(
-        &mut self,
-        train: &[ArchInput],
-        y: &[f64],
-        ctx: &mut Context<'_>,
-    ) -> Result<(), PredictorError> {
-        if train.len() != y.len() {
-            return Err(self.fit_err(XgbError::LengthMismatch {
-                rows: train.len(),
-                targets: y.len(),
-            }));
-        }
-        if train.is_empty() {
-            return Err(self.fit_err(XgbError::EmptyTrainingSet));
-        }
-        let x = encode_inputs(train, self.encoding, self.quirks).map_err(|e| self.fit_err(e))?;
-        // NASLib's `fit` fills in the defaults when no hyperparameters were set, so a later
-        // `set_random_hyperparams` draws a random configuration.
-        self.hp_set = true;
-        let seed = u64::from(ctx.rng.next_u32());
-        let res = self.model.fit(&x, y, seed);
-        res.map_err(|e| self.fit_err(e))
-    }
-
-    fn query(
-        &mut self,
-        test: &[ArchInput],
-        _ctx: &mut Context<'_>,
-    ) -> Result<Vec<f64>, PredictorError> {
-        if !self.model.is_fitted() {
-            return Err(PredictorError::NotFitted {
-                key: self.key.clone(),
-            });
-        }
-        if test.is_empty() {
-            return Ok(Vec::new());
-        }
-        let x = encode_inputs(test, self.encoding, self.quirks).map_err(|e| self.query_err(e))?;
-        self.model.predict(&x).map_err(|e| self.query_err(e))
-    }
-
-    fn hyperparams(&self) -> Hyperparams {
-        self.model.params().to_hyperparams()
-    }
-
-    fn set_hyperparams(&mut self, hp: &Hyperparams) {
-        let mut p = self.model.params().clone();
-        p.apply_hyperparams(hp);
-        self.model.set_params(p);
-        self.hp_set = true;
-    }
-
-    fn set_random_hyperparams(&mut self, rng: &mut PredictorRng) {
-        let p = if self.hp_set {
-            self.defaults.sample(rng)
-        } else {
-            self.defaults.clone()
-        };
-        self.model.set_params(p);
-        self.hp_set = true;
-    }
-
-    fn reset_hyperparams(&mut self) {
-        self.model.set_params(self.defaults.clone());
-        self.hp_set = false;
-    }
-}
+/// or [`Predictor::reset_hyperparams`](naspred_eval::predictor::Predictor::reset_hyperparams)
+/// keeps the defaults, later calls draw from [`XgbParams::sample`]. NASLib's `hpo_wrapper` is off
+/// for `xgb`, so the evaluator's cross-validation search does not apply by default.
+pub type XgbPredictor = TabularPredictor<XgbRegressor>;

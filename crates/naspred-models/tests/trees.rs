@@ -10,8 +10,8 @@ use naspred_eval::predictor::{
     ArchInput, Context, Family, Predictor, PredictorError, PredictorRng,
 };
 use naspred_models::{
-    FeatureMatrix, ForestRegressor, LgbParams, LgbPredictor, LgbRegressor, NgbParams, NgbPredictor,
-    NgbRegressor, RfParams, RfPredictor, TabularModel, TabularParams, TreeError,
+    DataError, FeatureMatrix, ForestRegressor, LgbParams, LgbPredictor, LgbRegressor, NgbParams,
+    NgbPredictor, NgbRegressor, RfParams, RfPredictor, TabularModel, TabularParams, TreeError,
 };
 use naspred_spaces::{AnyArch, EncodingKind, SpaceKind};
 use rand::seq::SliceRandom;
@@ -279,20 +279,20 @@ fn check_errors<M: TabularModel>(bad_params: M::Params) {
     assert_eq!(m.predict_dist(&x).unwrap_err(), TreeError::NotFitted);
     assert_eq!(
         m.fit(&x, &y[..9], &mut rng).unwrap_err(),
-        TreeError::LengthMismatch {
+        TreeError::Data(DataError::LengthMismatch {
             rows: 10,
             targets: 9
-        }
+        })
     );
     assert_eq!(
         m.fit(&x, &[], &mut rng).unwrap_err(),
-        TreeError::EmptyTrainingSet
+        TreeError::Data(DataError::EmptyTrainingSet)
     );
     let mut bad_y = y.clone();
     bad_y[4] = f64::INFINITY;
     assert!(matches!(
         m.fit(&x, &bad_y, &mut rng).unwrap_err(),
-        TreeError::NonFiniteTarget { index: 4, .. }
+        TreeError::Data(DataError::NonFiniteTarget { index: 4, .. })
     ));
     let mut data = x.as_slice().to_vec();
     data[8 * 3 + 2] = f32::NAN;
@@ -304,7 +304,7 @@ fn check_errors<M: TabularModel>(bad_params: M::Params) {
     let no_cols = FeatureMatrix::from_row_major(Vec::new(), 10, 0).unwrap();
     assert_eq!(
         m.fit(&no_cols, &y, &mut rng).unwrap_err(),
-        TreeError::NoFeatures
+        TreeError::Data(DataError::NoFeatures)
     );
     let mut b = M::with_params(bad_params);
     assert!(matches!(
@@ -315,10 +315,10 @@ fn check_errors<M: TabularModel>(bad_params: M::Params) {
     let narrow = FeatureMatrix::from_rows(&[[0.0f32; 3]]).unwrap();
     assert_eq!(
         m.predict_dist(&narrow).unwrap_err(),
-        TreeError::FeatureCount {
+        TreeError::Data(DataError::FeatureCount {
             expected: 8,
             got: 3
-        }
+        })
     );
     // A failed fit forgets the old model.
     assert!(m.fit(&x, &bad_y, &mut rng).is_err());

@@ -9,7 +9,7 @@ use naspred_eval::metrics::kendall_tau_b;
 use naspred_eval::predictor::{
     ArchInput, Context, Family, Predictor, PredictorError, PredictorRng,
 };
-use naspred_models::{FeatureMatrix, XgbError, XgbParams, XgbPredictor, XgbRegressor};
+use naspred_models::{DataError, FeatureMatrix, XgbError, XgbParams, XgbPredictor, XgbRegressor};
 use naspred_spaces::{AnyArch, EncodingKind, SpaceKind};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -113,27 +113,30 @@ fn typed_errors() {
     assert_eq!(reg.predict(&x).unwrap_err(), XgbError::NotFitted);
     assert_eq!(
         reg.fit(&x, &y[..9], 0).unwrap_err(),
-        XgbError::LengthMismatch {
+        XgbError::Data(DataError::LengthMismatch {
             rows: 10,
             targets: 9
-        }
+        })
     );
-    assert_eq!(reg.fit(&x, &[], 0).unwrap_err(), XgbError::EmptyTrainingSet);
+    assert_eq!(
+        reg.fit(&x, &[], 0).unwrap_err(),
+        XgbError::Data(DataError::EmptyTrainingSet)
+    );
     let mut bad = y.clone();
     bad[3] = f64::NAN;
     assert!(matches!(
         reg.fit(&x, &bad, 0).unwrap_err(),
-        XgbError::NonFiniteTarget { index: 3, .. }
+        XgbError::Data(DataError::NonFiniteTarget { index: 3, .. })
     ));
     bad[3] = f64::INFINITY;
     assert!(matches!(
         reg.fit(&x, &bad, 0).unwrap_err(),
-        XgbError::NonFiniteTarget { index: 3, .. }
+        XgbError::Data(DataError::NonFiniteTarget { index: 3, .. })
     ));
     let empty_cols = FeatureMatrix::from_row_major(Vec::new(), 10, 0).unwrap();
     assert_eq!(
         reg.fit(&empty_cols, &y, 0).unwrap_err(),
-        XgbError::NoFeatures
+        XgbError::Data(DataError::NoFeatures)
     );
     for p in [
         XgbParams {
@@ -163,10 +166,10 @@ fn typed_errors() {
     let narrow = FeatureMatrix::from_rows(&[[0.0f32; 3]]).unwrap();
     assert_eq!(
         reg.predict(&narrow).unwrap_err(),
-        XgbError::FeatureCount {
+        XgbError::Data(DataError::FeatureCount {
             expected: 6,
             got: 3
-        }
+        })
     );
     // A failed fit forgets the old model.
     assert!(reg.fit(&x, &bad, 0).is_err());
