@@ -7,7 +7,9 @@
 //! feature map, tensorwatch-style FLOPs and parameter counts) and [`NetError`].
 //!
 //! * [`nb201::Nb201Net`]: NAS-Bench-201's TinyNetwork (C = 16, N = 5 cells per stage) as
-//!   NASLib's graph builds it.
+//!   NASLib's graph builds it: a [`nb201::Skeleton`] (stem, stages, residual blocks, head) of
+//!   one architecture's cells. The skeleton and [`nb201::cell_forward`] are public so that
+//!   `naspred-train`'s weight-sharing supernet reuses them with cells holding every op.
 //! * [`nb101::Nb101Net`]: NAS-Bench-101's network (stem 128, 3 stacks x 3 cells) with
 //!   nasbench's channel rule and NASLib's initialisation.
 //! * [`darts::DartsNet`]: DARTS's NetworkCIFAR (C = 32, 8 cells) of a genotype.

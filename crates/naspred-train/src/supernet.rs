@@ -13,11 +13,14 @@
 //!   parameter order).
 //!
 //! Ops as in the stand-alone network: ReLU-Conv-BN (affine BN) 3x3 and 1x1, 3x3 average
-//! pooling (`count_include_pad = False`), identity, zero.
+//! pooling (`count_include_pad = False`), identity, zero. The macro skeleton, the residual blocks
+//! and the cell's node sums are `naspred_nets::nb201`'s ([`Skeleton`], [`cell_forward`]), shared
+//! with the stand-alone network.
 
-use naspred_nets::layers::{Bn, Builder, Conv, Fwd, InitScheme, Linear, Store};
+use naspred_nets::layers::{Builder, Fwd, InitScheme, Store};
+use naspred_nets::nb201::{cell_forward, BodyItem, ReluConvBn, Skeleton};
 use naspred_nets::Trace;
-use naspred_spaces::nb201::{Nb201Arch, Nb201Op, EDGE_LIST, NUM_EDGES, NUM_OPS};
+use naspred_spaces::nb201::{Nb201Arch, Nb201Op, NUM_EDGES, NUM_OPS};
 use rand::Rng;
 use tch::{Device, Tensor};
 
@@ -46,68 +49,17 @@ pub fn random_arch<R: Rng + ?Sized>(rng: &mut R) -> Nb201Arch {
     Nb201Arch::new(ops)
 }
 
-#[derive(Clone, Debug)]
-struct Rcb {
-    conv: Conv,
-    bn: Bn,
-}
-
-impl Rcb {
-    fn new(b: &mut Builder, cin: i64, cout: i64, k: i64, stride: i64) -> Self {
-        let pad = if stride == 1 && k == 1 { 0 } else { 1 };
-        Rcb {
-            conv: b.conv(cin, cout, k, stride, pad, 1, 1, false),
-            bn: b.bn(cout, true),
-        }
-    }
-
-    fn forward(&self, f: &mut Fwd, x: &Tensor) -> Tensor {
-        let y = f.relu(x);
-        let y = f.conv(&self.conv, &y);
-        f.bn(&self.bn, &y)
-    }
-
-    fn params(&self, out: &mut Vec<usize>) {
-        out.push(self.conv.w);
-        if let Some((w, b)) = self.bn.affine {
-            out.push(w);
-            out.push(b);
-        }
-    }
-
-    fn buffers(&self, out: &mut Vec<usize>) {
-        out.push(self.bn.running.0);
-        out.push(self.bn.running.1);
-    }
-}
-
 /// One edge's parametric ops.
 #[derive(Clone, Debug)]
 struct MixedEdge {
-    conv3: Rcb,
-    conv1: Rcb,
+    conv3: ReluConvBn,
+    conv1: ReluConvBn,
 }
 
-#[derive(Clone, Debug)]
-struct Res {
-    a: Rcb,
-    b: Rcb,
-    down: Conv,
-}
-
-#[derive(Clone, Debug)]
-enum Item {
-    Cell(Vec<MixedEdge>),
-    Res(Box<Res>),
-}
-
-/// The NB201 supernet: structure plus parameters.
+/// The NB201 supernet: TinyNetwork's [`Skeleton`] with cells of [`NUM_EDGES`] mixed edges, plus
+/// the parameters.
 pub struct Nb201Supernet {
-    stem: Conv,
-    stem_bn: Bn,
-    body: Vec<Item>,
-    head_bn: Bn,
-    classifier: Linear,
+    skeleton: Skeleton<Vec<MixedEdge>>,
     /// The parameters.
     pub store: Store,
 }
@@ -117,79 +69,44 @@ impl Nb201Supernet {
     /// `seed` (PyTorch's default initialisation).
     pub fn new(c: i64, n: usize, classes: i64, seed: u64, device: Device) -> Self {
         let mut b = Builder::new(seed, InitScheme::TorchDefault);
-        let stem = b.conv(3, c, 3, 1, 1, 1, 1, false);
-        let stem_bn = b.bn(c, true);
-        let chans = [c, 2 * c, 4 * c];
-        let mut body = Vec::new();
-        for (s, &ch) in chans.iter().enumerate() {
-            if s > 0 {
-                let cin = chans[s - 1];
-                body.push(Item::Res(Box::new(Res {
-                    a: Rcb::new(&mut b, cin, ch, 3, 2),
-                    b: Rcb::new(&mut b, ch, ch, 3, 1),
-                    down: b.conv(cin, ch, 1, 1, 0, 1, 1, false),
-                })));
-            }
-            for _ in 0..n {
-                let edges = (0..NUM_EDGES)
-                    .map(|_| MixedEdge {
-                        conv3: Rcb::new(&mut b, ch, ch, 3, 1),
-                        conv1: Rcb::new(&mut b, ch, ch, 1, 1),
-                    })
-                    .collect();
-                body.push(Item::Cell(edges));
-            }
-        }
-        let head_bn = b.bn(4 * c, true);
-        let classifier = b.linear(4 * c, classes);
+        let skeleton = Skeleton::build(&mut b, c, n, classes, |b, ch| {
+            (0..NUM_EDGES)
+                .map(|_| MixedEdge {
+                    conv3: ReluConvBn::new(b, ch, ch, 3, 1),
+                    conv1: ReluConvBn::new(b, ch, ch, 1, 1),
+                })
+                .collect()
+        });
         Nb201Supernet {
-            stem,
-            stem_bn,
-            body,
-            head_bn,
-            classifier,
+            skeleton,
             store: b.finish(device),
         }
     }
 
     fn cell(f: &mut Fwd, edges: &[MixedEdge], alphas: &Alphas, x: &Tensor) -> Tensor {
-        let mut nodes: Vec<Tensor> = vec![x.shallow_clone()];
-        for j in 2..=4u8 {
-            let mut acc: Option<Tensor> = None;
-            for (e, &(from, to)) in EDGE_LIST.iter().enumerate() {
-                if to != j {
+        cell_forward(x, |e, inp| {
+            let mut edge_out: Option<Tensor> = None;
+            for op in Nb201Op::ALL {
+                let a = alphas[e][op.index() as usize];
+                if a == 0.0 || op == Nb201Op::None {
                     continue;
                 }
-                let inp = &nodes[(from - 1) as usize];
-                let mut edge_out: Option<Tensor> = None;
-                for op in Nb201Op::ALL {
-                    let a = alphas[e][op.index() as usize];
-                    if a == 0.0 || op == Nb201Op::None {
-                        continue;
-                    }
-                    let y = match op {
-                        Nb201Op::SkipConnect => inp.shallow_clone(),
-                        Nb201Op::AvgPool3x3 => f.avg_pool(inp, 3, 1, 1, false),
-                        Nb201Op::NorConv3x3 => edges[e].conv3.forward(f, inp),
-                        Nb201Op::NorConv1x1 => edges[e].conv1.forward(f, inp),
-                        Nb201Op::None => unreachable!("skipped above"),
-                    };
-                    let y = if a == 1.0 { y } else { y * a as f64 };
-                    edge_out = Some(match edge_out {
-                        None => y,
-                        Some(s) => s + y,
-                    });
-                }
-                // Only the zero op (or nothing) is on: NASLib's `x * 0`.
-                let y = edge_out.unwrap_or_else(|| inp * 0.0);
-                acc = Some(match acc {
+                let y = match op {
+                    Nb201Op::SkipConnect => inp.shallow_clone(),
+                    Nb201Op::AvgPool3x3 => f.avg_pool(inp, 3, 1, 1, false),
+                    Nb201Op::NorConv3x3 => edges[e].conv3.forward(f, inp),
+                    Nb201Op::NorConv1x1 => edges[e].conv1.forward(f, inp),
+                    Nb201Op::None => unreachable!("skipped above"),
+                };
+                let y = if a == 1.0 { y } else { y * a as f64 };
+                edge_out = Some(match edge_out {
                     None => y,
                     Some(s) => s + y,
                 });
             }
-            nodes.push(acc.expect("every NB201 node has incoming edges"));
-        }
-        nodes.pop().expect("output node")
+            // Only the zero op (or nothing) is on: NASLib's `x * 0`.
+            edge_out.unwrap_or_else(|| inp * 0.0)
+        })
     }
 
     /// Logits of a batch under `alphas`; BN in train mode (batch statistics) unless
@@ -197,23 +114,8 @@ impl Nb201Supernet {
     pub fn forward(&self, x: &Tensor, alphas: &Alphas, bn_eval: bool) -> Tensor {
         let mut f = Fwd::new(&self.store, true, Trace::default());
         f.bn_eval = bn_eval;
-        let y = f.conv(&self.stem, x);
-        let mut y = f.bn(&self.stem_bn, &y);
-        for item in &self.body {
-            y = match item {
-                Item::Cell(edges) => Self::cell(&mut f, edges, alphas, &y),
-                Item::Res(r) => {
-                    let z = r.a.forward(&mut f, &y);
-                    let z = r.b.forward(&mut f, &z);
-                    let s = f.avg_pool(&y, 2, 2, 0, true);
-                    f.conv(&r.down, &s) + z
-                }
-            };
-        }
-        let y = f.bn(&self.head_bn, &y);
-        let y = f.relu(&y);
-        let y = f.global_pool(&y, true);
-        f.linear(&self.classifier, &y)
+        self.skeleton
+            .forward(&mut f, x, |f, edges, y| Self::cell(f, edges, alphas, y))
     }
 
     /// Which parameters a forward under `alphas` uses (mask over `store.params`).
@@ -230,20 +132,21 @@ impl Nb201Supernet {
     /// Parameter and buffer indices in the order the stand-alone network of `alphas`'s
     /// architecture creates them (every op with a non-zero `α`).
     fn walk(&self, alphas: &Alphas, p: &mut Vec<usize>, bufs: &mut Vec<usize>) {
-        p.push(self.stem.w);
-        let (w, b) = self.stem_bn.affine.expect("affine stem BN");
+        let sk = &self.skeleton;
+        p.push(sk.stem.w);
+        let (w, b) = sk.stem_bn.affine.expect("affine stem BN");
         p.extend([w, b]);
-        bufs.extend([self.stem_bn.running.0, self.stem_bn.running.1]);
-        for item in &self.body {
+        bufs.extend([sk.stem_bn.running.0, sk.stem_bn.running.1]);
+        for item in &sk.body {
             match item {
-                Item::Res(r) => {
-                    r.a.params(p);
-                    r.a.buffers(bufs);
-                    r.b.params(p);
-                    r.b.buffers(bufs);
+                BodyItem::Res(r) => {
+                    r.a.push_params(p);
+                    r.a.push_buffers(bufs);
+                    r.b.push_params(p);
+                    r.b.push_buffers(bufs);
                     p.push(r.down.w);
                 }
-                Item::Cell(edges) => {
+                BodyItem::Cell(edges) => {
                     for (e, edge) in edges.iter().enumerate() {
                         // The stand-alone network creates the edge's op in edge order.
                         for (op, rcb) in [
@@ -251,19 +154,19 @@ impl Nb201Supernet {
                             (Nb201Op::NorConv1x1, &edge.conv1),
                         ] {
                             if alphas[e][op.index() as usize] != 0.0 {
-                                rcb.params(p);
-                                rcb.buffers(bufs);
+                                rcb.push_params(p);
+                                rcb.push_buffers(bufs);
                             }
                         }
                     }
                 }
             }
         }
-        let (w, b) = self.head_bn.affine.expect("affine head BN");
+        let (w, b) = sk.head_bn.affine.expect("affine head BN");
         p.extend([w, b]);
-        bufs.extend([self.head_bn.running.0, self.head_bn.running.1]);
-        p.push(self.classifier.w);
-        p.push(self.classifier.b.expect("classifier bias"));
+        bufs.extend([sk.head_bn.running.0, sk.head_bn.running.1]);
+        p.push(sk.classifier.w);
+        p.push(sk.classifier.b.expect("classifier bias"));
     }
 
     /// Copies of the supernet's weights (parameters, BN buffers) on `arch`'s path, in the
