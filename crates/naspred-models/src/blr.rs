@@ -4,7 +4,7 @@
 //! * [`BayesLinReg`]: the regressor. Basis `[x, 1]`, raw (not standardised) targets; the
 //!   hyperparameters `theta = (log alpha, log sigma^2)` maximise the log evidence by
 //!   Nelder-Mead from `U(0, 1)^2` (faithful: scipy's `fmin` path and stopping rule,
-//!   [`scipy_fmin`](crate::linalg::scipy_fmin); fixed: `argmin` from a unit simplex, run to
+//!   [`scipy_fmin`]; fixed: `argmin` from a unit simplex, run to
 //!   convergence); the posterior over weights is `S = (alpha I + beta Phi'Phi)^-1`,
 //!   `m = beta S Phi' y`, and predictions have mean `phi' m` and variance `1/beta + phi' S phi`.
 //! * [`BlrMode`]: pybnn's QUIRKs. [`BlrMode::Faithful`] (the default, as NASLib ran it) keeps

@@ -9,7 +9,7 @@
 //!   standard deviation) of the tree predictions, in target units.
 //! * [`RfPredictor`]: the `rf` [`Predictor`](naspred_eval::predictor::Predictor).
 //!
-//! The trees are this crate's [`RegressionTree`](crate::RegressionTree) (see [`crate::cart`]
+//! The trees are this crate's [`RegressionTree`] (see [`crate::cart`]
 //! for why). Without bootstrapping every tree sees every row and the trees differ only in their
 //! per-node feature draws, so the spread over trees is a measure of model disagreement, not a
 //! calibrated predictive uncertainty; the evaluator's calibration numbers show how far off it is.

@@ -22,7 +22,7 @@
 //! minibatch falls below `tol` (1e-4).
 //!
 //! Base trees: scikit-learn `DecisionTreeRegressor(criterion="friedman_mse", max_depth=6,
-//! max_features=0.792)` on this crate's CART ([`RegressionTree`](crate::RegressionTree)).
+//! max_features=0.792)` on this crate's CART ([`RegressionTree`]).
 //! NASLib's revisions of `ngb.py` differ in the leaf sizes and the minibatch fraction: the
 //! current code (and the spec) sets `min_samples_leaf = 1`, `min_samples_split = 2` and
 //! `minibatch_frac = 0.5` explicitly ([`NgbParams::naslib`], the default; [`LeafRule::Fixed`]);

@@ -4,7 +4,7 @@
 //! * [`XgbRegressor`]: a gradient-boosted tree regressor over a dense [`FeatureMatrix`], with
 //!   the targets z-scored by the training mean and standard deviation and predictions mapped back
 //!   (NASLib's `BaseTree.fit` / `query`).
-//! * [`XgbPredictor`]: the `xgb` [`TabularPredictor`](crate::TabularPredictor), which encodes architectures
+//! * [`XgbPredictor`]: the `xgb` [`TabularPredictor`], which encodes architectures
 //!   (`adjacency_one_hot` by default) and fits an [`XgbRegressor`].
 //!
 //! The booster is XGBoost 1.6.2 (bundled by `xgboost-rs`), configured exactly as NASLib's Python
