@@ -15,7 +15,8 @@
 //! * Neural predictors on `tch` (module [`neural`]): [`MlpPredictor`] (`mlp`),
 //!   [`BananasPredictor`] (`bananas`), [`GcnPredictor`] (`gcn`), [`BonasPredictor`] (`bonas`),
 //!   [`SeminasPredictor`] (`seminas`, `nao`), [`DngoPredictor`] (`dngo`),
-//!   [`BohamiannPredictor`] (`bohamiann`); errors [`NeuralError`]. Their QUIRK setting
+//!   [`BohamiannPredictor`] (`bohamiann`); errors [`NeuralError`]; the tunable configurations
+//!   of the four with NASLib's HPO implement [`NeuralParams`]. Their QUIRK setting
 //!   defaults to fixed (see the module docs for what faithful changes).
 //! * [`GpPredictor`]: the Gaussian-process predictors `gp` (exact, [`ExactGp`]; marginal-
 //!   likelihood hyperparameters by default, NASLib's prior draw as [`GpHyper::PriorDraw`]),
@@ -65,7 +66,7 @@ pub use gp::{
 pub use lgb::{LgbParams, LgbPredictor, LgbRegressor};
 pub use neural::{
     BananasPredictor, BohamiannPredictor, BonasPredictor, DngoPredictor, GcnPredictor,
-    MlpPredictor, NeuralError, SeminasPredictor,
+    MlpPredictor, NeuralError, NeuralParams, SeminasPredictor,
 };
 pub use ngb::{LeafRule, NgbParams, NgbPredictor, NgbRegressor, NgbTrace};
 pub use tabular::{TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError};

@@ -18,8 +18,8 @@ use tch::{Device, Kind, Tensor};
 
 use super::gcn::GraphBatch;
 use super::{
-    batches, check_train, cosine_lr, encode_all, fit_seed, loguniform, mean_std, param,
-    single_threaded, to_vec_finite, Adam, FitRng, NeuralError,
+    batches, check_train, cosine_lr, count, encode_all, fit_seed, hpo_draw, hpo_reset, loguniform,
+    mean_std, param, single_threaded, to_vec_finite, Adam, FitRng, NeuralError, NeuralParams,
 };
 
 /// Hyperparameters of BONAS.
@@ -43,6 +43,47 @@ impl Default for BonasParams {
             lr: 1e-4,
             epochs: 100,
         }
+    }
+}
+
+impl NeuralParams for BonasParams {
+    fn to_hyperparams(&self) -> Hyperparams {
+        let mut h = Hyperparams::new();
+        h.insert("gcn_hidden".into(), self.gcn_hidden as f64);
+        h.insert("batch_size".into(), self.batch_size as f64);
+        h.insert("lr".into(), self.lr);
+        h
+    }
+
+    fn apply(&mut self, hp: &Hyperparams) {
+        for (k, &v) in hp {
+            match k.as_str() {
+                "gcn_hidden" => self.gcn_hidden = count(v),
+                "batch_size" => self.batch_size = count(v),
+                "lr" => self.lr = v,
+                "epochs" => self.epochs = count(v),
+                _ => {}
+            }
+        }
+    }
+
+    /// NASLib's sampler: `gcn_hidden` ~ int(loguniform[16, 128]), `batch_size` ~
+    /// int(loguniform[32, 256]), `lr` ~ loguniform[1e-5, 0.1].
+    fn sample(&self, rng: &mut PredictorRng) -> Self {
+        BonasParams {
+            gcn_hidden: loguniform(rng, 16.0, 128.0) as usize,
+            batch_size: loguniform(rng, 32.0, 256.0) as usize,
+            lr: loguniform(rng, 1e-5, 0.1),
+            epochs: self.epochs,
+        }
+    }
+
+    fn epochs(&self) -> usize {
+        self.epochs
+    }
+
+    fn set_epochs(&mut self, epochs: usize) {
+        self.epochs = epochs;
     }
 }
 
@@ -252,56 +293,18 @@ impl Predictor for BonasPredictor {
     }
 
     fn hyperparams(&self) -> Hyperparams {
-        let mut h = Hyperparams::new();
-        h.insert("gcn_hidden".into(), self.params.gcn_hidden as f64);
-        h.insert("batch_size".into(), self.params.batch_size as f64);
-        h.insert("lr".into(), self.params.lr);
-        h
+        self.params.to_hyperparams()
     }
 
     fn set_hyperparams(&mut self, hp: &Hyperparams) {
-        let u = |v: f64| {
-            if v.is_finite() && v > 0.0 {
-                v as usize
-            } else {
-                0
-            }
-        };
-        for (k, &v) in hp {
-            match k.as_str() {
-                "gcn_hidden" => self.params.gcn_hidden = u(v),
-                "batch_size" => self.params.batch_size = u(v),
-                "lr" => self.params.lr = v,
-                "epochs" => self.params.epochs = u(v),
-                _ => {}
-            }
-        }
+        self.params.apply(hp);
     }
 
-    /// NASLib's sampler: `gcn_hidden` ~ int(loguniform[16, 128]), `batch_size` ~
-    /// int(loguniform[32, 256]), `lr` ~ loguniform[1e-5, 0.1].
     fn set_random_hyperparams(&mut self, rng: &mut PredictorRng) {
-        let epochs = self.params.epochs;
-        if self.hpo_default_next {
-            self.hpo_default_next = false;
-            self.params = BonasParams::default();
-        } else {
-            self.params = BonasParams {
-                gcn_hidden: loguniform(rng, 16.0, 128.0) as usize,
-                batch_size: loguniform(rng, 32.0, 256.0) as usize,
-                lr: loguniform(rng, 1e-5, 0.1),
-                epochs,
-            };
-        }
-        self.params.epochs = epochs;
+        hpo_draw(&mut self.params, &mut self.hpo_default_next, rng);
     }
 
     fn reset_hyperparams(&mut self) {
-        self.hpo_default_next = true;
-        let epochs = self.params.epochs;
-        self.params = BonasParams {
-            epochs,
-            ..BonasParams::default()
-        };
+        hpo_reset(&mut self.params, &mut self.hpo_default_next);
     }
 }

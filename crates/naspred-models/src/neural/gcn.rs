@@ -18,8 +18,9 @@ use naspred_spaces::{Encoding, EncodingKind, Quirks};
 use tch::{Kind, Tensor};
 
 use super::{
-    batches, check_train, cosine_lr, encode_all, fit_seed, graphs, loguniform, mean_std, param,
-    single_threaded, to_vec_finite, Adam, FitRng, NeuralError,
+    batches, check_train, cosine_lr, count, encode_all, fit_seed, graphs, hpo_draw, hpo_reset,
+    loguniform, mean_std, param, single_threaded, to_vec_finite, Adam, FitRng, NeuralError,
+    NeuralParams,
 };
 
 /// Graph encodings stacked into tensors: node features `(n, N, F)`, adjacency `(n, N, N)`,
@@ -94,6 +95,50 @@ impl Default for GcnParams {
             wd: 3e-4,
             epochs: 300,
         }
+    }
+}
+
+impl NeuralParams for GcnParams {
+    fn to_hyperparams(&self) -> Hyperparams {
+        let mut h = Hyperparams::new();
+        h.insert("gcn_hidden".into(), self.gcn_hidden as f64);
+        h.insert("batch_size".into(), self.batch_size as f64);
+        h.insert("lr".into(), self.lr);
+        h.insert("wd".into(), self.wd);
+        h
+    }
+
+    fn apply(&mut self, hp: &Hyperparams) {
+        for (k, &v) in hp {
+            match k.as_str() {
+                "gcn_hidden" => self.gcn_hidden = count(v),
+                "batch_size" => self.batch_size = count(v),
+                "lr" => self.lr = v,
+                "wd" => self.wd = v,
+                "epochs" => self.epochs = count(v),
+                _ => {}
+            }
+        }
+    }
+
+    /// NASLib's sampler: `gcn_hidden` ~ int(loguniform[64, 200]), `batch_size` ~
+    /// int(loguniform[5, 32]), `lr` ~ loguniform[1e-5, 0.1], `wd` ~ loguniform[1e-5, 0.1].
+    fn sample(&self, rng: &mut PredictorRng) -> Self {
+        GcnParams {
+            gcn_hidden: loguniform(rng, 64.0, 200.0) as usize,
+            batch_size: loguniform(rng, 5.0, 32.0) as usize,
+            lr: loguniform(rng, 1e-5, 0.1),
+            wd: loguniform(rng, 1e-5, 0.1),
+            epochs: self.epochs,
+        }
+    }
+
+    fn epochs(&self) -> usize {
+        self.epochs
+    }
+
+    fn set_epochs(&mut self, epochs: usize) {
+        self.epochs = epochs;
     }
 }
 
@@ -341,59 +386,18 @@ impl Predictor for GcnPredictor {
     }
 
     fn hyperparams(&self) -> Hyperparams {
-        let mut h = Hyperparams::new();
-        h.insert("gcn_hidden".into(), self.params.gcn_hidden as f64);
-        h.insert("batch_size".into(), self.params.batch_size as f64);
-        h.insert("lr".into(), self.params.lr);
-        h.insert("wd".into(), self.params.wd);
-        h
+        self.params.to_hyperparams()
     }
 
     fn set_hyperparams(&mut self, hp: &Hyperparams) {
-        let u = |v: f64| {
-            if v.is_finite() && v > 0.0 {
-                v as usize
-            } else {
-                0
-            }
-        };
-        for (k, &v) in hp {
-            match k.as_str() {
-                "gcn_hidden" => self.params.gcn_hidden = u(v),
-                "batch_size" => self.params.batch_size = u(v),
-                "lr" => self.params.lr = v,
-                "wd" => self.params.wd = v,
-                "epochs" => self.params.epochs = u(v),
-                _ => {}
-            }
-        }
+        self.params.apply(hp);
     }
 
-    /// NASLib's sampler: `gcn_hidden` ~ int(loguniform[64, 200]), `batch_size` ~
-    /// int(loguniform[5, 32]), `lr` ~ loguniform[1e-5, 0.1], `wd` ~ loguniform[1e-5, 0.1].
     fn set_random_hyperparams(&mut self, rng: &mut PredictorRng) {
-        let epochs = self.params.epochs;
-        if self.hpo_default_next {
-            self.hpo_default_next = false;
-            self.params = GcnParams::default();
-        } else {
-            self.params = GcnParams {
-                gcn_hidden: loguniform(rng, 64.0, 200.0) as usize,
-                batch_size: loguniform(rng, 5.0, 32.0) as usize,
-                lr: loguniform(rng, 1e-5, 0.1),
-                wd: loguniform(rng, 1e-5, 0.1),
-                epochs,
-            };
-        }
-        self.params.epochs = epochs;
+        hpo_draw(&mut self.params, &mut self.hpo_default_next, rng);
     }
 
     fn reset_hyperparams(&mut self) {
-        self.hpo_default_next = true;
-        let epochs = self.params.epochs;
-        self.params = GcnParams {
-            epochs,
-            ..GcnParams::default()
-        };
+        hpo_reset(&mut self.params, &mut self.hpo_default_next);
     }
 }

@@ -22,8 +22,8 @@ use rand::Rng;
 use tch::{Kind, Tensor};
 
 use super::{
-    check_train, dense_tensor, encode_all, fit_seed, single_threaded, to_vec_finite, Adam, FitRng,
-    NeuralError,
+    check_train, dense_tensor, encode_all, fit_seed, hpo_draw, hpo_reset, single_threaded,
+    to_vec_finite, Adam, FitRng, NeuralError, NeuralParams,
 };
 
 /// Hyperparameters of one MLP (NASLib's defaults by [`MlpParams::default`]).
@@ -82,9 +82,11 @@ impl MlpParams {
         }
         Ok(())
     }
+}
 
+impl NeuralParams for MlpParams {
     /// NASLib's HPO sampler (fresh draw; epochs kept).
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Self {
+    fn sample(&self, rng: &mut PredictorRng) -> Self {
         const LRS: [f64; 5] = [0.1, 0.01, 0.005, 0.001, 1e-4];
         MlpParams {
             num_layers: rng.random_range(5..25),
@@ -97,7 +99,7 @@ impl MlpParams {
     }
 
     /// As a hyperparameter map.
-    pub fn to_hyperparams(&self) -> Hyperparams {
+    fn to_hyperparams(&self) -> Hyperparams {
         let mut h = Hyperparams::new();
         h.insert("num_layers".into(), self.num_layers as f64);
         h.insert("layer_width".into(), self.layer_width as f64);
@@ -108,7 +110,7 @@ impl MlpParams {
     }
 
     /// Overwrites the named fields (others ignored).
-    pub fn apply(&mut self, hp: &Hyperparams) {
+    fn apply(&mut self, hp: &Hyperparams) {
         let u = |v: f64| {
             if v.is_finite() && v > 0.0 {
                 v.round() as usize
@@ -127,6 +129,14 @@ impl MlpParams {
                 _ => {}
             }
         }
+    }
+
+    fn epochs(&self) -> usize {
+        self.epochs
+    }
+
+    fn set_epochs(&mut self, epochs: usize) {
+        self.epochs = epochs;
     }
 }
 
@@ -444,23 +454,11 @@ impl Predictor for MlpPredictor {
     }
 
     fn set_random_hyperparams(&mut self, rng: &mut PredictorRng) {
-        if self.hpo_default_next {
-            self.hpo_default_next = false;
-            self.params = MlpParams {
-                epochs: self.params.epochs,
-                ..MlpParams::default()
-            };
-        } else {
-            self.params = self.params.sample(rng);
-        }
+        hpo_draw(&mut self.params, &mut self.hpo_default_next, rng);
     }
 
     fn reset_hyperparams(&mut self) {
-        self.hpo_default_next = true;
-        self.params = MlpParams {
-            epochs: self.params.epochs,
-            ..MlpParams::default()
-        };
+        hpo_reset(&mut self.params, &mut self.hpo_default_next);
     }
 }
 
@@ -593,23 +591,11 @@ impl Predictor for BananasPredictor {
     }
 
     fn set_random_hyperparams(&mut self, rng: &mut PredictorRng) {
-        if self.hpo_default_next {
-            self.hpo_default_next = false;
-            self.params = MlpParams {
-                epochs: self.params.epochs,
-                ..MlpParams::default()
-            };
-        } else {
-            self.params = self.params.sample(rng);
-        }
+        hpo_draw(&mut self.params, &mut self.hpo_default_next, rng);
     }
 
     fn reset_hyperparams(&mut self) {
-        self.hpo_default_next = true;
-        self.params = MlpParams {
-            epochs: self.params.epochs,
-            ..MlpParams::default()
-        };
+        hpo_reset(&mut self.params, &mut self.hpo_default_next);
     }
 }
 

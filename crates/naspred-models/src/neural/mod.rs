@@ -45,7 +45,7 @@ pub mod gcn;
 pub mod mlp;
 pub mod seminas;
 
-use naspred_eval::predictor::{ArchInput, PredictorError, PredictorRng};
+use naspred_eval::predictor::{ArchInput, Hyperparams, PredictorError, PredictorRng};
 use naspred_spaces::{Encoding, EncodingKind, GraphEncoding, Quirks, SpaceError};
 use rand::rngs::SmallRng;
 use rand::{Rng, RngCore, SeedableRng};
@@ -502,6 +502,53 @@ pub fn to_vec_finite(t: &Tensor) -> Result<Vec<f64>, NeuralError> {
 /// Runs `f` with libtorch limited to one intra-op thread (trials run in parallel).
 pub fn single_threaded() {
     tch::set_num_threads(1);
+}
+
+/// The tunable configuration of a neural predictor that has NASLib's cross-validated HPO
+/// (`mlp`, `bananas`, `gcn`, `bonas`). Its [`Default`] is NASLib's configuration.
+pub trait NeuralParams: Clone + Default {
+    /// The tunable hyperparameters by name (reported as `hp_<name>`).
+    fn to_hyperparams(&self) -> Hyperparams;
+    /// Overwrites the fields named in `hp` (also `epochs`); unknown names are ignored, values
+    /// are checked at fit time.
+    fn apply(&mut self, hp: &Hyperparams);
+    /// One draw of NASLib's sampler; the epochs are kept.
+    fn sample(&self, rng: &mut PredictorRng) -> Self;
+    /// The training epochs.
+    fn epochs(&self) -> usize;
+    /// Sets the training epochs.
+    fn set_epochs(&mut self, epochs: usize);
+}
+
+/// NASLib's `set_random_hyperparams`: the first draw after construction or [`hpo_reset`] is
+/// the default configuration, every later one comes from the sampler. The epochs are never
+/// tuned: they stay what they were.
+pub fn hpo_draw<P: NeuralParams>(params: &mut P, default_next: &mut bool, rng: &mut PredictorRng) {
+    let epochs = params.epochs();
+    *params = if std::mem::take(default_next) {
+        P::default()
+    } else {
+        params.sample(rng)
+    };
+    params.set_epochs(epochs);
+}
+
+/// NASLib's `reset_hyperparams`: back to the defaults (epochs kept), and the next
+/// [`hpo_draw`] returns the defaults again.
+pub fn hpo_reset<P: NeuralParams>(params: &mut P, default_next: &mut bool) {
+    *default_next = true;
+    let epochs = params.epochs();
+    *params = P::default();
+    params.set_epochs(epochs);
+}
+
+/// A hyperparameter value as a count: truncated, 0 for non-positive or non-finite values.
+pub(crate) fn count(v: f64) -> usize {
+    if v.is_finite() && v > 0.0 {
+        v as usize
+    } else {
+        0
+    }
 }
 
 /// A draw from `loguniform[lo, hi]`.
