@@ -555,3 +555,46 @@ pub(crate) fn count(v: f64) -> usize {
 pub fn loguniform<R: Rng + ?Sized>(rng: &mut R, lo: f64, hi: f64) -> f64 {
     (lo.ln() + (hi.ln() - lo.ln()) * rng.random::<f64>()).exp()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::mlp::MlpParams;
+    use super::*;
+
+    #[test]
+    fn hpo_draws_the_defaults_first_and_keeps_the_epochs() {
+        let mut rng = PredictorRng::seed_from_u64(3);
+        let mut p = MlpParams {
+            epochs: 7,
+            lr: 0.5,
+            ..MlpParams::default()
+        };
+        let mut default_next = true;
+        hpo_draw(&mut p, &mut default_next, &mut rng);
+        assert_eq!(
+            p,
+            MlpParams {
+                epochs: 7,
+                ..MlpParams::default()
+            }
+        );
+        // Later draws come from the sampler (20 draws all equal to the defaults would be a
+        // broken sampler), always with the epochs kept.
+        let mut differs = false;
+        for _ in 0..20 {
+            hpo_draw(&mut p, &mut default_next, &mut rng);
+            assert_eq!(p.epochs, 7);
+            differs |= p.num_layers != 20 || p.layer_width != 20;
+        }
+        assert!(differs);
+        hpo_reset(&mut p, &mut default_next);
+        assert!(default_next);
+        assert_eq!(p.num_layers, 20);
+        assert_eq!(p.epochs, 7);
+        hpo_draw(&mut p, &mut default_next, &mut rng);
+        assert_eq!(p.layer_width, 20);
+        assert_eq!(count(3.9), 3);
+        assert_eq!(count(f64::NAN), 0);
+        assert_eq!(count(-2.0), 0);
+    }
+}
