@@ -9,7 +9,7 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use naspred_data::Dataset;
 use naspred_eval::predictor::{Context, Predictor, PredictorRng};
-use naspred_models::{encode_inputs, XgbParams, XgbPredictor, XgbRegressor};
+use naspred_models::{encode_inputs, TabularParams, XgbParams, XgbPredictor, XgbRegressor};
 use naspred_spaces::{EncodingKind, Quirks, SpaceKind};
 use rand::SeedableRng;
 

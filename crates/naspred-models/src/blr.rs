@@ -31,7 +31,7 @@ use naspred_spaces::{EncodingKind, Quirks};
 use rand::Rng;
 use thiserror::Error;
 
-use crate::check::{check_targets, DataError};
+use crate::check::{check_lengths, check_targets, check_width, DataError};
 use crate::features::encode_inputs;
 use crate::linalg::{scipy_fmin, to_f64};
 
@@ -257,12 +257,7 @@ impl BayesLinReg {
     /// [`BlrError::NotFitted`], [`DataError::FeatureCount`].
     pub fn predict(&self, x: &DMatrix<f64>) -> Result<(Vec<f64>, Vec<f64>), BlrError> {
         let st = self.state.as_ref().ok_or(BlrError::NotFitted)?;
-        if x.ncols() + 1 != st.m.len() {
-            return Err(BlrError::Data(DataError::FeatureCount {
-                expected: st.m.len() - 1,
-                got: x.ncols(),
-            }));
-        }
+        check_width(st.m.len() - 1, x.ncols())?;
         let phi = basis(x);
         let mean = &phi * &st.m;
         let ps = &phi * &st.s;
@@ -351,7 +346,7 @@ impl Predictor for BlrPredictor {
         y: &[f64],
         ctx: &mut Context<'_>,
     ) -> Result<(), PredictorError> {
-        check_targets(train.len(), y).map_err(|e| self.err(true, BlrError::from(e)))?;
+        check_lengths(train.len(), y).map_err(|e| self.err(true, BlrError::from(e)))?;
         let x = encode_inputs(train, self.encoding, self.quirks).map_err(|e| self.err(true, e))?;
         let res = self.model.fit(&to_f64(&x), y, ctx.rng);
         res.map_err(|e| self.err(true, e))

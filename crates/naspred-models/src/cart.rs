@@ -36,7 +36,7 @@
 
 use rand::Rng;
 
-use crate::check::DataError;
+use crate::check::{check_width, DataError};
 use crate::features::FeatureMatrix;
 use crate::tabular::TreeError;
 
@@ -589,12 +589,7 @@ impl RegressionTree {
     /// # Errors
     /// [`DataError::FeatureCount`] when `x` has another width than the training matrix.
     pub fn predict(&self, x: &FeatureMatrix) -> Result<Vec<f64>, TreeError> {
-        if x.cols() != self.n_features {
-            return Err(TreeError::Data(DataError::FeatureCount {
-                expected: self.n_features,
-                got: x.cols(),
-            }));
-        }
+        check_width(self.n_features, x.cols())?;
         Ok(x.iter_rows().map(|r| self.predict_row(r)).collect())
     }
 }

@@ -66,7 +66,12 @@ pub fn check_training_set(x: &FeatureMatrix, y: &[f64]) -> Result<(), DataError>
     check_finite_targets(y)
 }
 
-fn check_lengths(rows: usize, y: &[f64]) -> Result<(), DataError> {
+/// The cheap part of [`check_targets`]: at least one target, and as many targets as `rows`
+/// (for a predictor to call before encoding its architectures; the model checks the values).
+///
+/// # Errors
+/// [`DataError::EmptyTrainingSet`] or [`DataError::LengthMismatch`].
+pub fn check_lengths(rows: usize, y: &[f64]) -> Result<(), DataError> {
     if y.is_empty() {
         return Err(DataError::EmptyTrainingSet);
     }
@@ -122,6 +127,7 @@ mod tests {
         ));
         assert_eq!(check_training_set(&x, &[1.0, 2.0]), Ok(()));
         assert_eq!(check_targets(0, &[]), Err(DataError::EmptyTrainingSet));
+        assert_eq!(check_lengths(2, &[1.0, f64::NAN]), Ok(()));
         assert_eq!(
             check_width(3, 4),
             Err(DataError::FeatureCount {

@@ -18,7 +18,7 @@ use naspred_eval::predictor::{Hyperparams, PredictorRng};
 use rand::Rng;
 
 use crate::cart::{BinnedMatrix, MaxFeatures, RegressionTree, TreeBuilder, TreeParams};
-use crate::check::{check_training_set, DataError};
+use crate::check::{check_training_set, check_width};
 use crate::features::FeatureMatrix;
 use crate::tabular::{
     to_count, TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError,
@@ -203,8 +203,8 @@ impl TabularModel for ForestRegressor {
     /// Fits `n_estimators` trees on the z-scored targets.
     ///
     /// # Errors
-    /// [`DataError::EmptyTrainingSet`], [`DataError::LengthMismatch`],
-    /// [`DataError::NoFeatures`], [`DataError::NonFiniteTarget`],
+    /// [`DataError::EmptyTrainingSet`](crate::DataError::EmptyTrainingSet), [`DataError::LengthMismatch`](crate::DataError::LengthMismatch),
+    /// [`DataError::NoFeatures`](crate::DataError::NoFeatures), [`DataError::NonFiniteTarget`](crate::DataError::NonFiniteTarget),
     /// [`TreeError::NonFiniteFeature`] or [`TreeError::InvalidParam`].
     fn fit(
         &mut self,
@@ -249,12 +249,7 @@ impl TabularModel for ForestRegressor {
     /// Mean over trees, and the population std of the tree predictions, in target units.
     fn predict_dist(&self, x: &FeatureMatrix) -> Result<(Vec<f64>, Option<Vec<f64>>), TreeError> {
         let m = self.model.as_ref().ok_or(TreeError::NotFitted)?;
-        if x.cols() != m.n_features {
-            return Err(TreeError::Data(DataError::FeatureCount {
-                expected: m.n_features,
-                got: x.cols(),
-            }));
-        }
+        check_width(m.n_features, x.cols())?;
         let k = m.trees.len() as f64;
         let mut mean = Vec::with_capacity(x.rows());
         let mut std = Vec::with_capacity(x.rows());

@@ -57,7 +57,7 @@ use rand::seq::index::sample;
 use rand_distr::{Distribution, LogNormal};
 use thiserror::Error;
 
-use crate::check::{check_targets, DataError};
+use crate::check::{check_targets, check_width, DataError};
 use crate::features::{encode_inputs, FeatureMatrix};
 use crate::linalg::{sq_dist, standardise, to_f64, z_scores, Adam, Rbf};
 
@@ -427,12 +427,7 @@ impl ExactGp {
     /// [`GpError::NotFitted`], [`DataError::FeatureCount`].
     pub fn predict(&self, xs: &DMatrix<f64>) -> Result<(Vec<f64>, Vec<f64>), GpError> {
         let s = self.state.as_ref().ok_or(GpError::NotFitted)?;
-        if xs.ncols() != s.x.ncols() {
-            return Err(GpError::Data(DataError::FeatureCount {
-                expected: s.x.ncols(),
-                got: xs.ncols(),
-            }));
-        }
+        check_width(s.x.ncols(), xs.ncols())?;
         let ks = s.kernel.matrix(xs, &s.x); // t x n
         let mean = &ks * &s.alpha;
         let v =
@@ -889,12 +884,7 @@ impl SparseGp {
     /// [`GpError::NotFitted`], [`DataError::FeatureCount`].
     pub fn predict(&self, xs: &DMatrix<f64>) -> Result<(Vec<f64>, Vec<f64>), GpError> {
         let st = self.state.as_ref().ok_or(GpError::NotFitted)?;
-        if xs.ncols() != st.z.ncols() {
-            return Err(GpError::Data(DataError::FeatureCount {
-                expected: st.z.ncols(),
-                got: xs.ncols(),
-            }));
-        }
+        check_width(st.z.ncols(), xs.ncols())?;
         let kus = st.rbf.matrix(&st.z, xs); // m x t
         let v = st.rbf.variance;
         let t = xs.nrows();

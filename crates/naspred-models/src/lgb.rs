@@ -29,7 +29,7 @@ use lightgbm3_sys as sys;
 use naspred_eval::predictor::{Hyperparams, PredictorRng};
 use rand::{Rng, RngCore};
 
-use crate::check::{check_training_set, DataError};
+use crate::check::{check_training_set, check_width};
 use crate::features::FeatureMatrix;
 use crate::tabular::{
     check_finite_features, loguniform, to_count, TabularModel, TabularParams, TabularPredictor,
@@ -292,16 +292,11 @@ impl LgbRegressor {
     /// Predictions for the rows of `x`, in target units.
     ///
     /// # Errors
-    /// [`TreeError::NotFitted`], [`DataError::FeatureCount`], [`TreeError::NonFiniteFeature`]
+    /// [`TreeError::NotFitted`], [`DataError::FeatureCount`](crate::DataError::FeatureCount), [`TreeError::NonFiniteFeature`]
     /// or [`TreeError::Lightgbm`].
     pub fn predict(&self, x: &FeatureMatrix) -> Result<Vec<f64>, TreeError> {
         let m = self.model.as_ref().ok_or(TreeError::NotFitted)?;
-        if x.cols() != m.n_features {
-            return Err(TreeError::Data(DataError::FeatureCount {
-                expected: m.n_features,
-                got: x.cols(),
-            }));
-        }
+        check_width(m.n_features, x.cols())?;
         check_finite_features(x)?;
         let (rows, cols) = dims(x)?;
         let mut out = vec![0.0f64; x.rows()];
@@ -389,8 +384,8 @@ impl TabularModel for LgbRegressor {
     /// Trains `num_boost_round` iterations on the z-scored targets.
     ///
     /// # Errors
-    /// [`DataError::EmptyTrainingSet`], [`DataError::LengthMismatch`],
-    /// [`DataError::NoFeatures`], [`DataError::NonFiniteTarget`],
+    /// [`DataError::EmptyTrainingSet`](crate::DataError::EmptyTrainingSet), [`DataError::LengthMismatch`](crate::DataError::LengthMismatch),
+    /// [`DataError::NoFeatures`](crate::DataError::NoFeatures), [`DataError::NonFiniteTarget`](crate::DataError::NonFiniteTarget),
     /// [`TreeError::NonFiniteFeature`], [`TreeError::InvalidParam`] or
     /// [`TreeError::Lightgbm`].
     fn fit(

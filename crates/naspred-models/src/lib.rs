@@ -57,7 +57,7 @@ pub mod xgb;
 
 pub use blr::{BayesLinReg, BlrError, BlrMode, BlrPredictor};
 pub use cart::{BinnedMatrix, MaxFeatures, RegressionTree, TreeBuilder, TreeParams};
-pub use check::{check_targets, check_training_set, check_width, DataError};
+pub use check::{check_lengths, check_targets, check_training_set, check_width, DataError};
 pub use features::{encode_arch, encode_archs, encode_inputs, FeatureError, FeatureMatrix};
 pub use forest::{ForestRegressor, RfParams, RfPredictor};
 pub use gp::{

@@ -22,7 +22,7 @@ use naspred_eval::predictor::{
 use naspred_spaces::{EncodingKind, Quirks};
 use thiserror::Error;
 
-use crate::check::{check_targets, DataError};
+use crate::check::{check_lengths, DataError};
 use crate::features::{encode_inputs, FeatureError, FeatureMatrix};
 
 /// Why a tree model could not be fitted or queried.
@@ -275,7 +275,7 @@ impl<M: TabularModel> Predictor for TabularPredictor<M> {
         y: &[f64],
         ctx: &mut Context<'_>,
     ) -> Result<(), PredictorError> {
-        check_targets(train.len(), y).map_err(|e| self.fit_err(e))?;
+        check_lengths(train.len(), y).map_err(|e| self.fit_err(e))?;
         let x = encode_inputs(train, self.encoding, self.quirks).map_err(|e| self.fit_err(e))?;
         // NASLib's `fit` fills in the defaults when no hyperparameters were set.
         self.hp_set = true;

@@ -19,7 +19,7 @@ use naspred_eval::predictor::{Hyperparams, PredictorRng};
 use rand::{Rng, RngCore};
 use xgboost_rs::{Booster, DMatrix};
 
-use crate::check::{check_training_set, DataError};
+use crate::check::{check_training_set, check_width, DataError};
 use crate::features::FeatureMatrix;
 use crate::tabular::{TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError};
 
@@ -74,79 +74,6 @@ impl XgbParams {
         "learning_rate",
         "colsample_bylevel",
     ];
-
-    /// NASLib's defaults.
-    pub fn naslib() -> Self {
-        XgbParams {
-            max_depth: 6,
-            min_child_weight: 1.0,
-            colsample_bytree: 1.0,
-            colsample_bylevel: 1.0,
-            learning_rate: 0.3,
-            num_boost_round: DEFAULT_NUM_BOOST_ROUND,
-            nthread: 1,
-        }
-    }
-
-    /// One draw of NASLib's HPO sampler (spec §1.3): `max_depth` ∈ {1..14}, `min_child_weight`
-    /// ∈ {1..9}, `colsample_bytree` ~ U(0,1), `learning_rate` ~ loguniform[1e-3, 0.5],
-    /// `colsample_bylevel` ~ U(0,1), drawn in that order. Rounds and threads are kept from
-    /// `self`.
-    ///
-    /// The uniforms are drawn on (0, 1] rather than numpy's [0, 1) so that a draw is always a
-    /// valid XGBoost subsample ratio (the two differ with probability 2⁻⁵³).
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Self {
-        let max_depth = rng.random_range(1..=14u32);
-        let min_child_weight = f64::from(rng.random_range(1..=9u32));
-        let colsample_bytree = 1.0 - rng.random::<f64>();
-        let (lo, hi) = (1e-3f64.ln(), 0.5f64.ln());
-        let learning_rate = (lo + (hi - lo) * rng.random::<f64>()).exp();
-        let colsample_bylevel = 1.0 - rng.random::<f64>();
-        XgbParams {
-            max_depth,
-            min_child_weight,
-            colsample_bytree,
-            colsample_bylevel,
-            learning_rate,
-            ..self.clone()
-        }
-    }
-
-    /// The tunable hyperparameters by name (reported as `hp_<name>`).
-    pub fn to_hyperparams(&self) -> Hyperparams {
-        let mut hp = Hyperparams::new();
-        hp.insert("max_depth".into(), f64::from(self.max_depth));
-        hp.insert("min_child_weight".into(), self.min_child_weight);
-        hp.insert("colsample_bytree".into(), self.colsample_bytree);
-        hp.insert("learning_rate".into(), self.learning_rate);
-        hp.insert("colsample_bylevel".into(), self.colsample_bylevel);
-        hp
-    }
-
-    /// Overwrites the fields named in `hp` (the five of [`XgbParams::HYPERPARAMS`], plus
-    /// `num_boost_round` and `nthread`); other names are ignored. Integer fields are rounded;
-    /// values are checked at fit time by [`XgbParams::validate`].
-    pub fn apply_hyperparams(&mut self, hp: &Hyperparams) {
-        let to_u32 = |v: f64| {
-            if v.is_finite() && v >= 0.0 {
-                v.round().min(f64::from(u32::MAX)) as u32
-            } else {
-                0
-            }
-        };
-        for (k, &v) in hp {
-            match k.as_str() {
-                "max_depth" => self.max_depth = to_u32(v),
-                "min_child_weight" => self.min_child_weight = v,
-                "colsample_bytree" => self.colsample_bytree = v,
-                "colsample_bylevel" => self.colsample_bylevel = v,
-                "learning_rate" | "eta" => self.learning_rate = v,
-                "num_boost_round" => self.num_boost_round = to_u32(v),
-                "nthread" => self.nthread = to_u32(v),
-                _ => {}
-            }
-        }
-    }
 
     /// Checks the values against XGBoost's ranges.
     ///
@@ -226,7 +153,7 @@ struct FittedXgb {
 /// labels and XGBoost would fail) is scaled by 1 instead, so every prediction is that constant.
 ///
 /// ```no_run
-/// use naspred_models::{FeatureMatrix, XgbParams, XgbRegressor};
+/// use naspred_models::{FeatureMatrix, TabularParams, XgbParams, XgbRegressor};
 /// let x = FeatureMatrix::from_rows(&[[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]).unwrap();
 /// let mut reg = XgbRegressor::new(XgbParams::naslib());
 /// reg.fit(&x, &[90.0, 80.0, 85.0], 0).unwrap();
@@ -261,22 +188,6 @@ impl XgbRegressor {
             params,
             model: None,
         }
-    }
-
-    /// The configuration.
-    pub fn params(&self) -> &XgbParams {
-        &self.params
-    }
-
-    /// Replaces the configuration (and forgets any fitted model).
-    pub fn set_params(&mut self, params: XgbParams) {
-        self.params = params;
-        self.model = None;
-    }
-
-    /// Whether a model has been fitted.
-    pub fn is_fitted(&self) -> bool {
-        self.model.is_some()
     }
 
     /// `(mean, std)` used to standardise the training targets, once fitted.
@@ -320,12 +231,7 @@ impl XgbRegressor {
     /// [`TreeError::NotFitted`], [`DataError::FeatureCount`], or [`TreeError::Xgboost`].
     pub fn predict(&self, x: &FeatureMatrix) -> Result<Vec<f64>, TreeError> {
         let m = self.model.as_ref().ok_or(TreeError::NotFitted)?;
-        if x.cols() != m.n_features {
-            return Err(TreeError::Data(DataError::FeatureCount {
-                expected: m.n_features,
-                got: x.cols(),
-            }));
-        }
+        check_width(m.n_features, x.cols())?;
         let d = dmatrix(x, self.params.nthread)?;
         let raw = m.booster.predict(&d)?;
         if raw.len() != x.rows() {
@@ -363,20 +269,77 @@ fn dmatrix(x: &FeatureMatrix, nthread: u32) -> Result<DMatrix, TreeError> {
 }
 
 impl TabularParams for XgbParams {
+    /// NASLib's defaults.
     fn naslib() -> Self {
-        XgbParams::naslib()
+        XgbParams {
+            max_depth: 6,
+            min_child_weight: 1.0,
+            colsample_bytree: 1.0,
+            colsample_bylevel: 1.0,
+            learning_rate: 0.3,
+            num_boost_round: DEFAULT_NUM_BOOST_ROUND,
+            nthread: 1,
+        }
     }
 
+    /// One draw of NASLib's HPO sampler (spec §1.3): `max_depth` ∈ {1..14}, `min_child_weight`
+    /// ∈ {1..9}, `colsample_bytree` ~ U(0,1), `learning_rate` ~ loguniform[1e-3, 0.5],
+    /// `colsample_bylevel` ~ U(0,1), drawn in that order. Rounds and threads are kept from
+    /// `self`.
+    ///
+    /// The uniforms are drawn on (0, 1] rather than numpy's [0, 1) so that a draw is always a
+    /// valid XGBoost subsample ratio (the two differ with probability 2⁻⁵³).
     fn sample(&self, rng: &mut PredictorRng) -> Self {
-        XgbParams::sample(self, rng)
+        let max_depth = rng.random_range(1..=14u32);
+        let min_child_weight = f64::from(rng.random_range(1..=9u32));
+        let colsample_bytree = 1.0 - rng.random::<f64>();
+        let (lo, hi) = (1e-3f64.ln(), 0.5f64.ln());
+        let learning_rate = (lo + (hi - lo) * rng.random::<f64>()).exp();
+        let colsample_bylevel = 1.0 - rng.random::<f64>();
+        XgbParams {
+            max_depth,
+            min_child_weight,
+            colsample_bytree,
+            colsample_bylevel,
+            learning_rate,
+            ..self.clone()
+        }
     }
 
+    /// The tunable hyperparameters by name (reported as `hp_<name>`).
     fn to_hyperparams(&self) -> Hyperparams {
-        XgbParams::to_hyperparams(self)
+        let mut hp = Hyperparams::new();
+        hp.insert("max_depth".into(), f64::from(self.max_depth));
+        hp.insert("min_child_weight".into(), self.min_child_weight);
+        hp.insert("colsample_bytree".into(), self.colsample_bytree);
+        hp.insert("learning_rate".into(), self.learning_rate);
+        hp.insert("colsample_bylevel".into(), self.colsample_bylevel);
+        hp
     }
 
+    /// Overwrites the fields named in `hp` (the five of [`XgbParams::HYPERPARAMS`], plus
+    /// `num_boost_round` and `nthread`); other names are ignored. Integer fields are rounded;
+    /// values are checked at fit time by [`XgbParams::validate`].
     fn apply_hyperparams(&mut self, hp: &Hyperparams) {
-        XgbParams::apply_hyperparams(self, hp)
+        let to_u32 = |v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                v.round().min(f64::from(u32::MAX)) as u32
+            } else {
+                0
+            }
+        };
+        for (k, &v) in hp {
+            match k.as_str() {
+                "max_depth" => self.max_depth = to_u32(v),
+                "min_child_weight" => self.min_child_weight = v,
+                "colsample_bytree" => self.colsample_bytree = v,
+                "colsample_bylevel" => self.colsample_bylevel = v,
+                "learning_rate" | "eta" => self.learning_rate = v,
+                "num_boost_round" => self.num_boost_round = to_u32(v),
+                "nthread" => self.nthread = to_u32(v),
+                _ => {}
+            }
+        }
     }
 }
 
@@ -389,15 +352,17 @@ impl TabularModel for XgbRegressor {
     }
 
     fn params(&self) -> &XgbParams {
-        XgbRegressor::params(self)
+        &self.params
     }
 
+    /// Replaces the configuration and forgets any fitted model.
     fn set_params(&mut self, params: XgbParams) {
-        XgbRegressor::set_params(self, params)
+        self.params = params;
+        self.model = None;
     }
 
     fn is_fitted(&self) -> bool {
-        XgbRegressor::is_fitted(self)
+        self.model.is_some()
     }
 
     /// Draws XGBoost's seed from `rng`, then fits.

@@ -9,7 +9,10 @@ use naspred_eval::metrics::kendall_tau_b;
 use naspred_eval::predictor::{
     ArchInput, Context, Family, Predictor, PredictorError, PredictorRng,
 };
-use naspred_models::{DataError, FeatureMatrix, XgbError, XgbParams, XgbPredictor, XgbRegressor};
+use naspred_models::{
+    DataError, FeatureMatrix, TabularModel, TabularParams, XgbError, XgbParams, XgbPredictor,
+    XgbRegressor,
+};
 use naspred_spaces::{AnyArch, EncodingKind, SpaceKind};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};

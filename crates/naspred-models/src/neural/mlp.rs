@@ -111,13 +111,7 @@ impl NeuralParams for MlpParams {
 
     /// Overwrites the named fields (others ignored).
     fn apply(&mut self, hp: &Hyperparams) {
-        let u = |v: f64| {
-            if v.is_finite() && v > 0.0 {
-                v.round() as usize
-            } else {
-                0
-            }
-        };
+        let u = crate::tabular::to_count;
         for (k, &v) in hp {
             match k.as_str() {
                 "num_layers" => self.num_layers = u(v),
