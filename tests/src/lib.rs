@@ -4,12 +4,9 @@ use std::path::PathBuf;
 
 use naspred_data::DataRoot;
 
-/// The reference data root: `NASPRED_DATA`, else `../shared/data` beside the workspace.
+/// The data root: `NASPRED_DATA` (if set and not empty), else the repository's `data/`.
 pub fn data_root() -> DataRoot {
-    match std::env::var_os(DataRoot::ENV) {
-        Some(p) if !p.is_empty() => DataRoot::new(PathBuf::from(p)),
-        _ => DataRoot::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")),
-    }
+    DataRoot::resolve(None)
 }
 
 /// A fresh, empty temporary folder for one test.

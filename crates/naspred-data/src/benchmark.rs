@@ -305,6 +305,7 @@ pub struct Benchmark {
     records: Vec<ArchRecord>,
     index: HashMap<ArchHash, usize>,
     duplicates: usize,
+    warnings: Vec<String>,
 }
 
 impl Benchmark {
@@ -355,6 +356,7 @@ impl Benchmark {
             records: kept,
             index,
             duplicates,
+            warnings: Vec::new(),
         })
     }
 
@@ -396,6 +398,17 @@ impl Benchmark {
     /// Whether the benchmark is empty (never true for a constructed benchmark).
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
+    }
+
+    /// What the loader noticed but did not refuse (a reference file that holds fewer
+    /// architectures than it should, for instance); the CLI prints them.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Adds a warning (see [`Benchmark::warnings`]).
+    pub fn warn(&mut self, warning: impl Into<String>) {
+        self.warnings.push(warning.into());
     }
 
     /// Records dropped at construction because their hash repeated an earlier record's.

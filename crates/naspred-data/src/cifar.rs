@@ -32,13 +32,11 @@
 //! Every malformed input (a length that is not a whole number of records, a label outside the
 //! classes, a missing file) is a typed [`DataError`] naming the file and the record.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use flate2::read::MultiGzDecoder;
 use rand::Rng;
 
+use crate::root::read_data_file;
 use crate::{DataError, Dataset};
 
 /// Image side length in pixels.
@@ -452,31 +450,6 @@ impl rand::RngCore for NeverRng {
     }
 }
 
-/// Reads the whole file, gunzipping when it is gzip-compressed.
-fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
-    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let head = reader.fill_buf().map_err(|e| DataError::io(path, e))?;
-    let gz = head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b;
-    let mut bytes = Vec::new();
-    if gz {
-        MultiGzDecoder::new(reader)
-            .read_to_end(&mut bytes)
-            .map_err(|e| {
-                DataError::format(
-                    path,
-                    "gzip stream",
-                    format!("cannot decompress (truncated or corrupt?): {e}"),
-                )
-            })?;
-    } else {
-        reader
-            .read_to_end(&mut bytes)
-            .map_err(|e| DataError::io(path, e))?;
-    }
-    Ok(bytes)
-}
-
 /// Reads one CIFAR binary file (`.bin`, or `.bin.gz` / any gzip-compressed file).
 pub fn load_cifar_bin(
     path: &Path,
@@ -488,7 +461,47 @@ pub fn load_cifar_bin(
             "unsupported CIFAR format {format:?} (1 or 2 label bytes, at least one class)"
         )));
     }
-    let bytes = read_bytes(path)?;
+    parse_records(&read_data_file(path)?, path, format, normalisation)
+}
+
+/// Reads one CIFAR-100 file, official (coarse and fine label bytes, 3074-byte records) or
+/// fine label only (3073-byte records, as the repository's `cifar100_20.bin`): official when
+/// the length is a whole number of 3074-byte records, else fine-only when it is one of
+/// 3073-byte records.
+pub fn load_cifar100_file(
+    path: &Path,
+    normalisation: Normalisation,
+) -> Result<ImageBatch, DataError> {
+    let bytes = read_data_file(path)?;
+    let official = CifarFormat::CIFAR100.record_bytes();
+    let format = if !bytes.is_empty() && !bytes.len().is_multiple_of(official) {
+        let fine = CifarFormat::CIFAR100_FINE_ONLY.record_bytes();
+        if bytes.len().is_multiple_of(fine) {
+            CifarFormat::CIFAR100_FINE_ONLY
+        } else {
+            return Err(DataError::format(
+                path,
+                format!("record {}", bytes.len() / official),
+                format!(
+                    "file length {} is a whole number neither of official CIFAR-100 records \
+                     ({official} bytes) nor of fine-label-only ones ({fine} bytes)",
+                    bytes.len()
+                ),
+            ));
+        }
+    } else {
+        CifarFormat::CIFAR100
+    };
+    parse_records(&bytes, path, format, normalisation)
+}
+
+/// The images of a file's (decompressed) bytes in `format`.
+fn parse_records(
+    bytes: &[u8],
+    path: &Path,
+    format: CifarFormat,
+    normalisation: Normalisation,
+) -> Result<ImageBatch, DataError> {
     let rb = format.record_bytes();
     if bytes.is_empty() {
         return Err(DataError::format(
@@ -497,7 +510,7 @@ pub fn load_cifar_bin(
             "the file holds no records",
         ));
     }
-    if bytes.len() % rb != 0 {
+    if !bytes.len().is_multiple_of(rb) {
         let whole = bytes.len() / rb;
         return Err(DataError::format(
             path,

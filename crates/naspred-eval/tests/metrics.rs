@@ -2,8 +2,9 @@
 //! cases and brute-force implementations.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
+use naspred_data::root::open_data_file;
+use naspred_data::DataRoot;
 use naspred_eval::metrics::{
     average_ranks, check_inputs, kendall_2dec, kendall_tau_b, mae, pairwise_sum, pearson,
     pearson_signed, precision_at_k, rmse, round_decimals, sparse_kendall, spearman, MetricError,
@@ -11,13 +12,6 @@ use naspred_eval::metrics::{
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-
-fn data_root() -> PathBuf {
-    match std::env::var_os("NASPRED_DATA") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-    }
-}
 
 fn assert_close(name: &str, got: f64, want: f64, tol: f64) {
     assert!(
@@ -27,10 +21,11 @@ fn assert_close(name: &str, got: f64, want: f64, tol: f64) {
     );
 }
 
-/// Reads a CSV into (header, rows of raw strings).
-fn read_csv(path: &PathBuf) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut rdr = csv::Reader::from_path(path)
-        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+/// Reads a CSV of the data root (`NASPRED_DATA`, else the repository's `data/`; stored plain
+/// or gzip-compressed) into (header, rows of raw strings).
+fn read_csv(rel: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let path = DataRoot::resolve(None).file(rel).unwrap();
+    let mut rdr = csv::Reader::from_reader(open_data_file(&path).unwrap());
     let header: Vec<String> = rdr
         .headers()
         .expect("header")
@@ -46,8 +41,7 @@ fn read_csv(path: &PathBuf) -> (Vec<String>, Vec<Vec<String>>) {
 
 #[test]
 fn reproduces_scipy_reference_nb201_cifar10() {
-    let dir = data_root().join("naslib_zc");
-    let (sh, srows) = read_csv(&dir.join("suite_zero_sample_nb201_cifar10.csv"));
+    let (sh, srows) = read_csv("naslib_zc/suite_zero_sample_nb201_cifar10.csv");
     let col = |name: &str| -> Vec<f64> {
         let j = sh
             .iter()
@@ -60,7 +54,7 @@ fn reproduces_scipy_reference_nb201_cifar10() {
     };
     let y = col("val_accuracy");
 
-    let (rh, rrows) = read_csv(&dir.join("metric_reference_nb201_cifar10.csv"));
+    let (rh, rrows) = read_csv("naslib_zc/metric_reference_nb201_cifar10.csv");
     assert!(rrows.len() >= 11, "expected 11 score columns");
     let mut max_diff: HashMap<String, f64> = HashMap::new();
     for row in &rrows {

@@ -2,10 +2,7 @@
 //! accuracy curves (final epoch 50, NASLib's settings: 1000 Metropolis-Hastings steps, `lce`
 //! fixed and `lce_faithful`; 50
 //! walkers x 800 steps). One architecture per iteration, single-threaded (the predictors run
-//! architectures in parallel). Falls back to synthetic saturating curves without the data.
-
-use std::hint::black_box;
-use std::path::PathBuf;
+//! architectures in parallel). The data root is `NASPRED_DATA`, else the repository's `data/`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use naspred_data::shared::load_nlp;
@@ -14,29 +11,19 @@ use naspred_lcurve::{lce_extrapolate, lcem_extrapolate, LcemConfig};
 use naspred_spaces::Quirks;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use std::hint::black_box;
 
 const FIDELITY: usize = 20;
 
 fn curves() -> Vec<Vec<f64>> {
-    let root = std::env::var_os(DataRoot::ENV)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    match load_nlp(&DataRoot::new(root)) {
-        Ok(b) => b
-            .records()
-            .iter()
-            .take(8)
-            .filter_map(|r| r.partial_curve(CurveMetric::ValAcc, FIDELITY as u32))
-            .map(|c| c.iter().map(|v| v / 100.0).collect())
-            .collect(),
-        Err(_) => (0..8)
-            .map(|k| {
-                (1..=FIDELITY)
-                    .map(|x| 0.95 - 0.05 / (1.0 + (0.1 * x as f64).powf(1.0 + 0.1 * k as f64)))
-                    .collect()
-            })
-            .collect(),
-    }
+    load_nlp(&DataRoot::resolve(None))
+        .expect("NAS-Bench-NLP data (data/nlp, or NASPRED_DATA)")
+        .records()
+        .iter()
+        .take(8)
+        .filter_map(|r| r.partial_curve(CurveMetric::ValAcc, FIDELITY as u32))
+        .map(|c| c.iter().map(|v| v / 100.0).collect())
+        .collect()
 }
 
 fn bench(c: &mut Criterion) {

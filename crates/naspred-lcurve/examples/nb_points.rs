@@ -8,7 +8,6 @@
 //!
 //! `cargo run --release -p naspred-lcurve --example nb_points -- [TRIALS] [N_TRAIN] [N_TEST]`
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use naspred_data::shared::load;
@@ -33,25 +32,13 @@ fn main() {
     let trials: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
     let n_train: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100);
     let n_test: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(200);
-    let root = DataRoot::new(
-        std::env::var_os(DataRoot::ENV)
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-            }),
-    );
+    let root = DataRoot::resolve(None);
     println!("space,predictor,fidelity,epochs_trained,trials,kendall_tau,tau_std,bench_query_s_per_arch,fit_s");
     for (space, points, total) in [
         (SpaceKind::Nb101, vec![4u32, 12, 36], 108u32),
         (SpaceKind::Nb201, vec![12u32], 200u32),
     ] {
-        let bench = match load(&root, space, Dataset::Cifar10) {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("{space}: {e}");
-                continue;
-            }
-        };
+        let bench = load(&root, space, Dataset::Cifar10).unwrap_or_else(|e| panic!("{space}: {e}"));
         // Architectures with every point, a final accuracy and a training time.
         let ok: Vec<usize> = (0..bench.records().len())
             .filter(|&i| {

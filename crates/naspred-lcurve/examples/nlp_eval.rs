@@ -3,7 +3,6 @@
 //!
 //! `cargo run --release -p naspred-lcurve --example nlp_eval -- <trials> <lce trials> <keys>`
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use naspred_data::shared::load_nlp;
@@ -42,10 +41,7 @@ fn main() {
         .split(',')
         .map(String::from)
         .collect();
-    let root = std::env::var_os(DataRoot::ENV)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let bench = load_nlp(&DataRoot::new(root)).unwrap();
+    let bench = load_nlp(&DataRoot::resolve(None)).unwrap();
     let n_train = 100;
     println!("key,fidelity,trials,trials_ok,kendall_tau,query_s_per_arch,fit_s");
     for key in &keys {

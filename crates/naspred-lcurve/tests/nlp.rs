@@ -1,7 +1,5 @@
 //! Learning-curve predictors on real NAS-Bench-NLP (WikiText-2) curves.
 
-use std::path::PathBuf;
-
 use naspred_data::shared::load_nlp;
 use naspred_data::{Benchmark, CurveMetric, DataRoot, Dataset};
 use naspred_eval::metrics::kendall_tau_b;
@@ -13,10 +11,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 fn nlp() -> Benchmark {
-    let root = std::env::var_os(DataRoot::ENV)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    load_nlp(&DataRoot::new(root)).expect("NAS-Bench-NLP data (set NASPRED_DATA)")
+    load_nlp(&DataRoot::resolve(None)).expect("NAS-Bench-NLP data (data/nlp, or NASPRED_DATA)")
 }
 
 fn ctx<'a>(rng: &'a mut PredictorRng, fidelity: u32) -> Context<'a> {

@@ -2,8 +2,8 @@
 //! NAS-Bench-201 `adjacency_one_hot`: fit at n = 100 and n = 1000 and a query of 200
 //! architectures (single-threaded, as in a trial).
 //!
-//! Targets are NB201 CIFAR-10 validation accuracies when the shared data is present, otherwise a
-//! synthetic function of the encoding.
+//! Targets are NB201 CIFAR-10 validation accuracies (the data root: `NASPRED_DATA`, else the
+//! repository's `data/`).
 
 use std::hint::black_box;
 

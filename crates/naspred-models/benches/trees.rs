@@ -2,8 +2,8 @@
 //! n = 100 and n = 1000 (NASLib defaults, single-threaded), and one query of 200 architectures
 //! by each fitted model (encoding included, as the evaluator times it).
 //!
-//! Targets are NB201 CIFAR-10 validation accuracies when the shared data is present, otherwise a
-//! synthetic function of the encoding (the timing hardly depends on the targets).
+//! Targets are NB201 CIFAR-10 validation accuracies (the data root: `NASPRED_DATA`, else the
+//! repository's `data/`).
 
 use std::hint::black_box;
 

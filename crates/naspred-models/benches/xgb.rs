@@ -1,8 +1,8 @@
 //! `xgb` on NAS-Bench-201 `adjacency_one_hot` (30 features): one fit at n = 1000 (NASLib
 //! defaults, 500 rounds, 1 thread) and one query of 200 architectures.
 //!
-//! Targets are NB201 CIFAR-10 validation accuracies when the shared data is present, otherwise a
-//! synthetic function of the encoding (the timing hardly depends on the targets).
+//! Targets are NB201 CIFAR-10 validation accuracies (the data root: `NASPRED_DATA`, else the
+//! repository's `data/`).
 
 use std::hint::black_box;
 

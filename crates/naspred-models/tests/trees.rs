@@ -1,6 +1,6 @@
 //! Tests of the tree predictors `lgb`, `ngb` and `rf` (and their path-encoding variants): the
 //! predictor protocol, degenerate training sets, typed errors, and ranking quality on
-//! NAS-Bench-201 CIFAR-10 (the shared reference data; skipped with a message when absent).
+//! NAS-Bench-201 CIFAR-10 (the repository's `data/`, or `NASPRED_DATA`).
 
 use naspred_data::shared::load_nb201;
 use naspred_data::{DataRoot, Dataset};
@@ -341,25 +341,16 @@ fn typed_errors() {
     });
 }
 
-/// NB201 CIFAR-10 table: (architecture, mean validation accuracy over the available seeds),
-/// or `None` (with a message) when the shared data is absent.
-fn load_nb201_cifar10() -> Option<Vec<(AnyArch, f64)>> {
+/// NB201 CIFAR-10 table (data root: `NASPRED_DATA`, else the repository's `data/`):
+/// (architecture, mean validation accuracy over the available seeds).
+fn load_nb201_cifar10() -> Vec<(AnyArch, f64)> {
     let root = DataRoot::resolve(None);
-    if root.file("nb201/cifar10.csv").is_err() {
-        eprintln!(
-            "skipping: no nb201/cifar10.csv under {}",
-            root.path().display()
-        );
-        return None;
-    }
     let bench = load_nb201(&root, Dataset::Cifar10).unwrap();
-    Some(
-        bench
-            .records()
-            .iter()
-            .map(|r| (r.arch.clone(), r.mean_val_acc()))
-            .collect(),
-    )
+    bench
+        .records()
+        .iter()
+        .map(|r| (r.arch.clone(), r.mean_val_acc()))
+        .collect()
 }
 
 /// Kendall tau of each tree predictor on NB201 CIFAR-10 at n = 300 (200 uniform test
@@ -368,9 +359,7 @@ fn load_nb201_cifar10() -> Option<Vec<(AnyArch, f64)>> {
 /// the std collapse, the earlier revision's halved leaves keep it calibrated.
 #[test]
 fn nb201_cifar10_ranking_quality() {
-    let Some(table) = load_nb201_cifar10() else {
-        return;
-    };
+    let table = load_nb201_cifar10();
     let n = 300;
     let trials = 3u64;
     let keys = ["lgb", "ngb", "rf", "ngb_halved"];

@@ -1,5 +1,5 @@
 //! Tests of the XGBoost regressor and the `xgb` predictor, including its ranking quality on
-//! NAS-Bench-201 CIFAR-10 (the shared reference data; skipped with a message when absent).
+//! NAS-Bench-201 CIFAR-10 (the repository's `data/`, or `NASPRED_DATA`).
 
 use std::time::Instant;
 
@@ -291,17 +291,10 @@ fn predictor_interface() {
     assert_eq!(q.query(&train, &mut ctx(&mut rng)).unwrap().len(), 4);
 }
 
-/// NB201 CIFAR-10 table: (architecture, mean validation accuracy over the available seeds),
-/// or `None` (with a message) when the shared data is absent.
-fn load_nb201_cifar10() -> Option<Vec<(AnyArch, f64)>> {
+/// NB201 CIFAR-10 table (data root: `NASPRED_DATA`, else the repository's `data/`):
+/// (architecture, mean validation accuracy over the available seeds).
+fn load_nb201_cifar10() -> Vec<(AnyArch, f64)> {
     let root = DataRoot::resolve(None);
-    if root.file("nb201/cifar10.csv").is_err() {
-        eprintln!(
-            "skipping: no nb201/cifar10.csv under {}",
-            root.path().display()
-        );
-        return None;
-    }
     let bench = load_nb201(&root, Dataset::Cifar10).unwrap();
     let out: Vec<(AnyArch, f64)> = bench
         .records()
@@ -309,7 +302,7 @@ fn load_nb201_cifar10() -> Option<Vec<(AnyArch, f64)>> {
         .map(|r| (r.arch.clone(), r.mean_val_acc()))
         .collect();
     assert_eq!(out.len(), 15625);
-    Some(out)
+    out
 }
 
 /// Kendall tau of `xgb` on NB201 CIFAR-10: 200 uniform test architectures and nested prefixes of
@@ -317,15 +310,14 @@ fn load_nb201_cifar10() -> Option<Vec<(AnyArch, f64)>> {
 /// 0.735 at n = 100 / 500 / 1000; the requirement is a mean >= 0.70 at n = 1000.
 #[test]
 fn nb201_cifar10_kendall_tau() {
-    let Some(table) = load_nb201_cifar10() else {
-        return;
-    };
+    let table = load_nb201_cifar10();
     let sizes = [100usize, 500, 1000];
-    // `NASPRED_XGB_SEEDS` raises the number of trials for a closer estimate.
+    // 10 trials: the mean is 0.711 here (0.714 over 20), and 5 trials left it 0.002 above the
+    // bar. `NASPRED_XGB_SEEDS` changes the number of trials.
     let seeds: u64 = std::env::var("NASPRED_XGB_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+        .unwrap_or(10);
     let mut taus = vec![0.0; sizes.len()];
     let mut fit_s = vec![0.0; sizes.len()];
     for seed in 0..seeds {

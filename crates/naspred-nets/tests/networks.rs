@@ -1,18 +1,19 @@
-//! Networks of the three spaces on real architectures from the shared data.
+//! Networks of the three spaces on real architectures from the repository's `data/`.
 
-use std::path::PathBuf;
+use std::io::BufRead;
 
+use naspred_data::root::open_data_file;
+use naspred_data::DataRoot;
 use naspred_nets::{NetConfig, NetError, Network, Trace};
 use naspred_spaces::darts::DartsArch;
 use naspred_spaces::{AnyArch, SpaceKind};
 use tch::{Device, Kind, Tensor};
 
-fn data(rel: &str) -> PathBuf {
-    let root = match std::env::var_os("NASPRED_DATA") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-    };
-    root.join(rel)
+/// A CSV of the data root (`NASPRED_DATA`, else the repository's `data/`; stored plain or
+/// gzip-compressed).
+fn data_csv(rel: &str) -> csv::Reader<Box<dyn BufRead + Send>> {
+    let path = DataRoot::resolve(None).file(rel).unwrap();
+    csv::Reader::from_reader(open_data_file(&path).unwrap())
 }
 
 fn cfg(classes: i64) -> NetConfig {
@@ -25,7 +26,7 @@ fn cfg(classes: i64) -> NetConfig {
 
 #[test]
 fn nb101_parameter_counts_equal_the_benchmark() {
-    let mut rdr = csv::Reader::from_path(data("nb101/nb101_multifidelity_20k.csv")).unwrap();
+    let mut rdr = data_csv("nb101/nb101_multifidelity_20k.csv");
     let h = rdr.headers().unwrap().clone();
     let col = |c: &str| h.iter().position(|x| x == c).unwrap();
     let (m, o, p) = (col("matrix"), col("ops"), col("trainable_parameters"));
@@ -43,8 +44,7 @@ fn nb101_parameter_counts_equal_the_benchmark() {
 
 #[test]
 fn darts_networks_build_and_run_for_shared_genotypes() {
-    let mut rdr =
-        csv::Reader::from_path(data("naslib_zc/sample_nb301_cifar10_accuracy.csv")).unwrap();
+    let mut rdr = data_csv("naslib_zc/sample_nb301_cifar10_accuracy.csv");
     let h = rdr.headers().unwrap().clone();
     let (n, r) = (
         h.iter().position(|x| x == "normal").unwrap(),
@@ -68,8 +68,7 @@ fn darts_networks_build_and_run_for_shared_genotypes() {
 fn darts_networks_build_for_all_500_shared_genotypes() {
     // Every genotype of NASLib's NB301 sample: parse, build NetworkCIFAR (C=32, 8 layers) and
     // count its parameters (no forward: the forward is covered above on every 50th).
-    let mut rdr =
-        csv::Reader::from_path(data("naslib_zc/sample_nb301_cifar10_accuracy.csv")).unwrap();
+    let mut rdr = data_csv("naslib_zc/sample_nb301_cifar10_accuracy.csv");
     let h = rdr.headers().unwrap().clone();
     let (n, r) = (
         h.iter().position(|x| x == "normal").unwrap(),

@@ -1,8 +1,6 @@
 //! One BO iteration as NASLib runs it: fit an ensemble of 3 XGBoost predictors on 100 queried
 //! NB201 architectures and score 200 fresh random candidates with ITS.
 
-use std::path::PathBuf;
-
 use criterion::{criterion_group, criterion_main, Criterion};
 use naspred_data::{shared, DataRoot, Dataset};
 use naspred_eval::{Predictor, PredictorError, PredictorFactory, Requirements};
@@ -29,13 +27,7 @@ impl PredictorFactory for Xgb {
 }
 
 fn bench_bo(c: &mut Criterion) {
-    let root = DataRoot::new(
-        std::env::var_os("NASPRED_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-            }),
-    );
+    let root = DataRoot::resolve(None);
     let bench = shared::load_nb201(&root, Dataset::Cifar10).expect("NB201 cifar10 data");
     let cfg = SearchConfig::naslib(OptimizerKind::Bo, Some("xgb".into()));
     let s = Searcher::new(&bench, &Xgb, &cfg).expect("searcher");

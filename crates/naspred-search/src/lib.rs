@@ -32,6 +32,9 @@ pub mod search;
 
 pub use acquisition::{acquisition_values, ensemble_moments, top_k};
 pub use config::{Acquisition, OptimizerKind, SearchConfig, SearchError, Uncertainty};
-pub use output::{checkpoint, curve, read_trial, render_table, run_search, Checkpoint, RunResult};
+pub use output::{
+    checkpoint, curve, finished_trial, read_trial, render_table, run_search, trial_path,
+    write_trial, Checkpoint, RunResult,
+};
 pub use plot::plot_error_vs_queries;
 pub use search::{Batch, History, Origin, QueryRecord, Searcher};

@@ -35,8 +35,51 @@ struct RunHeader {
     config: SearchConfig,
 }
 
-fn trial_path(dir: &Path, trial: usize) -> PathBuf {
+/// The file of trial `trial` in a run's folder.
+pub fn trial_path(dir: &Path, trial: usize) -> PathBuf {
     dir.join(format!("trial_{trial:03}.jsonl"))
+}
+
+/// The records of trial `t` in `dir`, if its file holds the whole trial `t` of `cfg` on a
+/// benchmark of `archs` architectures (a cut or edited file does not count: rerun it).
+pub fn finished_trial(
+    dir: &Path,
+    t: usize,
+    cfg: &SearchConfig,
+    archs: usize,
+) -> Result<Option<Vec<QueryRecord>>, SearchError> {
+    let path = trial_path(dir, t);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let recs = read_trial(&path)?;
+    Ok(is_whole_trial(&recs, t, cfg, archs).then_some(recs))
+}
+
+/// Runs trial `t` and writes its records to `dir` as they are made: one JSON line per query,
+/// flushed, in `trial_NNN.jsonl.part`, renamed to `trial_NNN.jsonl` when the trial ends.
+pub fn write_trial(
+    searcher: &Searcher,
+    t: usize,
+    dir: &Path,
+) -> Result<Vec<QueryRecord>, SearchError> {
+    let done = trial_path(dir, t);
+    let part = done.with_extension("jsonl.part");
+    let f = File::create(&part).map_err(|e| SearchError::io(&part, e))?;
+    let mut w = BufWriter::new(f);
+    let recs = searcher.run_trial(t, &mut |rec| {
+        let mut line = serde_json::to_string(rec).map_err(|e| SearchError::Results {
+            path: part.clone(),
+            reason: e.to_string(),
+        })?;
+        line.push('\n');
+        w.write_all(line.as_bytes())
+            .and_then(|_| w.flush())
+            .map_err(|e| SearchError::io(&part, e))
+    })?;
+    drop(w);
+    fs::rename(&part, &done).map_err(|e| SearchError::io(&done, e))?;
+    Ok(recs)
 }
 
 /// Reads a finished trial file.
@@ -58,13 +101,26 @@ pub fn read_trial(path: &Path) -> Result<Vec<QueryRecord>, SearchError> {
     Ok(out)
 }
 
+/// Whether `recs` are a whole trial `t` of `cfg`: queries numbered 1, 2, ... of trial `t`,
+/// as many as asked (fewer only where a time budget may end a trial early, or the benchmark
+/// holds fewer architectures).
+fn is_whole_trial(recs: &[QueryRecord], t: usize, cfg: &SearchConfig, archs: usize) -> bool {
+    let numbered = recs
+        .iter()
+        .enumerate()
+        .all(|(i, r)| r.trial == t && r.query == i + 1);
+    let expected = cfg.queries.min(archs);
+    numbered && (recs.len() == expected || (cfg.time_budget_s.is_some() && recs.len() <= expected))
+}
+
 /// Runs every trial of `cfg` on `bench` in parallel (rayon; one trial per task).
 ///
 /// With `out`, the run's folder is `out/<label>`: `config.json`, and per trial
 /// `trial_NNN.jsonl` with one [`QueryRecord`] per line, written and flushed as each query
 /// is made (as `trial_NNN.jsonl.part` until the trial ends). A rerun with the same folder
-/// reads finished trials back and reruns unfinished ones (trials are deterministic); a
-/// folder of a different experiment is an error.
+/// reads finished trials back and reruns unfinished ones (trials are deterministic), as well as
+/// a trial file that is not a whole trial of this configuration; a folder of a different
+/// experiment is an error.
 pub fn run_search(
     bench: &Benchmark,
     factory: &dyn PredictorFactory,
@@ -112,25 +168,10 @@ pub fn run_search(
             let Some(dir) = &dir else {
                 return searcher.run_trial(t, &mut |_| Ok(())).map(|r| (r, false));
             };
-            let done = trial_path(dir, t);
-            if done.exists() {
-                return read_trial(&done).map(|r| (r, true));
+            match finished_trial(dir, t, cfg, bench.len())? {
+                Some(recs) => Ok((recs, true)),
+                None => write_trial(&searcher, t, dir).map(|recs| (recs, false)),
             }
-            let part = done.with_extension("jsonl.part");
-            let f = File::create(&part).map_err(|e| SearchError::io(&part, e))?;
-            let mut w = BufWriter::new(f);
-            let recs = searcher.run_trial(t, &mut |rec| {
-                let line = serde_json::to_string(rec).map_err(|e| SearchError::Results {
-                    path: part.clone(),
-                    reason: e.to_string(),
-                })?;
-                writeln!(w, "{line}")
-                    .and_then(|_| w.flush())
-                    .map_err(|e| SearchError::io(&part, e))
-            })?;
-            drop(w);
-            fs::rename(&part, &done).map_err(|e| SearchError::io(&done, e))?;
-            Ok((recs, false))
         })
         .collect();
     let mut trials = Vec::with_capacity(cfg.trials);

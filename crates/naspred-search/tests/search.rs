@@ -1,7 +1,6 @@
 //! Search loops on real benchmark data and small deterministic fixtures.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use naspred_data::{shared, Benchmark, DataRoot, Dataset};
@@ -16,14 +15,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
+/// The data root: `NASPRED_DATA`, else the repository's `data/`.
 fn root() -> DataRoot {
-    DataRoot::new(
-        std::env::var_os("NASPRED_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-            }),
-    )
+    DataRoot::resolve(None)
 }
 
 fn nb201() -> Benchmark {

@@ -1,11 +1,15 @@
-//! NAS-Bench-101 space on the real data (`nb101/nb101_multifidelity_20k.csv`).
+//! NAS-Bench-101 space on the real data (`data/nb101/nb101_multifidelity_20k.csv.gz`).
 
 // Index loops over matrix coordinates read more clearly here.
 #![allow(clippy::needless_range_loop)]
 
 use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufReader, Read};
 use std::path::PathBuf;
 use std::sync::OnceLock;
+
+use flate2::read::MultiGzDecoder;
 
 use naspred_spaces::encoding::matches_shape;
 use naspred_spaces::nb101::{Nb101Arch, Nb101Op};
@@ -16,10 +20,25 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-fn data_root() -> PathBuf {
-    std::env::var_os("NASPRED_DATA")
+/// A data file `rel` (or its compressed `rel.gz`) of the data root (`NASPRED_DATA`, else the
+/// repository's `data/`), decompressed.
+fn open_data(rel: &str) -> Box<dyn Read> {
+    let root = std::env::var_os("NASPRED_DATA")
+        .filter(|p| !p.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data"));
+    let plain = root.join(rel);
+    let path = if plain.is_file() {
+        plain
+    } else {
+        root.join(format!("{rel}.gz"))
+    };
+    let file = File::open(&path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(BufReader::new(MultiGzDecoder::new(BufReader::new(file))))
+    } else {
+        Box::new(BufReader::new(file))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -34,9 +53,7 @@ struct Row {
 fn rows() -> &'static [Row] {
     static ROWS: OnceLock<Vec<Row>> = OnceLock::new();
     ROWS.get_or_init(|| {
-        let path = data_root().join("nb101/nb101_multifidelity_20k.csv");
-        let mut rdr = csv::Reader::from_path(&path)
-            .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+        let mut rdr = csv::Reader::from_reader(open_data("nb101/nb101_multifidelity_20k.csv"));
         let headers = rdr.headers().unwrap().clone();
         let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
         let (h, nv, m, o, s) = (
@@ -171,11 +188,10 @@ fn naslib_sample_raw_specs_prune_to_data_archs() {
     // NASLib's zero-cost sample stores raw 7x7 (unpruned) matrices whose leading zeros were
     // lost to an integer conversion. Pruning + hashing them must find archs of the 20k file
     // with (nearly) the same 108-epoch accuracy (a different repeat may have been drawn).
-    let path = data_root().join("naslib_zc/sample_nb101_cifar10_accuracy.csv");
-    let mut rdr = csv::Reader::from_path(&path).unwrap();
+    let mut rdr =
+        csv::Reader::from_reader(open_data("naslib_zc/sample_nb101_cifar10_accuracy.csv"));
     let mut acc108 = HashMap::new();
-    let mut rdr20k =
-        csv::Reader::from_path(data_root().join("nb101/nb101_multifidelity_20k.csv")).unwrap();
+    let mut rdr20k = csv::Reader::from_reader(open_data("nb101/nb101_multifidelity_20k.csv"));
     for r in rdr20k.records() {
         let r = r.unwrap();
         acc108.insert(r[0].to_string(), r[4].parse::<f64>().unwrap() * 100.0);

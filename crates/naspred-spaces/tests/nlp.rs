@@ -3,8 +3,11 @@
 //! and `encodings.py`, and cross-checked with a Python transcription of those functions).
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
+
+use flate2::read::MultiGzDecoder;
 
 use md5::{Digest, Md5};
 use naspred_spaces::encoding::matches_shape;
@@ -15,10 +18,25 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 
-fn data_root() -> PathBuf {
-    std::env::var_os("NASPRED_DATA")
+/// A data file `rel` (or its compressed `rel.gz`) of the data root (`NASPRED_DATA`, else the
+/// repository's `data/`), decompressed.
+fn open_data(rel: &str) -> Box<dyn Read> {
+    let root = std::env::var_os("NASPRED_DATA")
+        .filter(|p| !p.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data"));
+    let plain = root.join(rel);
+    let path = if plain.is_file() {
+        plain
+    } else {
+        root.join(format!("{rel}.gz"))
+    };
+    let file = File::open(&path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(BufReader::new(MultiGzDecoder::new(BufReader::new(file))))
+    } else {
+        Box::new(BufReader::new(file))
+    }
 }
 
 #[derive(Deserialize)]
@@ -29,9 +47,7 @@ struct Record {
 }
 
 fn records() -> Vec<Record> {
-    let path = data_root().join("nlp/wikitext2_logs.jsonl.gz");
-    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    BufReader::new(flate2::read::GzDecoder::new(file))
+    BufReader::new(open_data("nlp/wikitext2_logs.jsonl.gz"))
         .lines()
         .map(|l| {
             // The logs hold bare NaN losses (not JSON); the recepies never contain "NaN".

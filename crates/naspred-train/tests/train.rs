@@ -1,8 +1,6 @@
-//! Training on the shared CIFAR-10 images: loss decreases, curves have the declared length,
+//! Training on the real CIFAR-10 images of the repository's `data/cifar`: loss decreases, curves have the declared length,
 //! runs are deterministic, resumption skips finished architectures, and the one-hot supernet
 //! equals the stand-alone network.
-
-use std::path::PathBuf;
 
 use naspred_data::DataRoot;
 use naspred_nets::nb201::Nb201Config;
@@ -14,14 +12,9 @@ use naspred_train::supernet::{self, Nb201Supernet};
 use naspred_train::{train_network, TrainConfig, TrainData};
 use tch::Device;
 
+/// The data root: `NASPRED_DATA`, else the repository's `data/`.
 fn root() -> DataRoot {
-    DataRoot::new(
-        std::env::var_os("NASPRED_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-            }),
-    )
+    DataRoot::resolve(None)
 }
 
 const ARCH: &str =

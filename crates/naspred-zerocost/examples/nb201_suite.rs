@@ -6,9 +6,9 @@
 //! (N archs, default all 491; batch default 32 as NASLib's benchmark; seed default 0; proxies
 //! comma-separated or `all` (default); every STRIDE-th of the first N archs, default 1).
 
-use std::path::PathBuf;
 use std::time::Instant;
 
+use naspred_data::root::open_data_file;
 use naspred_data::{DataRoot, Dataset};
 use naspred_eval::metrics::kendall_tau_b;
 use naspred_spaces::nb201::Nb201Arch;
@@ -20,13 +20,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(491);
     let batch: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(32);
     let seed: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let root = DataRoot::resolve(
-        std::env::var_os("NASPRED_DATA")
-            .map(PathBuf::from)
-            .as_deref(),
-    );
+    let root = DataRoot::resolve(None);
     let path = root.file("naslib_zc/suite_zero_sample_nb201_cifar10.csv")?;
-    let mut rdr = csv::Reader::from_path(&path)?;
+    let mut rdr = csv::Reader::from_reader(open_data_file(&path)?);
     let headers = rdr.headers()?.clone();
     let col = |c: &str| headers.iter().position(|h| h == c).expect("column");
     let proxies = Proxy::parse_list(args.get(4).map_or("all", |s| s.as_str()))?;

@@ -24,8 +24,8 @@ pub mod proxy;
 
 pub use cache::{CacheKey, CachedScore, ScoreCache, SCORE_VERSION};
 pub use compute::{compute, default_device, parse_device, ProxyScore, ZcSettings};
-pub use engine::{load_images, ZcEngine};
-pub use predictor::ZeroCostPredictor;
+pub use engine::{load_image_pool, load_images, ZcEngine, TRAIN_PORTION};
+pub use predictor::{ZeroCostPredictor, IMAGES_ENV};
 pub use proxy::Proxy;
 
 use std::path::PathBuf;
@@ -62,6 +62,26 @@ pub enum ZcError {
     NoImages {
         /// The dataset.
         dataset: Dataset,
+    },
+    /// Images of a dataset this crate cannot read yet.
+    #[error("no images for {dataset}: {reason}; image-based proxies need them (params, flops, l2_norm, synflow and zen need none)")]
+    ImagesUnsupported {
+        /// The dataset.
+        dataset: Dataset,
+        /// Why.
+        reason: String,
+    },
+    /// The image pool cannot fill a minibatch of the requested size.
+    #[error("a minibatch of {batch_size} images cannot be filled from {}: it holds {images} images and NASLib draws minibatches from the first 70 % ({available}); use a batch size of at most {available}, or point --images at a larger set (the official CIFAR binary folder)", .origin.display())]
+    BatchTooLarge {
+        /// The batch size asked for.
+        batch_size: usize,
+        /// Images minibatches can be drawn from.
+        available: usize,
+        /// Images in the pool.
+        images: usize,
+        /// Where the images come from.
+        origin: PathBuf,
     },
     /// libtorch failed on an architecture.
     #[error("libtorch failed on {arch}: {message}")]

@@ -5,10 +5,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::compute::{default_device, parse_device, ZcSettings};
-use crate::engine::{load_images, ZcEngine};
+use crate::engine::{load_image_pool, ZcEngine};
 use crate::{Proxy, ScoreCache, ZcError};
 use naspred_data::{DataRoot, Dataset};
 use naspred_eval::{ArchInput, Context, Family, Predictor, PredictorError, Requirements};
+
+/// Environment variable naming the images of the zero-cost predictors (a CIFAR binary folder
+/// or file, see [`load_image_pool`]); unset, the data root's images are used.
+pub const IMAGES_ENV: &str = "NASPRED_ZC_IMAGES";
 
 /// Score NASLib's zero-cost predictors give an architecture whose proxy is not finite.
 pub const FAILED_SCORE: f64 = -1e8;
@@ -36,7 +40,8 @@ pub fn shared_cache(path: &std::path::Path) -> Result<Arc<ScoreCache>, ZcError> 
 /// trial shares one score per architecture, so the cache serves whole sweeps),
 /// `NASPRED_ZC_DEVICE` (`cpu`, `cuda`, `cuda:N` or `auto`, default CUDA when available; CUDA
 /// where libtorch has none is a typed error), `NASPRED_ZC_CACHE`
-/// (cache file) and `NASPRED_DATA` (images). Queries run libtorch on one intra-op thread
+/// (cache file), `NASPRED_ZC_IMAGES` ([`IMAGES_ENV`]: a CIFAR folder or file) and
+/// `NASPRED_DATA` (the data root whose images are used otherwise). Queries run libtorch on one intra-op thread
 /// (parallelism comes from the evaluator's trials).
 pub struct ZeroCostPredictor {
     key: &'static str,
@@ -84,7 +89,15 @@ impl ZeroCostPredictor {
         if self.engine.as_ref().map(|(d, _)| *d) != Some(dataset) {
             let settings = Self::settings(dataset)?;
             let images = if self.proxy.needs_images() {
-                load_images(&DataRoot::resolve(None), dataset)?.map(Arc::new)
+                let from = std::env::var_os(IMAGES_ENV)
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from);
+                Some(Arc::new(load_image_pool(
+                    &DataRoot::resolve(None),
+                    dataset,
+                    from.as_deref(),
+                    settings.batch_size,
+                )?))
             } else {
                 None
             };

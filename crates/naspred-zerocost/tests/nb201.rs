@@ -1,9 +1,9 @@
 //! Zero-cost proxies on NB201 against NASLib's own values (`naslib_zc/`), on a subset of the
 //! 491 sampled architectures to keep the test time low.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
+use naspred_data::root::open_data_file;
 use naspred_data::{DataRoot, Dataset};
 use naspred_eval::metrics::kendall_tau_b;
 use naspred_spaces::nb201::Nb201Arch;
@@ -13,11 +13,9 @@ use naspred_zerocost::{
 };
 use tch::Device;
 
+/// The data root: `NASPRED_DATA`, else the repository's `data/`.
 fn root() -> DataRoot {
-    match std::env::var_os("NASPRED_DATA") {
-        Some(p) if !p.is_empty() => DataRoot::new(PathBuf::from(p)),
-        _ => DataRoot::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")),
-    }
+    DataRoot::resolve(None)
 }
 
 struct Row {
@@ -35,8 +33,8 @@ impl Row {
 fn suite(n: usize, step: usize) -> Vec<Row> {
     let path = root()
         .file("naslib_zc/suite_zero_sample_nb201_cifar10.csv")
-        .expect("shared data");
-    let mut rdr = csv::Reader::from_path(path).unwrap();
+        .unwrap();
+    let mut rdr = csv::Reader::from_reader(open_data_file(&path).unwrap());
     let headers = rdr.headers().unwrap().clone();
     rdr.records()
         .step_by(step)

@@ -17,6 +17,7 @@ use naspred_spaces::{AnyArch, EncodingKind, Quirks, SpaceKind};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+mod run_config;
 mod train_cli;
 mod zerocost_cli;
 
@@ -88,9 +89,13 @@ struct ReproduceArgs {
     /// Print the experiments and this shard's unit count, then stop.
     #[arg(long)]
     list: bool,
-    /// Data root (default: NASPRED_DATA, else ../shared/data).
+    /// Data root (default: NASPRED_DATA, else the repository's data/).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Images of the zero-cost predictors: the official CIFAR-10 / CIFAR-100 binary folder or
+    /// one CIFAR binary file (default: the data root's images).
+    #[arg(long)]
+    images: Option<PathBuf>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -208,20 +213,29 @@ struct EvaluateArgs {
     /// Base seed; trial t draws its sets with seed + t.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Output folder for results.jsonl, summary.csv and config.json (a rerun with the same
-    /// folder skips finished evaluations).
+    /// Output folder for results.jsonl, summary.csv and config.json. A rerun with the same
+    /// folder and configuration skips finished evaluations; another configuration is refused
+    /// (see --extend).
     #[arg(long, default_value = "out/evaluate")]
     out: PathBuf,
-    /// Data root (default: NASPRED_DATA, else ../shared/data).
+    /// Data root (default: NASPRED_DATA, else the repository's data/).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Where NB201 data comes from: embedded (the workspace's data/ file) or data-dir.
-    /// Default: embedded when present, for nb201.
+    /// Where NB201 data comes from: embedded (the table compiled into the binary, the
+    /// default for nb201) or data-dir.
     #[arg(long)]
     source: Option<Source>,
     /// A benchmark file written by `naspred train` (overrides --source).
     #[arg(long)]
     bench: Option<PathBuf>,
+    /// Add the predictors, train sizes, fidelities or trials given to those of the --out
+    /// folder's configuration (which must otherwise be the same); its records are kept.
+    #[arg(long)]
+    extend: bool,
+    /// Images of the zero-cost predictors: the official CIFAR-10 / CIFAR-100 binary folder or
+    /// one CIFAR binary file (default: the data root's images).
+    #[arg(long)]
+    images: Option<PathBuf>,
     /// Target: mean over training seeds (default) or one random seed per architecture, as
     /// NASLib's NB101 API does.
     #[arg(long, default_value = "mean")]
@@ -257,7 +271,35 @@ enum TargetArg {
     RandomSeed,
 }
 
+/// Whether an error comes from writing to a closed standard output (a reader such as `head`
+/// that stopped reading).
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// A closed standard output ends the program quietly with exit status 0, as Unix filters do:
+/// `println!` panics on it, so the panic hook catches that case too.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Arch(cmd) => arch(cmd),
@@ -274,6 +316,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("naspred: error: {e:#}");
             ExitCode::FAILURE
@@ -281,7 +324,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// Lines of a file or standard input.
+/// Lines of a file (gzip-compressed or not) or standard input.
 fn read_lines(path: &Path) -> Result<Vec<String>> {
     if path.as_os_str() == "-" {
         let stdin = io::stdin();
@@ -291,8 +334,15 @@ fn read_lines(path: &Path) -> Result<Vec<String>> {
             .collect::<Result<_, _>>()
             .context("cannot read standard input");
     }
-    let text =
-        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = naspred_data::root::read_data_file(path)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let line = 1 + e.as_bytes()[..valid]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        anyhow::anyhow!("{}: line {line}: not UTF-8 text", path.display())
+    })?;
     Ok(text.lines().map(str::to_string).collect())
 }
 
@@ -455,28 +505,61 @@ fn load_benchmark(args: &EvaluateArgs) -> Result<Benchmark> {
         }
         return Ok(bench);
     }
-    let root = DataRoot::resolve(args.data_dir.as_deref());
-    let embedded = naspred_data::embedded::default_path();
-    let source = match args.source {
-        Some(s) => s,
-        None if args.space == SpaceKind::Nb201 && embedded.exists() => Source::Embedded,
-        None => Source::DataDir,
-    };
+    load_from_source(
+        args.space,
+        args.dataset,
+        args.source,
+        args.data_dir.as_deref(),
+    )
+}
+
+/// The benchmark of `(space, dataset)` from `source`: `embedded` (the default for NB201) is
+/// the NB201 table compiled into the binary (or the file `NASPRED_EMBEDDED` names);
+/// `data-dir` (the default otherwise) reads the data root.
+fn load_from_source(
+    space: SpaceKind,
+    dataset: Dataset,
+    source: Option<Source>,
+    data_dir: Option<&Path>,
+) -> Result<Benchmark> {
+    let source = source.unwrap_or(if space == SpaceKind::Nb201 {
+        Source::Embedded
+    } else {
+        Source::DataDir
+    });
     match source {
-        Source::Embedded => {
-            if args.space != SpaceKind::Nb201 {
-                bail!(
-                    "the embedded data holds NB201 only; use --source data-dir for {}",
-                    args.space
-                );
-            }
-            Ok(naspred_data::embedded::load(&embedded, args.dataset)?)
+        Source::Embedded if space == SpaceKind::Nb201 => {
+            Ok(naspred_data::embedded::load_default(dataset)?)
         }
-        Source::DataDir => Ok(naspred_data::shared::load(&root, args.space, args.dataset)?),
+        Source::Embedded => {
+            bail!("the embedded data holds NB201 only; use --source data-dir for {space}")
+        }
+        Source::DataDir => Ok(naspred_data::shared::load(
+            &DataRoot::resolve(data_dir),
+            space,
+            dataset,
+        )?),
     }
 }
 
+/// Hands `--data-dir` and `--images` to the zero-cost predictors, which the registry builds
+/// without arguments and which read their settings from the environment. Called first, before
+/// any thread starts.
+fn zero_cost_environment(data_dir: Option<&Path>, images: Option<&Path>) -> Result<()> {
+    if let Some(p) = images {
+        if !p.exists() {
+            bail!("--images {}: no such file or folder", p.display());
+        }
+        std::env::set_var(naspred_zerocost::IMAGES_ENV, p);
+    }
+    if let Some(p) = data_dir {
+        std::env::set_var(DataRoot::ENV, p);
+    }
+    Ok(())
+}
+
 fn evaluate(args: EvaluateArgs) -> Result<()> {
+    zero_cost_environment(args.data_dir.as_deref(), args.images.as_deref())?;
     if let Some(t) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(t.max(1))
@@ -519,11 +602,30 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
         quirks: args.quirks,
         ..HpoConfig::default()
     };
-    let plan = protocol::plan(&bench, &cfg, &Registry)?;
+    protocol::plan(&bench, &cfg, &Registry)?;
 
     fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    check_config(&args.out.join("config.json"), &cfg)?;
+    let kind = match (&args.bench, bench.source()) {
+        (Some(_), _) => "bench",
+        (None, "embedded") => "embedded",
+        (None, _) => "data-dir",
+    };
+    let source = match &args.bench {
+        Some(p) => p.display().to_string(),
+        None => bench.source().to_string(),
+    };
+    let run_config = run_config::RunConfig {
+        space: bench.space().name().to_string(),
+        dataset: bench.dataset().name().to_string(),
+        benchmark: run_config::BenchmarkIdentity::of(kind, &source)?,
+        eval: cfg,
+        data_dir: args.data_dir.as_ref().map(|p| p.display().to_string()),
+        images: args.images.as_ref().map(|p| p.display().to_string()),
+    };
+    // With --extend the folder's grid is the union of the old and the new one.
+    let cfg = run_config::settle(&args.out.join("config.json"), run_config, args.extend)?.eval;
+    let plan = protocol::plan(&bench, &cfg, &Registry)?;
 
     eprintln!(
         "naspred: {} {} ({} architectures from {}, loaded in {:.0} ms); {} trials x {} \
@@ -579,37 +681,6 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
     Ok(())
 }
 
-/// Writes `config.json`, or checks that a previous run in the same folder used a compatible
-/// configuration (same data draws), so resumed results never mix settings.
-fn check_config(path: &Path, cfg: &EvalConfig) -> Result<()> {
-    let comparable = |c: &EvalConfig| {
-        (
-            c.test_size,
-            c.seed,
-            c.test_set,
-            c.target,
-            c.quirks,
-            c.train_size_single,
-        )
-    };
-    if path.exists() {
-        let text =
-            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let old: EvalConfig = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a naspred configuration", path.display()))?;
-        if comparable(&old) != comparable(cfg) {
-            bail!(
-                "{} holds results of a different configuration (test size, seed, test set, \
-                 target or quirks differ); use another --out folder",
-                path.parent().unwrap_or(Path::new(".")).display()
-            );
-        }
-    }
-    fs::write(path, serde_json::to_string_pretty(cfg)?)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
-}
-
 #[derive(Args)]
 struct SearchArgs {
     /// Search space: nb101, nb201, darts, nlp.
@@ -659,10 +730,10 @@ struct SearchArgs {
     /// summary.json and the plot error_vs_queries.svg.
     #[arg(long, default_value = "out/search")]
     out: PathBuf,
-    /// Data root (default: NASPRED_DATA, else ../shared/data).
+    /// Data root (default: NASPRED_DATA, else the repository's data/).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Where NB201 data comes from: embedded or data-dir (default: embedded when present).
+    /// Where NB201 data comes from: embedded (compiled in, the default for nb201) or data-dir.
     #[arg(long)]
     source: Option<Source>,
     /// Query value: mean over training seeds (default) or one random seed.
@@ -684,23 +755,12 @@ fn search(args: SearchArgs) -> Result<()> {
             .build_global()
             .context("cannot set up the thread pool")?;
     }
-    let root = DataRoot::resolve(args.data_dir.as_deref());
-    let embedded = naspred_data::embedded::default_path();
-    let source = match args.source {
-        Some(s) => s,
-        None if args.space == SpaceKind::Nb201 && embedded.exists() => Source::Embedded,
-        None => Source::DataDir,
-    };
-    let bench = match source {
-        Source::Embedded if args.space == SpaceKind::Nb201 => {
-            naspred_data::embedded::load(&embedded, args.dataset)?
-        }
-        Source::Embedded => bail!(
-            "the embedded data holds NB201 only; use --source data-dir for {}",
-            args.space
-        ),
-        Source::DataDir => naspred_data::shared::load(&root, args.space, args.dataset)?,
-    };
+    let bench = load_from_source(
+        args.space,
+        args.dataset,
+        args.source,
+        args.data_dir.as_deref(),
+    )?;
     fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let optimum = bench
@@ -805,6 +865,7 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
     use naspred::reproduce::{
         read_suite, run_suite, write_report, Mode, ReportOptions, RunSettings, Suite, ALL_SPACES,
     };
+    zero_cost_environment(args.data_dir.as_deref(), args.images.as_deref())?;
     if let Some(t) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(t.max(1))

@@ -10,7 +10,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use naspred_data::{DataRoot, Dataset};
 use naspred_spaces::SpaceKind;
-use naspred_zerocost::{load_images, Proxy, ScoreCache, ZcEngine, ZcSettings};
+use naspred_zerocost::{load_image_pool, Proxy, ScoreCache, ZcEngine, ZcSettings};
 
 /// Arguments of `naspred zerocost`.
 #[derive(Args)]
@@ -40,9 +40,15 @@ pub struct ZerocostArgs {
     /// Output CSV.
     #[arg(long)]
     out: PathBuf,
-    /// Data root (images).
+    /// Data root whose images are used without --images (default: NASPRED_DATA, else the
+    /// repository's data/: CIFAR-10 5,000 training images, CIFAR-100 20 images).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Images to draw minibatches from: the official CIFAR-10 or CIFAR-100 binary folder
+    /// (cifar-10-batches-bin / cifar-100-binary, training split) or one CIFAR binary file
+    /// (.bin or .bin.gz), normalised with NASLib's statistics for --dataset.
+    #[arg(long)]
+    images: Option<PathBuf>,
     /// Score cache file (default: NASPRED_ZC_CACHE or .naspred-cache/zerocost.jsonl).
     #[arg(long)]
     cache: Option<PathBuf>,
@@ -61,21 +67,12 @@ pub fn zerocost(args: ZerocostArgs) -> Result<()> {
     let archs = crate::read_archs(args.space, &args.file)?;
     let root = DataRoot::resolve(args.data_dir.as_deref());
     let images = if proxies.iter().any(|p| p.needs_images()) {
-        match load_images(&root, args.dataset)? {
-            Some(i) => Some(Arc::new(i)),
-            None => bail!(
-                "no training images for {} under {}: image-based proxies ({}) need them; \
-                 params, flops, l2_norm, synflow and zen work without",
-                args.dataset,
-                root.path().display(),
-                proxies
-                    .iter()
-                    .filter(|p| p.needs_images())
-                    .map(|p| p.key())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
+        Some(Arc::new(load_image_pool(
+            &root,
+            args.dataset,
+            args.images.as_deref(),
+            args.batch_size,
+        )?))
     } else {
         None
     };
@@ -95,8 +92,11 @@ pub fn zerocost(args: ZerocostArgs) -> Result<()> {
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
+    // Written under a temporary name and renamed when complete: a failed run leaves no
+    // partial CSV behind (scores already computed stay in the cache).
+    let part = args.out.with_extension("csv.part");
     let mut w = BufWriter::new(
-        File::create(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?,
+        File::create(&part).with_context(|| format!("cannot create {}", part.display()))?,
     );
     let mut header = vec!["arch".to_string()];
     header.extend(proxies.iter().map(|p| p.key().to_string()));
@@ -111,7 +111,13 @@ pub fn zerocost(args: ZerocostArgs) -> Result<()> {
     );
     let mut failures = 0usize;
     for arch in &archs {
-        let scores = engine.score(arch, &proxies)?;
+        let scores = match engine.score(arch, &proxies) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = std::fs::remove_file(&part);
+                return Err(e.into());
+            }
+        };
         let mut rec = vec![arch.to_string()];
         let mut errors = Vec::new();
         for s in &scores {
@@ -133,6 +139,9 @@ pub fn zerocost(args: ZerocostArgs) -> Result<()> {
     bar.finish_and_clear();
     drop(csv);
     w.flush()?;
+    drop(w);
+    std::fs::rename(&part, &args.out)
+        .with_context(|| format!("cannot rename {} to {}", part.display(), args.out.display()))?;
     eprintln!(
         "naspred zerocost: {} archs x {} proxies -> {} ({} failed scores)",
         archs.len(),

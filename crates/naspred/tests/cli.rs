@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn data_root() -> PathBuf {
-    match std::env::var_os("NASPRED_DATA") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-    }
+use naspred_data::root::open_data_file;
+use naspred_data::DataRoot;
+
+/// The data root: `NASPRED_DATA`, else the repository's `data/`.
+fn data_root() -> DataRoot {
+    DataRoot::resolve(None)
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -20,7 +21,7 @@ fn temp_dir(name: &str) -> PathBuf {
 fn naspred(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_naspred"))
         .args(args)
-        .env("NASPRED_DATA", data_root())
+        .env("NASPRED_DATA", data_root().path())
         .output()
         .expect("naspred runs")
 }
@@ -34,7 +35,10 @@ fn stdout_lines(o: &Output) -> Vec<String> {
 
 #[test]
 fn arch_hash_reproduces_every_nb101_hash_of_the_csv() {
-    let csv = data_root().join("nb101/nb101_multifidelity_20k.csv");
+    // The compressed CSV as it is stored (`--file` reads gzip too).
+    let csv = data_root()
+        .file("nb101/nb101_multifidelity_20k.csv")
+        .unwrap();
     let o = naspred(&[
         "arch",
         "hash",
@@ -45,7 +49,7 @@ fn arch_hash_reproduces_every_nb101_hash_of_the_csv() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let got = stdout_lines(&o);
-    let mut rdr = csv::Reader::from_path(&csv).unwrap();
+    let mut rdr = csv::Reader::from_reader(open_data_file(&csv).unwrap());
     let col = rdr
         .headers()
         .unwrap()

@@ -2,8 +2,6 @@
 //! SoTL-E and the encoding (no jacov: NLP cells are not built as networks), reports the
 //! features it used, and handles degenerate inputs with typed errors.
 
-use std::path::PathBuf;
-
 use naspred::omni::{OmniNgb, OmniSeminas};
 use naspred::Registry;
 use naspred_data::{shared, Benchmark, CurveMetric, DataRoot, Dataset};
@@ -15,16 +13,9 @@ use naspred_eval::{
 use naspred_spaces::SpaceKind;
 use rand::SeedableRng;
 
-fn data_root() -> DataRoot {
-    match std::env::var_os("NASPRED_DATA") {
-        Some(p) if !p.is_empty() => DataRoot::new(PathBuf::from(p)),
-        _ => DataRoot::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")),
-    }
-}
-
 fn nlp() -> Benchmark {
-    shared::load(&data_root(), SpaceKind::Nlp, Dataset::Wikitext2)
-        .expect("NAS-Bench-NLP data (set NASPRED_DATA)")
+    shared::load(&DataRoot::resolve(None), SpaceKind::Nlp, Dataset::Wikitext2)
+        .expect("NAS-Bench-NLP data (data/nlp, or NASPRED_DATA)")
 }
 
 fn tau(r: &ResultRecord) -> f64 {

@@ -1,12 +1,12 @@
 //! The NB201 workload shared by the model benches: 1000 training and 200 test architectures.
 //!
-//! Targets are NB201 CIFAR-10 validation accuracies when the shared data is present, otherwise a
-//! synthetic function of the encoding (the timing hardly depends on the targets).
+//! Targets are NB201 CIFAR-10 validation accuracies (the data root: `NASPRED_DATA`, else the
+//! repository's `data/`).
 
 use naspred_data::shared::load_nb201;
 use naspred_data::{DataRoot, Dataset};
 use naspred_eval::predictor::{ArchInput, PredictorRng};
-use naspred_spaces::{AnyArch, EncodingKind, Quirks, SpaceKind};
+use naspred_spaces::AnyArch;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
@@ -14,28 +14,12 @@ use rand::SeedableRng;
 pub fn workload() -> (Vec<ArchInput>, Vec<f64>, Vec<ArchInput>) {
     let mut rng = PredictorRng::seed_from_u64(0);
     let root = DataRoot::resolve(None);
-    let mut table: Vec<(AnyArch, f64)> = match load_nb201(&root, Dataset::Cifar10) {
-        Ok(bench) => bench
-            .records()
-            .iter()
-            .map(|r| (r.arch.clone(), r.mean_val_acc()))
-            .collect(),
-        Err(_) => (0..1200)
-            .map(|_| {
-                let a = AnyArch::sample(SpaceKind::Nb201, &mut rng).expect("sample");
-                let e = a
-                    .encode(EncodingKind::AdjacencyOneHot, Quirks::Faithful)
-                    .expect("encode")
-                    .flatten();
-                let y = e
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &v)| f64::from(v) * (i % 7) as f64)
-                    .sum();
-                (a, y)
-            })
-            .collect(),
-    };
+    let mut table: Vec<(AnyArch, f64)> = load_nb201(&root, Dataset::Cifar10)
+        .expect("NB201 CIFAR-10 (data/, or NASPRED_DATA)")
+        .records()
+        .iter()
+        .map(|r| (r.arch.clone(), r.mean_val_acc()))
+        .collect();
     table.shuffle(&mut rng);
     let train = table[..1000]
         .iter()

@@ -17,7 +17,7 @@ pub mod report;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -696,21 +696,22 @@ pub struct RunSettings {
     pub progress: bool,
 }
 
-/// Loads the benchmark of a space: the embedded NB201 table when present, else the data root.
+/// Loads the benchmark of a space: the embedded NB201 table (compiled in) for NB201, else the
+/// data root.
 pub fn load_benchmark(
     space: SpaceKind,
     dataset: Dataset,
     data_dir: Option<&Path>,
 ) -> Result<Benchmark, ReproError> {
-    let embedded = naspred_data::embedded::default_path();
-    if space == SpaceKind::Nb201 && embedded.exists() {
-        return Ok(naspred_data::embedded::load(&embedded, dataset)?);
+    let bench = if space == SpaceKind::Nb201 {
+        naspred_data::embedded::load_default(dataset)?
+    } else {
+        naspred_data::shared::load(&DataRoot::resolve(data_dir), space, dataset)?
+    };
+    for w in bench.warnings() {
+        eprintln!("naspred reproduce: warning: {w}");
     }
-    Ok(naspred_data::shared::load(
-        &DataRoot::resolve(data_dir),
-        space,
-        dataset,
-    )?)
+    Ok(bench)
 }
 
 /// Writes `OUT/suite.json`, or checks that an existing one is the same mode.
@@ -808,11 +809,6 @@ fn now_unix() -> u64 {
 /// The folder of a search run's trials.
 pub fn search_dir(out: &Path, exp: &str, label: &str) -> PathBuf {
     out.join(exp).join(label)
-}
-
-/// The file of a finished search trial.
-pub fn trial_file(dir: &Path, trial: usize) -> PathBuf {
-    dir.join(format!("trial_{trial:03}.jsonl"))
 }
 
 /// Takes this shard's lock in `out` (released when the process ends, even by a crash): two
@@ -941,11 +937,18 @@ fn run_nas(
     for cfg in &spec.runs {
         searchers.insert(cfg.label(), Searcher::new(bench, &Registry, cfg)?);
     }
-    let todo: Vec<&Unit> = units
-        .iter()
-        .copied()
-        .filter(|u| !trial_file(&search_dir(&settings.out, &exp.id, &u.part), u.trial).exists())
-        .collect();
+    let mut todo: Vec<&Unit> = Vec::new();
+    for &u in units {
+        let cfg = spec
+            .runs
+            .iter()
+            .find(|c| c.label() == u.part)
+            .ok_or_else(|| ReproError::Config(format!("{}: no search run {:?}", exp.id, u.part)))?;
+        let dir = search_dir(&settings.out, &exp.id, &u.part);
+        if naspred_search::finished_trial(&dir, u.trial, cfg, bench.len())?.is_none() {
+            todo.push(u);
+        }
+    }
     let bar = if settings.progress {
         let b = ProgressBar::new(todo.len() as u64);
         b.set_style(
@@ -966,26 +969,7 @@ fn run_nas(
             })?;
             let dir = search_dir(&settings.out, &exp.id, &u.part);
             fs::create_dir_all(&dir).map_err(|e| ReproError::io(&dir, e))?;
-            let done = trial_file(&dir, u.trial);
-            let part = done.with_extension("jsonl.part");
-            let f = File::create(&part).map_err(|e| ReproError::io(&part, e))?;
-            let mut w = BufWriter::new(f);
-            searcher.run_trial(u.trial, &mut |rec| {
-                let line = serde_json::to_string(rec).map_err(|e| {
-                    naspred_search::SearchError::Results {
-                        path: part.clone(),
-                        reason: e.to_string(),
-                    }
-                })?;
-                writeln!(w, "{line}").and_then(|_| w.flush()).map_err(|e| {
-                    naspred_search::SearchError::Results {
-                        path: part.clone(),
-                        reason: e.to_string(),
-                    }
-                })
-            })?;
-            drop(w);
-            fs::rename(&part, &done).map_err(|e| ReproError::io(&done, e))?;
+            naspred_search::write_trial(searcher, u.trial, &dir)?;
             bar.inc(1);
             Ok(())
         })
@@ -1007,7 +991,7 @@ pub fn read_search_trials(
     let dir = search_dir(out, exp, label);
     let mut v = Vec::new();
     for t in 0..trials {
-        let f = trial_file(&dir, t);
+        let f = naspred_search::trial_path(&dir, t);
         if f.exists() {
             v.push(read_trial(&f)?);
         }
