@@ -22,6 +22,24 @@
 //! * [`calibration`]: negative log-likelihood and interval coverage of probabilistic
 //!   predictions (mean and standard deviation), reported for predictors that have them.
 //! * [`grid`]: the study's train-size and fidelity grids per space.
+//!
+//! # Random streams, and why a resumed run equals an uninterrupted one
+//!
+//! A run's records depend on its configuration and on nothing else: not on the order in which
+//! points are computed, the thread count, or which points a previous, interrupted run already
+//! wrote. Two kinds of streams make that so:
+//!
+//! * the sets of trial `t` (test, training, unlabeled architectures and their targets) come
+//!   from one ChaCha8 stream seeded with `seed + t` ([`trial_sets`](protocol::trial_sets)),
+//!   shared by every predictor of the trial;
+//! * every evaluation point, a (trial, predictor, train size, fidelity) under the run's
+//!   test-set mode, gets a freshly built predictor and its own ChaCha8 stream, seeded with
+//!   [`point_seed`](protocol::point_seed): a splitmix64 hash of the base seed, the trial and the
+//!   point's name `"{predictor}|n={train size}|f={fidelity or -}|{uniform|mutation}"`.
+//!
+//! So any subset of points computed in any order, in one process or in shards, gives
+//! bit-identical records (wall-clock times aside); `results.jsonl` can be cut after any record
+//! and resumed.
 
 pub mod calibration;
 pub mod grid;

@@ -1,36 +1,14 @@
 //! NB101: official hashing and every encoding of all 20001 cells of the data file.
 
-use std::fs::File;
 use std::hint::black_box;
-use std::io::{BufReader, Read};
-use std::path::PathBuf;
-
-use flate2::read::MultiGzDecoder;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use naspred_spaces::nb101::Nb101Arch;
 use naspred_spaces::{Architecture, EncodingKind, Quirks};
 
-/// A data file `rel` (or its compressed `rel.gz`) of the data root (`NASPRED_DATA`, else the
-/// repository's `data/`), decompressed.
-fn open_data(rel: &str) -> Box<dyn Read> {
-    let root = std::env::var_os("NASPRED_DATA")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data"));
-    let plain = root.join(rel);
-    let path = if plain.is_file() {
-        plain
-    } else {
-        root.join(format!("{rel}.gz"))
-    };
-    let file = File::open(&path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
-    if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(BufReader::new(MultiGzDecoder::new(BufReader::new(file))))
-    } else {
-        Box::new(BufReader::new(file))
-    }
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::open_data;
 
 fn load() -> Vec<Nb101Arch> {
     let mut rdr = csv::Reader::from_reader(open_data("nb101/nb101_multifidelity_20k.csv"));

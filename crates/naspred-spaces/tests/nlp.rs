@@ -3,11 +3,7 @@
 //! and `encodings.py`, and cross-checked with a Python transcription of those functions).
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
-
-use flate2::read::MultiGzDecoder;
+use std::io::{BufRead, BufReader};
 
 use md5::{Digest, Md5};
 use naspred_spaces::encoding::matches_shape;
@@ -18,26 +14,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 
-/// A data file `rel` (or its compressed `rel.gz`) of the data root (`NASPRED_DATA`, else the
-/// repository's `data/`), decompressed.
-fn open_data(rel: &str) -> Box<dyn Read> {
-    let root = std::env::var_os("NASPRED_DATA")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data"));
-    let plain = root.join(rel);
-    let path = if plain.is_file() {
-        plain
-    } else {
-        root.join(format!("{rel}.gz"))
-    };
-    let file = File::open(&path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
-    if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(BufReader::new(MultiGzDecoder::new(BufReader::new(file))))
-    } else {
-        Box::new(BufReader::new(file))
-    }
-}
+mod common;
+use common::open_data;
 
 #[derive(Deserialize)]
 struct Record {
