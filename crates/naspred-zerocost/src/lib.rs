@@ -15,6 +15,11 @@
 //! absolute weights and an all-ones input (the raw sum, not Develop's log transform: ranks
 //! are the same); NASLib's sign conventions per space (DARTS: `fisher`, `grad_norm`, `synflow`,
 //! `snip` negated; NB101: `jacov` negated). A non-finite score is a recorded failure.
+//!
+//! Images: [`load_image_pool`] reads the official CIFAR-10 / CIFAR-100 binary folders or single
+//! CIFAR files (`--images`), else the data root's (5,000 CIFAR-10 training images, 20 CIFAR-100
+//! images), normalised with NASLib's statistics of the dataset, and refuses a batch size the
+//! pool cannot fill; ImageNet16-120 images are not supported yet.
 
 pub mod cache;
 pub mod compute;
