@@ -474,8 +474,18 @@ fn lint(rest: &[String]) -> Result<()> {
 }
 
 /// `cargo package --workspace` with verification: every published crate's package builds on
-/// its own from what it holds (the packages land in `target/package/`).
+/// its own from what it holds (the packages land in `target/package/`). That folder is removed
+/// first: cargo treats the workspace's packaged crates as immutable registry crates, so a build
+/// left there from an earlier run of the same version would be reused, stale.
 fn package() -> Result<()> {
+    let dir = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+        .join("package");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .map_err(|e| format!("cannot remove {}: {e}", dir.display()))?;
+    }
     run(cargo().args([
         "package",
         "--workspace",
