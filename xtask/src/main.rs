@@ -474,16 +474,43 @@ fn lint(rest: &[String]) -> Result<()> {
 }
 
 /// `cargo package --workspace` with verification: every published crate's package builds on
-/// its own from what it holds (the packages land in `target/package/`). That folder is removed
-/// first: cargo treats the workspace's packaged crates as immutable registry crates, so a build
-/// left there from an earlier run of the same version would be reused, stale.
+/// its own from what it holds (the packages land in `target/package/`).
+///
+/// Cargo verifies through a temporary local registry of the packaged crates and treats them as
+/// immutable: it unpacks them once into `$CARGO_HOME/registry/src/-<id>/` and builds them once
+/// into `target/package/`, and reuses both when the version has not changed. So the leftovers
+/// of an earlier run are removed first; otherwise the verification would build stale sources.
 fn package() -> Result<()> {
-    let dir = env::var_os("CARGO_TARGET_DIR")
+    let target = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-        .join("package");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)
+        .unwrap_or_else(|| root().join("target"));
+    let mut stale = vec![target.join("package")];
+    let cargo_home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    if let Some(home) = cargo_home {
+        // Local registries have no host in their folder name (`-<hash>`), crates.io's does.
+        for reg in std::fs::read_dir(home.join("registry/src"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if !reg.file_name().to_string_lossy().starts_with('-') {
+                continue;
+            }
+            for c in std::fs::read_dir(reg.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if c.file_name().to_string_lossy().starts_with("naspred") {
+                    stale.push(c.path());
+                }
+            }
+        }
+    }
+    for dir in stale.iter().filter(|d| d.exists()) {
+        std::fs::remove_dir_all(dir)
             .map_err(|e| format!("cannot remove {}: {e}", dir.display()))?;
     }
     run(cargo().args([
