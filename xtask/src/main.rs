@@ -478,13 +478,24 @@ fn lint(rest: &[String]) -> Result<()> {
 ///
 /// Cargo verifies through a temporary local registry of the packaged crates and treats them as
 /// immutable: it unpacks them once into `$CARGO_HOME/registry/src/-<id>/` and builds them once
-/// into `target/package/`, and reuses both when the version has not changed. So the leftovers
-/// of an earlier run are removed first; otherwise the verification would build stale sources.
+/// (fingerprints in `target/debug/.fingerprint/`), and reuses both while the version is the
+/// same. So the leftovers of an earlier run are removed first; otherwise the verification would
+/// link against stale builds of the workspace's own crates.
 fn package() -> Result<()> {
     let target = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"));
     let mut stale = vec![target.join("package")];
+    let fingerprints = target.join("debug").join(".fingerprint");
+    for f in std::fs::read_dir(&fingerprints)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if f.file_name().to_string_lossy().starts_with("naspred") {
+            stale.push(f.path());
+        }
+    }
     let cargo_home = env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
