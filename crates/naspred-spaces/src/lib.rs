@@ -18,8 +18,10 @@
 //!   loaders), with [`SpaceKind`] naming the space.
 //! * [`Encoding`]: a dense vector, a graph ([`GraphEncoding`]) or a token sequence; the
 //!   [`encoding_shape`] table gives NASLib's exact dimensions.
-//! * [`Quirks`]: where NASLib has a known bug (a QUIRK in the spec), `Faithful` reproduces it
-//!   (the default, to match the paper's numbers) and `Fixed` does the intended thing.
+//! * [`Quirks`]: where NASLib has a known bug, `Faithful` reproduces it and `Fixed` does the
+//!   intended thing. For the spaces, sampling and mutation, `Faithful` is the default (to
+//!   match the paper's numbers); some predictors default to their fixed variant (see the
+//!   `naspred` registry: `gp`, `lce`, `lce_m` and the neural predictors).
 //!
 //! # Encoding dimensions
 //!
@@ -113,8 +115,9 @@ impl FromStr for SpaceKind {
 
 /// Faithful reproduction of a NASLib bug, or the fixed behaviour.
 ///
-/// `Faithful` is the default everywhere, so that numbers match the paper; `Fixed` is the
-/// intended behaviour and serves as a sanity check.
+/// `Faithful` is the default of this type (spaces, sampling, mutation, CV scoring), so that
+/// numbers match the paper; `Fixed` is the intended behaviour. Predictors choose their own
+/// default by registry key: `gp`, `lce`, `lce_m` and the neural predictors default to fixed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Quirks {
