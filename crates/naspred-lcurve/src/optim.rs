@@ -1,7 +1,6 @@
 //! Bounded minimisation for the curve fits: argmin's L-BFGS (memory 10, as scipy's L-BFGS-B)
-//! with a Moré-Thuente line search (strong Wolfe conditions, c1 = 1e-4, c2 = 0.9, as scipy's
-//! L-BFGS-B line search) and central finite-difference gradients (scipy's
-//! `approx_grad`). Lower bounds `> 0` are imposed by optimising `ln p` instead of `p`, so the
+//! with a Moré-Thuente line search (strong Wolfe conditions, c1 = 1e-4, c2 = 0.9) and central
+//! finite-difference gradients (scipy's `approx_grad`). Lower bounds `> 0` are imposed by optimising `ln p` instead of `p`, so the
 //! optimiser works unconstrained; points where the objective is not finite are refused by the
 //! line search.
 
