@@ -92,30 +92,35 @@ impl DataRoot {
     }
 }
 
+/// The file opened for buffered reading, and whether it starts with the gzip magic bytes.
+fn open_sniffed(path: &Path, capacity: usize) -> Result<(BufReader<File>, bool), DataError> {
+    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+    let mut reader = BufReader::with_capacity(capacity, file);
+    let gz = reader
+        .fill_buf()
+        .map_err(|e| DataError::io(path, e))?
+        .starts_with(&[0x1f, 0x8b]);
+    Ok((reader, gz))
+}
+
 /// Opens a data file for buffered reading, decompressing it if it starts with the gzip magic
 /// bytes (whatever its name).
 pub fn open_data_file(path: &Path) -> Result<Box<dyn BufRead + Send>, DataError> {
-    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
-    let head = reader.fill_buf().map_err(|e| DataError::io(path, e))?;
-    if head.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(BufReader::with_capacity(
+    Ok(match open_sniffed(path, 1 << 16)? {
+        (reader, true) => Box::new(BufReader::with_capacity(
             1 << 16,
             MultiGzDecoder::new(reader),
-        )))
-    } else {
-        Ok(Box::new(reader))
-    }
+        )),
+        (reader, false) => Box::new(reader),
+    })
 }
 
 /// The whole (decompressed) content of a data file: a gzip stream that cannot be decompressed
 /// (truncated or corrupt) is a [`DataError::Format`] at `gzip stream`.
 pub fn read_data_file(path: &Path) -> Result<Vec<u8>, DataError> {
-    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let head = reader.fill_buf().map_err(|e| DataError::io(path, e))?;
+    let (mut reader, gz) = open_sniffed(path, 1 << 20)?;
     let mut bytes = Vec::new();
-    if head.starts_with(&[0x1f, 0x8b]) {
+    if gz {
         MultiGzDecoder::new(reader)
             .read_to_end(&mut bytes)
             .map_err(|e| {

@@ -7,16 +7,14 @@ use naspred_nets::{NetConfig, Network, Trace};
 use naspred_spaces::AnyArch;
 use naspred_spaces::SpaceKind;
 use naspred_zerocost::compute::Minibatch;
-use naspred_zerocost::{compute, load_images, Proxy, ZcSettings};
+use naspred_zerocost::{compute, load_image_pool, Proxy, ZcSettings};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tch::{Device, Kind, Tensor};
 
 fn bench(c: &mut Criterion) {
     let root = DataRoot::resolve(None);
-    let images = load_images(&root, Dataset::Cifar10)
-        .expect("CIFAR-10 images")
-        .expect("CIFAR-10 images");
+    let images = load_image_pool(&root, Dataset::Cifar10, None, 64).expect("CIFAR-10 images");
     let arch = AnyArch::parse(
         SpaceKind::Nb201,
         "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",

@@ -13,7 +13,7 @@ use naspred_data::{DataRoot, Dataset};
 use naspred_eval::metrics::kendall_tau_b;
 use naspred_spaces::nb201::Nb201Arch;
 use naspred_spaces::AnyArch;
-use naspred_zerocost::{compute, load_images, Proxy, ZcSettings};
+use naspred_zerocost::{compute, load_image_pool, Proxy, ZcSettings};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .step_by(stride)
         .collect::<Result<_, _>>()?;
     let images = if proxies.iter().any(|p| p.needs_images()) {
-        load_images(&root, Dataset::Cifar10)?
+        Some(load_image_pool(&root, Dataset::Cifar10, None, batch)?)
     } else {
         None
     };

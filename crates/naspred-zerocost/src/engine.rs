@@ -26,16 +26,6 @@ pub const CIFAR100_IMAGES: &str = "cifar/cifar100_20.bin";
 /// `train_portion`).
 pub const TRAIN_PORTION: f64 = 0.7;
 
-/// Loads the bundled image pool of `dataset` from the data root: CIFAR-10 reads
-/// [`CIFAR10_TRAIN`]; no other dataset is read here (`None`; see [`load_image_pool`], which
-/// also serves CIFAR-100 and images of the user's own).
-pub fn load_images(root: &DataRoot, dataset: Dataset) -> Result<Option<ImageBatch>, ZcError> {
-    match dataset {
-        Dataset::Cifar10 => Ok(Some(load_image_pool(root, dataset, None, 1)?)),
-        _ => Ok(None),
-    }
-}
-
 /// The image pool zero-cost minibatches of `batch_size` images are drawn from, normalised with
 /// NASLib's statistics for `dataset`, checked to fill such a batch.
 ///

@@ -9,7 +9,8 @@ use naspred_eval::metrics::kendall_tau_b;
 use naspred_spaces::nb201::Nb201Arch;
 use naspred_spaces::{AnyArch, SpaceKind};
 use naspred_zerocost::{
-    compute, load_images, CacheKey, CachedScore, Proxy, ScoreCache, ZcEngine, ZcError, ZcSettings,
+    compute, load_image_pool, CacheKey, CachedScore, Proxy, ScoreCache, ZcEngine, ZcError,
+    ZcSettings,
 };
 use tch::Device;
 
@@ -111,7 +112,7 @@ fn synflow_ranks_like_naslib() {
 #[test]
 fn image_proxies_rank_like_naslib_on_a_subset() {
     let rows = suite(40, 12);
-    let images = load_images(&root(), Dataset::Cifar10).unwrap().unwrap();
+    let images = load_image_pool(&root(), Dataset::Cifar10, None, 1).unwrap();
     let proxies = [
         Proxy::Jacov,
         Proxy::Snip,
@@ -149,7 +150,7 @@ fn image_proxies_rank_like_naslib_on_a_subset() {
 #[test]
 fn shared_passes_equal_separate_computation() {
     let rows = suite(2, 300);
-    let images = load_images(&root(), Dataset::Cifar10).unwrap().unwrap();
+    let images = load_image_pool(&root(), Dataset::Cifar10, None, 1).unwrap();
     for r in &rows {
         let all = compute(&r.arch, &Proxy::ALL, &settings(8), Some(&images)).unwrap();
         for p in Proxy::ALL {
@@ -173,7 +174,7 @@ fn non_finite_scores_are_failures() {
         "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|",
     )
     .unwrap();
-    let images = load_images(&root(), Dataset::Cifar10).unwrap().unwrap();
+    let images = load_image_pool(&root(), Dataset::Cifar10, None, 1).unwrap();
     let s = compute(
         &arch,
         &[Proxy::Jacov, Proxy::Params],

@@ -935,15 +935,16 @@ fn run_nas(
 ) -> Result<usize, ReproError> {
     let mut searchers = BTreeMap::new();
     for cfg in &spec.runs {
-        searchers.insert(cfg.label(), Searcher::new(bench, &Registry, cfg)?);
+        searchers.insert(cfg.label(), (cfg, Searcher::new(bench, &Registry, cfg)?));
     }
+    let run_of = |u: &Unit| {
+        searchers
+            .get(&u.part)
+            .ok_or_else(|| ReproError::Config(format!("{}: no search run {:?}", exp.id, u.part)))
+    };
     let mut todo: Vec<&Unit> = Vec::new();
     for &u in units {
-        let cfg = spec
-            .runs
-            .iter()
-            .find(|c| c.label() == u.part)
-            .ok_or_else(|| ReproError::Config(format!("{}: no search run {:?}", exp.id, u.part)))?;
+        let (cfg, _) = run_of(u)?;
         let dir = search_dir(&settings.out, &exp.id, &u.part);
         if naspred_search::finished_trial(&dir, u.trial, cfg, bench.len())?.is_none() {
             todo.push(u);
@@ -964,9 +965,7 @@ fn run_nas(
     let results: Vec<Result<(), ReproError>> = todo
         .par_iter()
         .map(|u| {
-            let searcher = searchers.get(&u.part).ok_or_else(|| {
-                ReproError::Config(format!("{}: no search run {:?}", exp.id, u.part))
-            })?;
+            let (_, searcher) = run_of(u)?;
             let dir = search_dir(&settings.out, &exp.id, &u.part);
             fs::create_dir_all(&dir).map_err(|e| ReproError::io(&dir, e))?;
             naspred_search::write_trial(searcher, u.trial, &dir)?;
