@@ -1,5 +1,21 @@
 //! Benchmark data for naspred.
 //!
+//! ```
+//! use naspred_data::{embedded, Dataset};
+//!
+//! // NAS-Bench-201 on CIFAR-10 is compiled into the crate: no download, no files.
+//! let bench = embedded::load_bundled(Dataset::Cifar10)?;
+//! assert_eq!(bench.len(), 15_625);
+//! let best = bench
+//!     .records()
+//!     .iter()
+//!     .max_by(|a, b| a.mean_val_acc().total_cmp(&b.mean_val_acc()))
+//!     .ok_or("empty benchmark")?;
+//! println!("best architecture: {} ({:.2} %)", best.arch, best.mean_val_acc());
+//! assert!(best.mean_val_acc() > 90.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Principal types
 //!
 //! * [`Benchmark`]: one search space x dataset table of [`ArchRecord`]s: final validation

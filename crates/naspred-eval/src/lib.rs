@@ -1,5 +1,48 @@
 //! The evaluation protocol of NAS performance predictors.
 //!
+//! ```
+//! use naspred_data::{embedded, Dataset};
+//! use naspred_eval::metrics::MetricKind;
+//! use naspred_eval::protocol::{self, EvalConfig, RunOptions};
+//! use naspred_eval::*;
+//! use naspred_spaces::SpaceKind;
+//!
+//! /// A predictor of your own: score = number of 3x3 convolutions (no training).
+//! struct Conv3Count;
+//!
+//! impl Predictor for Conv3Count {
+//!     fn key(&self) -> &str { "conv3" }
+//!     fn requirements(&self) -> Requirements { Requirements::baseline(false) }
+//!     fn fit(&mut self, _: &[ArchInput], _: &[f64], _: &mut Context<'_>)
+//!         -> Result<(), PredictorError> { Ok(()) }
+//!     fn query(&mut self, test: &[ArchInput], _: &mut Context<'_>)
+//!         -> Result<Vec<f64>, PredictorError> {
+//!         Ok(test.iter().map(|a| a.arch.to_string().matches("conv_3x3").count() as f64).collect())
+//!     }
+//! }
+//!
+//! /// How the protocol builds a fresh predictor for every evaluation point.
+//! struct Factory;
+//!
+//! impl PredictorFactory for Factory {
+//!     fn build(&self, _: &str, _: SpaceKind, _: Dataset)
+//!         -> Result<Box<dyn Predictor>, PredictorError> { Ok(Box::new(Conv3Count)) }
+//!     fn requirements(&self, _: &str) -> Result<Requirements, PredictorError> {
+//!         Ok(Conv3Count.requirements())
+//!     }
+//! }
+//!
+//! let bench = embedded::load_bundled(Dataset::Cifar10)?;
+//! let mut cfg = EvalConfig::study_defaults(SpaceKind::Nb201, vec!["conv3".into()]);
+//! cfg.trials = 2;
+//! let records = protocol::run(&bench, &cfg, &Factory, &RunOptions::default())?;
+//! for r in &records {
+//!     println!("trial {}: Kendall tau {:.3}", r.trial, r.metrics.get(MetricKind::Kendalltau));
+//!     assert!(r.metrics.get(MetricKind::Kendalltau) > 0.2);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Principal types
 //!
 //! * [`Predictor`](predictor::Predictor): what a predictor needs

@@ -1,5 +1,26 @@
 //! Search spaces of the NAS predictor study, exactly as NASLib defines them.
 //!
+//! ```
+//! use naspred_spaces::nb201::Nb201Arch;
+//! use naspred_spaces::{Architecture, EncodingKind, Quirks, Sampling};
+//! use rand::SeedableRng;
+//!
+//! // Parse NAS-Bench-201's arch string, hash it, encode it for a predictor.
+//! let arch: Nb201Arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+\
+//!                        |skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+//!     .parse()?;
+//! let one_hot = arch.encode(EncodingKind::AdjacencyOneHot, Quirks::Fixed)?;
+//! assert_eq!(one_hot.flatten().len(), 6 * 5); // 6 edges x 5 operations
+//!
+//! // Sample and mutate as NASLib does, from an explicit random stream.
+//! let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+//! let parent = Nb201Arch::sample(&mut rng);
+//! let child = parent.mutate(&mut rng, Quirks::Fixed);
+//! assert!(parent.neighbours().contains(&child));
+//! assert_eq!(child.to_string().parse::<Nb201Arch>()?.arch_hash(), child.arch_hash());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! This crate is the foundation of naspred: every other crate names architectures through it.
 //!
 //! # Principal types
