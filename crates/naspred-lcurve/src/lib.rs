@@ -1,5 +1,42 @@
 //! Learning-curve and hybrid predictors for naspred.
 //!
+//! ```
+//! use naspred_data::{embedded, CurveMetric, Dataset};
+//! use naspred_eval::metrics::kendall_tau_b;
+//! use naspred_eval::{ArchInput, Context, Predictor, PredictorRng};
+//! use naspred_lcurve::EarlyStopping;
+//! use naspred_spaces::SpaceKind;
+//! use rand::SeedableRng;
+//!
+//! // Rank 500 NAS-Bench-201 architectures by their validation accuracy after 12 of 200 epochs
+//! // (the bundled table has NAS-Bench-201's separate 12-epoch runs: a one-value curve).
+//! let bench = embedded::load_bundled(Dataset::Cifar10)?;
+//! let fidelity = 12;
+//! let mut test = Vec::new();
+//! let mut y = Vec::new();
+//! for r in bench.records().iter().step_by(31).take(500) {
+//!     let at_12 = r.val_acc_at(fidelity).ok_or("no 12-epoch run")?;
+//!     let mut input = ArchInput::bare(r.arch.clone());
+//!     input.curves.push((CurveMetric::ValAcc, vec![at_12]));
+//!     test.push(input);
+//!     y.push(r.mean_val_acc());
+//! }
+//! let mut rng = PredictorRng::seed_from_u64(0);
+//! let mut ctx = Context {
+//!     space: SpaceKind::Nb201,
+//!     dataset: Dataset::Cifar10,
+//!     fidelity: Some(fidelity),
+//!     total_epochs: bench.total_epochs(),
+//!     unlabeled: &[],
+//!     rng: &mut rng,
+//! };
+//! let scores = EarlyStopping::val_acc().query(&test, &mut ctx)?;
+//! let tau = kendall_tau_b(&y, &scores);
+//! println!("valacc at {fidelity} epochs: Kendall tau {tau:.3}");
+//! assert!(tau > 0.5);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Principal types
 //!
 //! * [`EarlyStopping`]: NASLib's `valacc` / `valloss` predictors. They have no training phase:

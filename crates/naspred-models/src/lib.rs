@@ -1,5 +1,37 @@
 //! Model-based NAS performance predictors for naspred, with NASLib's defaults.
 //!
+//! ```
+//! use naspred_data::{embedded, Dataset};
+//! use naspred_eval::metrics::kendall_tau_b;
+//! use naspred_eval::{ArchInput, Context, Predictor, PredictorRng};
+//! use naspred_models::RfPredictor;
+//! use naspred_spaces::SpaceKind;
+//! use rand::SeedableRng;
+//!
+//! // 200 NAS-Bench-201 architectures to train on, 100 to rank.
+//! let bench = embedded::load_bundled(Dataset::Cifar10)?;
+//! let records = &bench.records()[..300];
+//! let inputs: Vec<ArchInput> = records.iter().map(|r| ArchInput::bare(r.arch.clone())).collect();
+//! let y: Vec<f64> = records.iter().map(|r| r.mean_val_acc()).collect();
+//!
+//! let mut rng = PredictorRng::seed_from_u64(0);
+//! let mut ctx = Context {
+//!     space: SpaceKind::Nb201,
+//!     dataset: Dataset::Cifar10,
+//!     fidelity: None,
+//!     total_epochs: bench.total_epochs(),
+//!     unlabeled: &[],
+//!     rng: &mut rng,
+//! };
+//! let mut rf = RfPredictor::new(); // pure Rust: needs none of the optional back-ends
+//! rf.fit(&inputs[..200], &y[..200], &mut ctx)?;
+//! let scores = rf.query(&inputs[200..], &mut ctx)?;
+//! let tau = kendall_tau_b(&y[200..], &scores);
+//! println!("random forest, 200 training architectures: Kendall tau {tau:.3}");
+//! assert!(tau > 0.4);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Principal types
 //!
 //! * [`XgbPredictor`]: the `xgb` predictor (NASLib `XGBoost`): gradient-boosted trees on the

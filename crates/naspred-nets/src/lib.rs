@@ -1,6 +1,23 @@
 //! Networks built from NAS architectures on libtorch (through `tch`), for zero-cost proxies
 //! and training.
 //!
+//! ```
+//! use naspred_nets::{NetConfig, Network};
+//! use naspred_spaces::{AnyArch, SpaceKind};
+//! use tch::{Device, Kind, Tensor};
+//!
+//! let arch = AnyArch::parse(
+//!     SpaceKind::Nb201,
+//!     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+//! )?;
+//! let cfg = NetConfig { classes: 10, seed: 0, device: Device::Cpu };
+//! let net = Network::build(&arch, cfg)?;
+//! println!("{} parameters", net.store.num_params());
+//! let logits = net.forward_eval(&Tensor::randn([2, 3, 32, 32], (Kind::Float, Device::Cpu)));
+//! assert_eq!(logits.size(), [2, 10]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Principal types: [`Network`] (an architecture's network: structure plus a [`Store`] of
 //! parameters), [`NetConfig`] (classes, input side, seed, device), [`Fwd`] (one traced forward
 //! pass), [`Trace`] (what a pass records: conv / linear outputs, ReLU inputs, the pre-pool

@@ -1,6 +1,34 @@
 //! naspred-search: predictor-guided neural architecture search on tabular benchmarks, as
 //! NASLib's `benchmarks/nas_predictors` runs it (spec §4).
 //!
+//! ```
+//! use naspred_data::{embedded, Dataset};
+//! use naspred_eval::{Predictor, PredictorError, PredictorFactory, Requirements};
+//! use naspred_models::RfPredictor;
+//! use naspred_search::{OptimizerKind, SearchConfig, run_search};
+//! use naspred_spaces::SpaceKind;
+//!
+//! /// Builds the surrogate the search fits at every step.
+//! struct Forests;
+//! impl PredictorFactory for Forests {
+//!     fn build(&self, _: &str, _: SpaceKind, _: Dataset)
+//!         -> Result<Box<dyn Predictor>, PredictorError> { Ok(Box::new(RfPredictor::new())) }
+//!     fn requirements(&self, _: &str) -> Result<Requirements, PredictorError> {
+//!         Ok(Requirements::model_based())
+//!     }
+//! }
+//!
+//! let bench = embedded::load_bundled(Dataset::Cifar10)?;
+//! let mut cfg = SearchConfig::naslib(OptimizerKind::Evolution, Some("rf".into()));
+//! cfg.trials = 1;
+//! cfg.queries = 60;
+//! let run = run_search(&bench, &Forests, &cfg, None)?;
+//! let best = run.trials[0].iter().map(|q| q.val_acc).fold(f64::MIN, f64::max);
+//! println!("best validation accuracy after 60 queries: {best:.2} %");
+//! assert!(best > 85.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Principal types
 //!
 //! * [`SearchConfig`]: the strategy ([`OptimizerKind`]: `bo`, `evolution`, `rs`, `re`), the

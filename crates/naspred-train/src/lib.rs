@@ -1,5 +1,30 @@
 //! Training of NAS architectures' networks on real images, with libtorch through `tch`.
 //!
+//! ```
+//! use naspred_data::DataRoot;
+//! use naspred_spaces::{AnyArch, SpaceKind};
+//! use naspred_train::bench::NetSize;
+//! use naspred_train::run::build_net;
+//! use naspred_train::{train_network, TrainConfig, TrainData};
+//! use tch::Device;
+//!
+//! // Two epochs of a reduced NAS-Bench-201 network on 200 CIFAR-10 images at 16 x 16.
+//! let data = TrainData::shared_cifar10(&DataRoot::resolve(None), 16, Some(200))?;
+//! let arch = AnyArch::parse(
+//!     SpaceKind::Nb201,
+//!     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|",
+//! )?;
+//! let size = NetSize { channels: 8, cells: 1, image_size: 16 };
+//! let net = build_net(&arch, size, 10, 1, Device::Cpu)?;
+//! let mut cfg = TrainConfig::nb201(2, 16);
+//! cfg.batch_size = 50;
+//! let curve = train_network(&net, &data, &cfg, &mut |epoch, s| {
+//!     println!("epoch {epoch}: train loss {:.3}, val acc {:.1} %", s.train_loss, s.val_acc)
+//! })?;
+//! assert_eq!(curve.len(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Principal types: [`TrainConfig`] (the schedule: SGD with Nesterov momentum, cosine
 //! learning rate, weight decay, crop + flip augmentation), [`EpochStats`] (per-epoch train /
 //! validation loss and accuracy, wall times), [`TrainData`] / [`data::Split`] (CIFAR binary

@@ -3,6 +3,25 @@
 //! `params`, `flops`) computed on the networks of `naspred-nets`, with shared forward /
 //! backward passes, an append-only on-disk score cache and the zero-cost predictors.
 //!
+//! ```
+//! use naspred_data::Dataset;
+//! use naspred_spaces::{AnyArch, SpaceKind};
+//! use naspred_zerocost::{compute, Proxy, ZcSettings};
+//! use tch::Device;
+//!
+//! let arch = AnyArch::parse(
+//!     SpaceKind::Nb201,
+//!     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+//! )?;
+//! let settings = ZcSettings { dataset: Dataset::Cifar10, batch_size: 8, seed: 0, device: Device::Cpu };
+//! // Proxies that need no images (synflow feeds all-ones inputs); the others take an image batch.
+//! for score in compute(&arch, &[Proxy::Params, Proxy::Flops, Proxy::Synflow], &settings, None)? {
+//!     println!("{:?} = {:?} ({:.3} s)", score.proxy, score.value, score.seconds);
+//!     assert!(score.value.is_ok());
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Principal types: [`Proxy`] (a proxy by NASLib key), [`ZcSettings`] (dataset, batch size,
 //! seed, device), [`compute`] (all requested proxies of one architecture, sharing passes),
 //! [`ProxyScore`] (a score or a recorded failure, with seconds), [`ZcEngine`] (many
