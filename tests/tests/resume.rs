@@ -64,7 +64,7 @@ fn run_into(bench: &Benchmark, cfg: &EvalConfig, path: &Path) -> Vec<ResultRecor
         progress: false,
         ..Default::default()
     };
-    sorted(protocol::run(bench, cfg, &Registry, &opts).expect("run"))
+    sorted(protocol::run(bench, cfg, &Registry::default(), &opts).expect("run"))
 }
 
 /// Runs `cfg` uninterrupted, then for every prefix of its records (in key order) a run that
@@ -72,7 +72,7 @@ fn run_into(bench: &Benchmark, cfg: &EvalConfig, path: &Path) -> Vec<ResultRecor
 fn every_prefix_resumes_to_the_same_records(name: &str, bench: &Benchmark, cfg: &EvalConfig) {
     let dir = temp_dir(&format!("resume-{name}"));
     let full = run_into(bench, cfg, &dir.join("full.jsonl"));
-    let plan = protocol::plan(bench, cfg, &Registry).unwrap();
+    let plan = protocol::plan(bench, cfg, &Registry::default()).unwrap();
     assert_eq!(full.len(), plan.points_per_trial() * cfg.trials, "{name}");
     let errors: Vec<&String> = full.iter().filter_map(|r| r.error.as_ref()).collect();
     assert!(errors.is_empty(), "{name}: {errors:?}");
@@ -160,7 +160,7 @@ fn search_trials_resume_exactly_and_cut_trial_files_are_rerun() {
     cfg.trials = 3;
     cfg.seed = 5;
     let dir = temp_dir("resume-search");
-    let full = run_search(&bench, &Registry, &cfg, Some(&dir)).unwrap();
+    let full = run_search(&bench, &Registry::default(), &cfg, Some(&dir)).unwrap();
     let want: Vec<Vec<Value>> = full
         .trials
         .iter()
@@ -173,7 +173,7 @@ fn search_trials_resume_exactly_and_cut_trial_files_are_rerun() {
     let text = std::fs::read_to_string(&t2).unwrap();
     let half: String = text.lines().take(20).map(|l| format!("{l}\n")).collect();
     std::fs::write(&t2, half).unwrap();
-    let resumed = run_search(&bench, &Registry, &cfg, Some(&dir)).unwrap();
+    let resumed = run_search(&bench, &Registry::default(), &cfg, Some(&dir)).unwrap();
     assert_eq!(resumed.resumed, 1, "only trial 0 is taken from disk");
     let got: Vec<Vec<Value>> = resumed
         .trials
@@ -226,6 +226,7 @@ fn a_reproduce_unit_resumes_exactly() {
         shard: Shard::default(),
         data_dir: None,
         progress: false,
+        registry: Registry::default(),
     };
     run_suite(&suite, &settings).unwrap();
     let results =
