@@ -64,21 +64,67 @@
 //!
 //! It takes one new file and one registry line:
 //!
-//! 1. a type implementing [`naspred_eval::Predictor`] (`key`, `requirements`, `fit`,
-//!    `query`), e.g. `src/my_predictor.rs` with `pub struct MyPredictor` whose
-//!    `requirements()` is `Requirements::model_based()`;
-//! 2. one line in the matching group of `src/registry.rs`:
-//!
-//! ```ignore
-//! v.push(entry("my_key", "what it does, in one line", Requirements::model_based, |c| Box::new(MyPredictor::new(c.key))));
-//! ```
+//! 1. a file (say `src/median.rs`) with a type implementing [`naspred_eval::Predictor`];
+//! 2. one line in the matching group of `src/registry.rs` (`model_based`, `learning_curve`,
+//!    `hybrid`, `baselines`, `zero_cost` or `weight_sharing`), where the list keeps its order:
+//!    `v.push(entry("median", "the training median for every architecture", || Requirements::baseline(false), |c| Box::new(Median::new(c.key))));`
 //!
 //! The key is written once (the build function reads it as `c.key`), the family comes from
-//! the requirements, and the registry's tests check for every key and every space and
-//! dataset of the study that the built predictor reports that key and those requirements.
+//! the requirements, and the registry's tests check, for every key and every space and
+//! dataset of the study, that the built predictor reports that key and those requirements.
+//! The same line, outside the registry:
+//!
+//! ```
+//! use naspred_data::Dataset;
+//! use naspred_eval::{ArchInput, Context, Family, Predictor, PredictorError, Requirements};
+//! use naspred_predictors::{entry, BuildContext, RegistrySettings};
+//! use naspred_spaces::SpaceKind;
+//!
+//! // src/median.rs
+//! /// Scores every architecture with the median training accuracy.
+//! pub struct Median {
+//!     key: &'static str,
+//!     median: Option<f64>,
+//! }
+//!
+//! impl Median {
+//!     pub fn new(key: &'static str) -> Self {
+//!         Median { key, median: None }
+//!     }
+//! }
+//!
+//! impl Predictor for Median {
+//!     fn key(&self) -> &str {
+//!         self.key
+//!     }
+//!     fn requirements(&self) -> Requirements {
+//!         Requirements::baseline(false)
+//!     }
+//!     fn fit(&mut self, _: &[ArchInput], y: &[f64], _: &mut Context<'_>) -> Result<(), PredictorError> {
+//!         let mut y = y.to_vec();
+//!         y.sort_by(f64::total_cmp);
+//!         self.median = y.get(y.len() / 2).copied();
+//!         Ok(())
+//!     }
+//!     fn query(&mut self, test: &[ArchInput], _: &mut Context<'_>) -> Result<Vec<f64>, PredictorError> {
+//!         Ok(vec![self.median.unwrap_or(0.0); test.len()])
+//!     }
+//! }
+//!
+//! // src/registry.rs, one line:
+//! let info = entry("median", "the training median for every architecture", || Requirements::baseline(false), |c| Box::new(Median::new(c.key)));
+//!
+//! let settings = RegistrySettings::default();
+//! let ctx = BuildContext { key: info.key, space: SpaceKind::Nb201, dataset: Dataset::Cifar10, settings: &settings };
+//! let p = (info.build)(&ctx);
+//! assert_eq!(p.key(), "median");
+//! assert_eq!(p.requirements(), (info.requirements)());
+//! assert_eq!(info.family(), Family::Baseline);
+//! ```
 
 pub mod baselines;
 pub mod omni;
 pub mod registry;
 
+pub use naspred_zerocost::ZeroCostSettings;
 pub use registry::{entry, BuildContext, BuildFn, PredictorInfo, Registry, RegistrySettings};

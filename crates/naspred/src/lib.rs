@@ -4,7 +4,7 @@
 //! study's experiments ([`reproduce`]). A program that only needs predictors depends on
 //! `naspred-predictors` (the registry by NASLib key, OMNI, the baselines), which this crate
 //! re-exports as [`registry`], [`omni`], [`baselines`], [`Registry`], [`RegistrySettings`],
-//! [`PredictorInfo`] and [`BuildContext`].
+//! [`ZeroCostSettings`], [`PredictorInfo`] and [`BuildContext`].
 //!
 //! # Principal types
 //!
@@ -31,4 +31,5 @@ pub mod reproduce;
 
 pub use naspred_predictors::{
     baselines, omni, registry, BuildContext, PredictorInfo, Registry, RegistrySettings,
+    ZeroCostSettings,
 };
