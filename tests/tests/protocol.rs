@@ -196,7 +196,12 @@ fn bad_grids_fail_before_any_work() {
     let e = protocol::plan(&nb101, &mutation, &Registry::default()).unwrap_err();
     assert!(e.to_string().contains("mutation"), "{e}");
 
-    let e = protocol::plan(&nb101, &config(&["valloss"], &[10], 1), &Registry::default()).unwrap_err();
+    let e = protocol::plan(
+        &nb101,
+        &config(&["valloss"], &[10], 1),
+        &Registry::default(),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("val_loss"), "{e}");
 }
 

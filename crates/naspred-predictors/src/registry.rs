@@ -72,15 +72,18 @@ impl BuildContext<'_> {
 
     /// OMNI-NGB under this key, its jacov computed with the registry's zero-cost settings.
     pub fn omni_ngb(&self) -> OmniNgb {
-        OmniNgb::new()
-            .with_key(self.key)
-            .with_zero_cost(self.settings.zero_cost.clone(), self.settings.data_root.clone())
+        OmniNgb::new().with_key(self.key).with_zero_cost(
+            self.settings.zero_cost.clone(),
+            self.settings.data_root.clone(),
+        )
     }
 
     /// OMNI-SemiNAS, its jacov computed with the registry's zero-cost settings.
     pub fn omni_seminas(&self) -> OmniSeminas {
-        OmniSeminas::new()
-            .with_zero_cost(self.settings.zero_cost.clone(), self.settings.data_root.clone())
+        OmniSeminas::new().with_zero_cost(
+            self.settings.zero_cost.clone(),
+            self.settings.data_root.clone(),
+        )
     }
 }
 

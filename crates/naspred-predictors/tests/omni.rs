@@ -2,14 +2,14 @@
 //! SoTL-E and the encoding (no jacov: NLP cells are not built as networks), reports the
 //! features it used, and handles degenerate inputs with typed errors.
 
-use naspred_predictors::omni::{OmniNgb, OmniSeminas};
-use naspred_predictors::Registry;
 use naspred_data::{shared, Benchmark, CurveMetric, DataRoot, Dataset};
 use naspred_eval::protocol::{inputs, run, EvalConfig, RunOptions};
 use naspred_eval::PredictorFactory;
 use naspred_eval::{
     ArchInput, Context, Predictor, PredictorError, PredictorRng, Requirements, ResultRecord,
 };
+use naspred_predictors::omni::{OmniNgb, OmniSeminas};
+use naspred_predictors::Registry;
 use naspred_spaces::SpaceKind;
 use rand::SeedableRng;
 

@@ -80,7 +80,11 @@ fn an_unknown_key_is_a_typed_error_listing_the_known_keys() {
         PredictorError::UnknownKey { key, known } => {
             assert_eq!(key, "no_such_predictor");
             for p in Registry::all() {
-                assert!(known.split(", ").any(|k| k == p.key), "{} not listed", p.key);
+                assert!(
+                    known.split(", ").any(|k| k == p.key),
+                    "{} not listed",
+                    p.key
+                );
             }
         }
         e => panic!("not UnknownKey: {e:?}"),
@@ -120,10 +124,8 @@ fn query(p: &mut dyn Predictor, archs: &[ArchInput]) -> Result<Vec<f64>, Predict
 }
 
 fn temp_cache(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "naspred-predictors-{}-{name}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("naspred-predictors-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir.join("zc.jsonl")
 }
@@ -149,12 +151,11 @@ fn bad_zero_cost_settings_are_errors_not_defaults() {
     ];
     for (settings, word) in bad {
         // Directly ...
-        let mut p = ZeroCostPredictor::new("zc_params", Proxy::Params).with_settings(
-            ZeroCostSettings {
+        let mut p =
+            ZeroCostPredictor::new("zc_params", Proxy::Params).with_settings(ZeroCostSettings {
                 cache: Some(temp_cache(word)),
                 ..settings.clone()
-            },
-        );
+            });
         let e = query(&mut p, &archs).expect_err("bad setting accepted");
         assert!(
             matches!(e, PredictorError::Query { .. }) && e.to_string().contains(word),
@@ -194,7 +195,10 @@ fn the_registry_hands_its_zero_cost_settings_to_the_predictors() {
         .expect("build");
     let scores = query(p.as_mut(), &archs).expect("zc_params on the CPU");
     assert_eq!(scores.len(), 2);
-    assert!(scores.iter().all(|s| s.is_finite() && *s > 0.0), "{scores:?}");
+    assert!(
+        scores.iter().all(|s| s.is_finite() && *s > 0.0),
+        "{scores:?}"
+    );
     // The scores went to the cache file of the settings, not to the default one.
     let text = std::fs::read_to_string(&cache).expect("the settings' cache file");
     assert_eq!(text.lines().count(), 2, "{text}");

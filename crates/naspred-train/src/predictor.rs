@@ -12,9 +12,7 @@
 use std::sync::Arc;
 
 use naspred_data::{DataRoot, Dataset};
-use naspred_eval::{
-    ArchInput, Context, Hyperparams, Predictor, PredictorError, Requirements,
-};
+use naspred_eval::{ArchInput, Context, Hyperparams, Predictor, PredictorError, Requirements};
 use naspred_spaces::{AnyArch, SpaceKind};
 use rand::Rng;
 use rand::SeedableRng;

@@ -9,7 +9,6 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 use naspred::{PredictorInfo, Registry};
-use zerocost_cli::PredictorZcArgs;
 use naspred_data::{Benchmark, DataRoot, Dataset, TargetMode};
 use naspred_eval::protocol::{self, EvalConfig, HpoConfig, RunOptions};
 use naspred_eval::records::{render_table, summarise, write_summary_csv};
@@ -17,6 +16,7 @@ use naspred_eval::TestSetMode;
 use naspred_spaces::{AnyArch, EncodingKind, Quirks, SpaceKind};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use zerocost_cli::PredictorZcArgs;
 
 mod run_config;
 mod train_cli;
@@ -299,6 +299,7 @@ fn quiet_on_closed_stdout() {
 
 fn main() -> ExitCode {
     quiet_on_closed_stdout();
+    zerocost_cli::drop_empty_environment();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Arch(cmd) => arch(cmd),

@@ -62,6 +62,25 @@ impl PredictorZcArgs {
     }
 }
 
+/// The environment variables the zero-cost flags read.
+const ZC_ENV: [&str; 5] = [
+    "NASPRED_ZC_BATCH",
+    "NASPRED_ZC_SEED",
+    "NASPRED_ZC_DEVICE",
+    "NASPRED_ZC_CACHE",
+    "NASPRED_ZC_IMAGES",
+];
+
+/// An empty `NASPRED_ZC_*` variable counts as unset (as `NASPRED_DATA`): removed before the
+/// command line is parsed, while the process has one thread.
+pub fn drop_empty_environment() {
+    for k in ZC_ENV {
+        if std::env::var_os(k).is_some_and(|v| v.is_empty()) {
+            std::env::remove_var(k);
+        }
+    }
+}
+
 /// A batch size of at least 1.
 fn parse_batch(s: &str) -> std::result::Result<usize, String> {
     match s.trim().parse::<usize>() {
@@ -81,7 +100,9 @@ fn parse_device_name(s: &str) -> std::result::Result<String, String> {
     if ok {
         Ok(s.trim().to_string())
     } else {
-        Err(format!("unknown device {s:?}; expected cpu, cuda, cuda:N or auto"))
+        Err(format!(
+            "unknown device {s:?}; expected cpu, cuda, cuda:N or auto"
+        ))
     }
 }
 

@@ -936,8 +936,9 @@ fn run_nas(
     settings: &RunSettings,
 ) -> Result<usize, ReproError> {
     let mut searchers = BTreeMap::new();
+    let reg = &settings.registry;
     for cfg in &spec.runs {
-        searchers.insert(cfg.label(), (cfg, Searcher::new(bench, &settings.registry, cfg)?));
+        searchers.insert(cfg.label(), (cfg, Searcher::new(bench, reg, cfg)?));
     }
     let run_of = |u: &Unit| {
         searchers
