@@ -31,7 +31,7 @@ fn config(predictors: &[&str], train_sizes: &[usize], trials: usize) -> EvalConf
 }
 
 fn run(bench: &Benchmark, cfg: &EvalConfig) -> Vec<ResultRecord> {
-    protocol::run(bench, cfg, &Registry, &RunOptions::default()).expect("run")
+    protocol::run(bench, cfg, &Registry::default(), &RunOptions::default()).expect("run")
 }
 
 fn mean_metric(records: &[ResultRecord], predictor: &str, n: usize, kind: MetricKind) -> f64 {
@@ -48,7 +48,7 @@ fn mean_metric(records: &[ResultRecord], predictor: &str, n: usize, kind: Metric
 fn trial_sets_are_disjoint_nested_and_shared_by_predictors() {
     let bench = nb201();
     let cfg = config(&["xgb", "valacc"], &[10, 100, 500], 3);
-    let plan = protocol::plan(&bench, &cfg, &Registry).unwrap();
+    let plan = protocol::plan(&bench, &cfg, &Registry::default()).unwrap();
     assert_eq!(plan.max_train, 500);
     for trial in 0..3 {
         let a = protocol::trial_sets(&bench, &cfg, &plan, trial).unwrap();
@@ -64,7 +64,7 @@ fn trial_sets_are_disjoint_nested_and_shared_by_predictors() {
         assert!(test.is_disjoint(&train), "train and test never overlap");
         // A smaller configuration draws a prefix of the same training sequence.
         let small = config(&["xgb"], &[10, 100], 3);
-        let small_plan = protocol::plan(&bench, &small, &Registry).unwrap();
+        let small_plan = protocol::plan(&bench, &small, &Registry::default()).unwrap();
         let s = protocol::trial_sets(&bench, &small, &small_plan, trial).unwrap();
         assert_eq!(s.test, a.test);
         assert_eq!(s.train[..], a.train[..100]);
@@ -79,7 +79,7 @@ fn mutation_sets_are_adjacent_and_disjoint() {
     let bench = nb201();
     let mut cfg = config(&["xgb"], &[100], 1);
     cfg.test_set = TestSetMode::Mutation;
-    let plan = protocol::plan(&bench, &cfg, &Registry).unwrap();
+    let plan = protocol::plan(&bench, &cfg, &Registry::default()).unwrap();
     let s = protocol::trial_sets(&bench, &cfg, &plan, 0).unwrap();
     let arch = |p: usize| match &bench.records()[p].arch {
         naspred_spaces::AnyArch::Nb201(a) => *a,
@@ -148,7 +148,7 @@ fn an_interrupted_run_resumes_without_redoing_work() {
         progress: false,
         ..Default::default()
     };
-    let full = protocol::run(&bench, &cfg, &Registry, &opts).unwrap();
+    let full = protocol::run(&bench, &cfg, &Registry::default(), &opts).unwrap();
     assert_eq!(full.len(), 3 * (2 + 1));
     assert_eq!(read_records(&path).unwrap().len(), full.len());
     // Simulate an interruption: keep 4 complete lines and half of the fifth.
@@ -159,7 +159,7 @@ fn an_interrupted_run_resumes_without_redoing_work() {
     cut.push_str(&lines[4][..lines[4].len() / 2]);
     std::fs::write(&path, cut).unwrap();
     assert_eq!(read_records(&path).unwrap().len(), 4);
-    let resumed = protocol::run(&bench, &cfg, &Registry, &opts).unwrap();
+    let resumed = protocol::run(&bench, &cfg, &Registry::default(), &opts).unwrap();
     let strip = |rs: &[ResultRecord]| {
         rs.iter()
             .map(|r| (r.key(), r.metrics.clone()))
@@ -168,7 +168,7 @@ fn an_interrupted_run_resumes_without_redoing_work() {
     assert_eq!(strip(&resumed), strip(&full));
     assert_eq!(read_records(&path).unwrap().len(), full.len());
     // A third run does nothing new.
-    let again = protocol::run(&bench, &cfg, &Registry, &opts).unwrap();
+    let again = protocol::run(&bench, &cfg, &Registry::default(), &opts).unwrap();
     assert_eq!(again.len(), full.len());
     assert_eq!(read_records(&path).unwrap().len(), full.len());
 }
@@ -177,26 +177,31 @@ fn an_interrupted_run_resumes_without_redoing_work() {
 fn bad_grids_fail_before_any_work() {
     let bench = nb201();
     let unknown = config(&["xgb", "no_such_predictor"], &[10], 1);
-    let e = protocol::plan(&bench, &unknown, &Registry).unwrap_err();
+    let e = protocol::plan(&bench, &unknown, &Registry::default()).unwrap_err();
     assert!(e.to_string().contains("no_such_predictor"), "{e}");
 
     let mut fid = config(&["valacc"], &[10], 1);
     fid.fidelities = Some(vec![12, 50]);
-    let e = protocol::plan(&bench, &fid, &Registry).unwrap_err();
+    let e = protocol::plan(&bench, &fid, &Registry::default()).unwrap_err();
     assert!(matches!(e, EvalError::Grid(_)), "{e}");
     assert!(e.to_string().contains("fidelity 50"), "{e}");
 
     let too_big = config(&["xgb"], &[20000], 1);
-    let e = protocol::plan(&bench, &too_big, &Registry).unwrap_err();
+    let e = protocol::plan(&bench, &too_big, &Registry::default()).unwrap_err();
     assert!(e.to_string().contains("15625"), "{e}");
 
     let nb101 = shared::load_nb101(&data_root()).unwrap();
     let mut mutation = config(&["xgb"], &[10], 1);
     mutation.test_set = TestSetMode::Mutation;
-    let e = protocol::plan(&nb101, &mutation, &Registry).unwrap_err();
+    let e = protocol::plan(&nb101, &mutation, &Registry::default()).unwrap_err();
     assert!(e.to_string().contains("mutation"), "{e}");
 
-    let e = protocol::plan(&nb101, &config(&["valloss"], &[10], 1), &Registry).unwrap_err();
+    let e = protocol::plan(
+        &nb101,
+        &config(&["valloss"], &[10], 1),
+        &Registry::default(),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("val_loss"), "{e}");
 }
 

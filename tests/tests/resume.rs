@@ -4,12 +4,13 @@
 //! clock times aside. The same for search trials and for a `reproduce` unit.
 
 use std::path::Path;
-use std::sync::Once;
+use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use naspred::reproduce::{
     run_suite, Experiment, Mode, NasSpec, Role, RunSettings, Shard, Suite, Work,
 };
-use naspred::Registry;
+use naspred::{Registry, RegistrySettings, ZeroCostSettings};
 use naspred_data::{embedded, shared, Benchmark, Dataset};
 use naspred_eval::protocol::{self, EvalConfig, HpoConfig, RunOptions};
 use naspred_eval::records::{read_records, ResultRecord};
@@ -18,16 +19,20 @@ use naspred_spaces::SpaceKind;
 use naspred_tests::{data_root, temp_dir};
 use serde_json::Value;
 
-/// Zero-cost predictors read their settings from the environment: a small batch on the CPU
-/// and a cache of this test process.
-fn zero_cost_settings() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let cache = temp_dir("resume-zc-cache").join("zc.jsonl");
-        std::env::set_var("NASPRED_ZC_BATCH", "8");
-        std::env::set_var("NASPRED_ZC_DEVICE", "cpu");
-        std::env::set_var("NASPRED_ZC_CACHE", cache);
-    });
+/// The registry of these tests: zero-cost predictors with a small batch on the CPU and a cache
+/// of this test process.
+fn registry() -> Registry {
+    static CACHE: OnceLock<PathBuf> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| temp_dir("resume-zc-cache").join("zc.jsonl"));
+    Registry::new(RegistrySettings {
+        zero_cost: ZeroCostSettings {
+            batch_size: 8,
+            device: "cpu".into(),
+            cache: Some(cache.clone()),
+            ..ZeroCostSettings::default()
+        },
+        data_root: data_root(),
+    })
 }
 
 fn config(space: SpaceKind, predictors: &[&str], sizes: &[usize], trials: usize) -> EvalConfig {
@@ -64,7 +69,7 @@ fn run_into(bench: &Benchmark, cfg: &EvalConfig, path: &Path) -> Vec<ResultRecor
         progress: false,
         ..Default::default()
     };
-    sorted(protocol::run(bench, cfg, &Registry, &opts).expect("run"))
+    sorted(protocol::run(bench, cfg, &registry(), &opts).expect("run"))
 }
 
 /// Runs `cfg` uninterrupted, then for every prefix of its records (in key order) a run that
@@ -72,7 +77,7 @@ fn run_into(bench: &Benchmark, cfg: &EvalConfig, path: &Path) -> Vec<ResultRecor
 fn every_prefix_resumes_to_the_same_records(name: &str, bench: &Benchmark, cfg: &EvalConfig) {
     let dir = temp_dir(&format!("resume-{name}"));
     let full = run_into(bench, cfg, &dir.join("full.jsonl"));
-    let plan = protocol::plan(bench, cfg, &Registry).unwrap();
+    let plan = protocol::plan(bench, cfg, &registry()).unwrap();
     assert_eq!(full.len(), plan.points_per_trial() * cfg.trials, "{name}");
     let errors: Vec<&String> = full.iter().filter_map(|r| r.error.as_ref()).collect();
     assert!(errors.is_empty(), "{name}: {errors:?}");
@@ -133,7 +138,6 @@ fn learning_curve_and_hybrid_predictors_resume_exactly() {
 
 #[test]
 fn zero_cost_omni_and_baselines_resume_exactly() {
-    zero_cost_settings();
     let cfg = config(
         SpaceKind::Nb201,
         &["jacov", "synflow", "omni_ngb", "random", "params"],
@@ -160,7 +164,7 @@ fn search_trials_resume_exactly_and_cut_trial_files_are_rerun() {
     cfg.trials = 3;
     cfg.seed = 5;
     let dir = temp_dir("resume-search");
-    let full = run_search(&bench, &Registry, &cfg, Some(&dir)).unwrap();
+    let full = run_search(&bench, &registry(), &cfg, Some(&dir)).unwrap();
     let want: Vec<Vec<Value>> = full
         .trials
         .iter()
@@ -173,7 +177,7 @@ fn search_trials_resume_exactly_and_cut_trial_files_are_rerun() {
     let text = std::fs::read_to_string(&t2).unwrap();
     let half: String = text.lines().take(20).map(|l| format!("{l}\n")).collect();
     std::fs::write(&t2, half).unwrap();
-    let resumed = run_search(&bench, &Registry, &cfg, Some(&dir)).unwrap();
+    let resumed = run_search(&bench, &registry(), &cfg, Some(&dir)).unwrap();
     assert_eq!(resumed.resumed, 1, "only trial 0 is taken from disk");
     let got: Vec<Vec<Value>> = resumed
         .trials
@@ -226,6 +230,7 @@ fn a_reproduce_unit_resumes_exactly() {
         shard: Shard::default(),
         data_dir: None,
         progress: false,
+        registry: registry(),
     };
     run_suite(&suite, &settings).unwrap();
     let results =

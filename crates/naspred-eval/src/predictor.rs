@@ -110,6 +110,25 @@ impl Requirements {
         }
     }
 
+    /// Requirements of a zero-cost predictor (no training; it computes its own score).
+    pub fn zero_cost() -> Self {
+        Requirements {
+            family: Family::ZeroCost,
+            trains: false,
+            ..Requirements::model_based()
+        }
+    }
+
+    /// Requirements of a weight-sharing predictor (its fit trains a supernet; no labelled
+    /// architectures are read, but it is timed and refitted like a trained predictor).
+    pub fn weight_sharing() -> Self {
+        Requirements {
+            family: Family::WeightSharing,
+            trains: true,
+            ..Requirements::model_based()
+        }
+    }
+
     /// The grid this predictor is swept over.
     pub fn sweep(&self) -> Sweep {
         match (self.curves.is_empty(), self.trains) {

@@ -12,9 +12,7 @@
 use std::sync::Arc;
 
 use naspred_data::{DataRoot, Dataset};
-use naspred_eval::{
-    ArchInput, Context, Family, Hyperparams, Predictor, PredictorError, Requirements,
-};
+use naspred_eval::{ArchInput, Context, Hyperparams, Predictor, PredictorError, Requirements};
 use naspred_spaces::{AnyArch, SpaceKind};
 use rand::Rng;
 use rand::SeedableRng;
@@ -75,21 +73,31 @@ pub struct WsPredictor {
     /// Settings (also reachable as hyperparameters).
     pub settings: WsSettings,
     data: Option<Arc<TrainData>>,
+    data_root: DataRoot,
     net: Option<Nb201Supernet>,
     history: Vec<EpochStats>,
 }
 
 impl WsPredictor {
-    /// A predictor with the default (reduced) settings.
+    /// A predictor with the default (reduced) settings, reading the shared CIFAR-10 images
+    /// of the repository's data root ([`DataRoot::workspace`]).
     pub fn new(key: &'static str, mode: WsMode) -> Self {
         WsPredictor {
             key,
             mode,
             settings: WsSettings::default(),
             data: None,
+            data_root: DataRoot::workspace(),
             net: None,
             history: Vec::new(),
         }
+    }
+
+    /// Reads the shared CIFAR-10 images of `root` at fit time (unless
+    /// [`WsPredictor::with_data`] gave images).
+    pub fn with_data_root(mut self, root: DataRoot) -> Self {
+        self.data_root = root;
+        self
     }
 
     /// Uses these images instead of loading the shared CIFAR-10 files at fit time.
@@ -145,12 +153,11 @@ impl WsPredictor {
                 return Ok(d.clone());
             }
         }
-        let mut d =
-            TrainData::shared_cifar10(&DataRoot::resolve(None), s.image_size, Some(s.train_images))
-                .map_err(|e| PredictorError::Fit {
-                    key: self.key.to_string(),
-                    reason: e.to_string(),
-                })?;
+        let mut d = TrainData::shared_cifar10(&self.data_root, s.image_size, Some(s.train_images))
+            .map_err(|e| PredictorError::Fit {
+                key: self.key.to_string(),
+                reason: e.to_string(),
+            })?;
         d.val = d.val.balanced(s.val_images);
         let d = Arc::new(d);
         self.data = Some(d.clone());
@@ -164,13 +171,9 @@ impl Predictor for WsPredictor {
     }
 
     fn requirements(&self) -> Requirements {
-        Requirements {
-            family: Family::WeightSharing,
-            // The fit trains a supernet (its initialisation); it reads no labelled
-            // architectures, but is timed and refitted like a trained predictor.
-            trains: true,
-            ..Requirements::model_based()
-        }
+        // The fit trains a supernet (its initialisation); it reads no labelled
+        // architectures, but is timed and refitted like a trained predictor.
+        Requirements::weight_sharing()
     }
 
     fn fit(

@@ -95,16 +95,10 @@ pub struct ScoreCache {
 }
 
 impl ScoreCache {
-    /// Environment variable naming the default cache file.
-    pub const ENV: &'static str = "NASPRED_ZC_CACHE";
-
-    /// The default cache file: `NASPRED_ZC_CACHE`, else `.naspred-cache/zerocost.jsonl` in
-    /// the current directory.
+    /// The default cache file: `.naspred-cache/zerocost.jsonl` in the current directory
+    /// (the environment is not read; the `naspred` CLI takes `NASPRED_ZC_CACHE`).
     pub fn default_path() -> PathBuf {
-        match std::env::var_os(Self::ENV) {
-            Some(p) if !p.is_empty() => PathBuf::from(p),
-            _ => PathBuf::from(".naspred-cache/zerocost.jsonl"),
-        }
+        PathBuf::from(".naspred-cache/zerocost.jsonl")
     }
 
     /// A cache that keeps scores in memory only.

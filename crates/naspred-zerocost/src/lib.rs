@@ -26,7 +26,7 @@
 //! seed, device), [`compute`] (all requested proxies of one architecture, sharing passes),
 //! [`ProxyScore`] (a score or a recorded failure, with seconds), [`ZcEngine`] (many
 //! architectures through a [`ScoreCache`]), [`ZeroCostPredictor`] (a `naspred-eval`
-//! predictor: no fit; query = score) and [`ZcError`].
+//! predictor: no fit; query = score; its settings are a [`ZeroCostSettings`]) and [`ZcError`].
 //!
 //! Computation follows NASLib's `predictors/utils/pruners/measures` (spec §1.5, §5.8): one
 //! minibatch drawn from the first 70 % of the training images with train augmentation,
@@ -49,7 +49,7 @@ pub mod proxy;
 pub use cache::{CacheKey, CachedScore, ScoreCache, SCORE_VERSION};
 pub use compute::{compute, default_device, parse_device, ProxyScore, ZcSettings};
 pub use engine::{load_image_pool, ZcEngine, TRAIN_PORTION};
-pub use predictor::{ZeroCostPredictor, IMAGES_ENV};
+pub use predictor::{ZeroCostPredictor, ZeroCostSettings};
 pub use proxy::Proxy;
 
 use std::path::PathBuf;
@@ -63,6 +63,9 @@ pub enum ZcError {
     /// An unknown proxy name.
     #[error("unknown zero-cost proxy {0:?}; known: grad_norm, snip, grasp, fisher, jacov, synflow, nwot, epe_nas, zen, l2_norm, plain, params, flops (or all)")]
     UnknownProxy(String),
+    /// A setting that cannot be used (a batch size of 0, ...).
+    #[error("invalid zero-cost setting: {0}")]
+    InvalidSetting(String),
     /// A device name that is not `cpu`, `cuda`, `cuda:N` or `auto`.
     #[error("unknown device {0:?}; expected cpu, cuda, cuda:N or auto")]
     UnknownDevice(String),

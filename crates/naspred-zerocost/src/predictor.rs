@@ -4,15 +4,67 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::compute::{default_device, parse_device, ZcSettings};
+use crate::compute::{parse_device, ZcSettings};
 use crate::engine::{load_image_pool, ZcEngine};
 use crate::{Proxy, ScoreCache, ZcError};
 use naspred_data::{DataRoot, Dataset};
-use naspred_eval::{ArchInput, Context, Family, Predictor, PredictorError, Requirements};
+use naspred_eval::{ArchInput, Context, Predictor, PredictorError, Requirements};
 
-/// Environment variable naming the images of the zero-cost predictors (a CIFAR binary folder
-/// or file, see [`load_image_pool`]); unset, the data root's images are used.
-pub const IMAGES_ENV: &str = "NASPRED_ZC_IMAGES";
+/// Settings of the zero-cost predictors (plain data; nothing is read from the environment).
+///
+/// Checked when a predictor first computes scores: a batch size of 0 or a device name that
+/// [`parse_device`] refuses is a [`ZcError`], never a silent default.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZeroCostSettings {
+    /// Minibatch size (default [`ZcSettings::DEFAULT_BATCH`], 256, the paper's runner).
+    pub batch_size: usize,
+    /// Seed of the network initialisation and the minibatch draw (default 0: every trial
+    /// shares one score per architecture, so the cache serves whole sweeps).
+    pub seed: u64,
+    /// Device name: `cpu`, `cuda`, `cuda:N` or `auto` (the default: CUDA when available).
+    /// CUDA where libtorch has none is a typed error.
+    pub device: String,
+    /// Score cache file; `None`: [`ScoreCache::default_path`].
+    pub cache: Option<PathBuf>,
+    /// Images of the image-based proxies (a CIFAR binary folder or file, see
+    /// [`load_image_pool`]); `None`: the data root's images.
+    pub images: Option<PathBuf>,
+}
+
+impl Default for ZeroCostSettings {
+    fn default() -> Self {
+        ZeroCostSettings {
+            batch_size: ZcSettings::DEFAULT_BATCH,
+            seed: 0,
+            device: "auto".to_string(),
+            cache: None,
+            images: None,
+        }
+    }
+}
+
+impl ZeroCostSettings {
+    /// The computation settings for `dataset`: the batch size must be positive and the
+    /// device name valid (and present).
+    pub fn compute_settings(&self, dataset: Dataset) -> Result<ZcSettings, ZcError> {
+        if self.batch_size == 0 {
+            return Err(ZcError::InvalidSetting(
+                "zero-cost batch size 0: it must be at least 1".into(),
+            ));
+        }
+        Ok(ZcSettings {
+            dataset,
+            batch_size: self.batch_size,
+            seed: self.seed,
+            device: parse_device(&self.device)?,
+        })
+    }
+
+    /// The score cache file: [`ZeroCostSettings::cache`], else [`ScoreCache::default_path`].
+    pub fn cache_path(&self) -> PathBuf {
+        self.cache.clone().unwrap_or_else(ScoreCache::default_path)
+    }
+}
 
 /// Score NASLib's zero-cost predictors give an architecture whose proxy is not finite.
 pub const FAILED_SCORE: f64 = -1e8;
@@ -35,17 +87,16 @@ pub fn shared_cache(path: &std::path::Path) -> Result<Arc<ScoreCache>, ZcError> 
 
 /// A zero-cost predictor for one proxy.
 ///
-/// Settings come from the environment so the registry can build it without arguments:
-/// `NASPRED_ZC_BATCH` (default 256, the paper's runner), `NASPRED_ZC_SEED` (default 0: every
-/// trial shares one score per architecture, so the cache serves whole sweeps),
-/// `NASPRED_ZC_DEVICE` (`cpu`, `cuda`, `cuda:N` or `auto`, default CUDA when available; CUDA
-/// where libtorch has none is a typed error), `NASPRED_ZC_CACHE`
-/// (cache file), `NASPRED_ZC_IMAGES` ([`IMAGES_ENV`]: a CIFAR folder or file) and
-/// `NASPRED_DATA` (the data root whose images are used otherwise). Queries run libtorch on one intra-op thread
-/// (parallelism comes from the evaluator's trials).
+/// Its settings are explicit: [`ZeroCostSettings`] (batch size, seed, device, cache file,
+/// images) and the [`DataRoot`] whose images are used when no images are named; the defaults
+/// are [`ZeroCostSettings::default`] and [`DataRoot::workspace`]. Malformed settings are a
+/// query error naming the setting. Queries run libtorch on one intra-op thread (parallelism
+/// comes from the evaluator's trials).
 pub struct ZeroCostPredictor {
     key: &'static str,
     proxy: Proxy,
+    settings: ZeroCostSettings,
+    data_root: DataRoot,
     engine: Option<(Dataset, ZcEngine)>,
     /// Recorded compute seconds of cached scores used since the last
     /// [`Predictor::take_reused_seconds`].
@@ -53,14 +104,41 @@ pub struct ZeroCostPredictor {
 }
 
 impl ZeroCostPredictor {
-    /// The predictor of `proxy` registered under `key`.
+    /// The predictor of `proxy` registered under `key`, with the default settings and the
+    /// repository's data root.
     pub fn new(key: &'static str, proxy: Proxy) -> Self {
         ZeroCostPredictor {
             key,
             proxy,
+            settings: ZeroCostSettings::default(),
+            data_root: DataRoot::workspace(),
             engine: None,
             reused_s: 0.0,
         }
+    }
+
+    /// The same predictor with these settings.
+    pub fn with_settings(mut self, settings: ZeroCostSettings) -> Self {
+        self.settings = settings;
+        self.engine = None;
+        self
+    }
+
+    /// The same predictor reading images (without [`ZeroCostSettings::images`]) from `root`.
+    pub fn with_data_root(mut self, root: DataRoot) -> Self {
+        self.data_root = root;
+        self.engine = None;
+        self
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &ZeroCostSettings {
+        &self.settings
+    }
+
+    /// The data root.
+    pub fn data_root(&self) -> &DataRoot {
+        &self.data_root
     }
 
     /// The proxy.
@@ -68,43 +146,26 @@ impl ZeroCostPredictor {
         self.proxy
     }
 
-    fn settings(dataset: Dataset) -> Result<ZcSettings, ZcError> {
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        Ok(ZcSettings {
-            dataset,
-            batch_size: env("NASPRED_ZC_BATCH")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(ZcSettings::DEFAULT_BATCH),
-            seed: env("NASPRED_ZC_SEED")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
-            device: match env("NASPRED_ZC_DEVICE") {
-                Some(d) => parse_device(&d)?,
-                None => default_device(),
-            },
-        })
-    }
-
     fn engine(&mut self, dataset: Dataset) -> Result<&ZcEngine, ZcError> {
-        if self.engine.as_ref().map(|(d, _)| *d) != Some(dataset) {
-            let settings = Self::settings(dataset)?;
-            let images = if self.proxy.needs_images() {
-                let from = std::env::var_os(IMAGES_ENV)
-                    .filter(|v| !v.is_empty())
-                    .map(PathBuf::from);
-                Some(Arc::new(load_image_pool(
-                    &DataRoot::resolve(None),
-                    dataset,
-                    from.as_deref(),
-                    settings.batch_size,
-                )?))
-            } else {
-                None
-            };
-            let cache = shared_cache(&ScoreCache::default_path())?;
-            self.engine = Some((dataset, ZcEngine::new(settings, images, cache)));
-        }
-        Ok(&self.engine.as_ref().expect("engine just set").1)
+        let engine = match self.engine.take() {
+            Some((d, e)) if d == dataset => e,
+            _ => {
+                let settings = self.settings.compute_settings(dataset)?;
+                let images = if self.proxy.needs_images() {
+                    Some(Arc::new(load_image_pool(
+                        &self.data_root,
+                        dataset,
+                        self.settings.images.as_deref(),
+                        settings.batch_size,
+                    )?))
+                } else {
+                    None
+                };
+                let cache = shared_cache(&self.settings.cache_path())?;
+                ZcEngine::new(settings, images, cache)
+            }
+        };
+        Ok(&self.engine.insert((dataset, engine)).1)
     }
 }
 
@@ -114,11 +175,7 @@ impl Predictor for ZeroCostPredictor {
     }
 
     fn requirements(&self) -> Requirements {
-        Requirements {
-            family: Family::ZeroCost,
-            trains: false,
-            ..Requirements::model_based()
-        }
+        Requirements::zero_cost()
     }
 
     fn fit(

@@ -1,19 +1,19 @@
 //! naspred: how well does a NAS performance predictor rank architectures, and at what cost?
 //!
-//! This crate ties the workspace together.
+//! This crate is the thin command-line layer of the workspace: the `naspred` binary and the
+//! study's experiments ([`reproduce`]). A program that only needs predictors depends on
+//! `naspred-predictors` (the registry by NASLib key, OMNI, the baselines), which this crate
+//! re-exports as [`registry`], [`omni`], [`baselines`], [`Registry`], [`RegistrySettings`],
+//! [`ZeroCostSettings`], [`PredictorInfo`] and [`BuildContext`].
 //!
 //! # Principal types
 //!
-//! * [`Registry`]: every predictor by its NASLib key (`xgb`, `valacc`, ...), with its family and
-//!   a one-line description; it implements [`naspred_eval::PredictorFactory`], which the
-//!   evaluation protocol uses to build a fresh predictor per trial.
-//! * [`baselines`]: the benchmark-side references `params` (parameter count) and `random`.
 //! * [`reproduce`]: the study's experiments as resumable, shardable work units and the report
 //!   built from their records (`naspred reproduce`).
-//! * [`omni`]: OMNI, the combined predictors `omni_ngb` ([`omni::OmniNgb`]; NASLib's test-set
-//!   scaling as `omni_ngb_faithful`, the extra validation-accuracy feature as
-//!   `omni_ngb_valacc`) and `omni_seminas` ([`omni::OmniSeminas`]): model-based learners fed
-//!   with jacov and SoTL-E.
+//! * [`Registry`] (from `naspred-predictors`): every predictor by its NASLib key (`xgb`,
+//!   `valacc`, ...), built with [`RegistrySettings`] (zero-cost batch size, seed, device,
+//!   cache, images; the data root) that the CLI fills from its flags and the `NASPRED_ZC_*` /
+//!   `NASPRED_DATA` variables.
 //! * The `naspred` binary (`src/main.rs`): `naspred arch ...` (hash, encode, sample, mutate
 //!   architectures of any space), `naspred evaluate` (the study's protocol, writing
 //!   `results.jsonl` and `summary.csv`; `--bench FILE` reads a benchmark made by `naspred
@@ -24,12 +24,12 @@
 //!
 //! The search spaces live in `naspred-spaces`, benchmark data in `naspred-data`, the protocol
 //! and metrics in `naspred-eval`, predictors in `naspred-models` (model-based),
-//! `naspred-lcurve` (learning-curve), `naspred-zerocost` (zero-cost) and `naspred-train`
-//! (weight sharing).
+//! `naspred-lcurve` (learning-curve), `naspred-zerocost` (zero-cost), `naspred-train`
+//! (weight sharing) and `naspred-predictors` (the registry, OMNI, baselines).
 
-pub mod baselines;
-pub mod omni;
-pub mod registry;
 pub mod reproduce;
 
-pub use registry::{PredictorInfo, Registry};
+pub use naspred_predictors::{
+    baselines, omni, registry, BuildContext, PredictorInfo, Registry, RegistrySettings,
+    ZeroCostSettings,
+};

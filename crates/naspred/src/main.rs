@@ -16,6 +16,7 @@ use naspred_eval::TestSetMode;
 use naspred_spaces::{AnyArch, EncodingKind, Quirks, SpaceKind};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use zerocost_cli::PredictorZcArgs;
 
 mod run_config;
 mod train_cli;
@@ -92,10 +93,9 @@ struct ReproduceArgs {
     /// Data root (default: NASPRED_DATA, else the repository's data/).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Images of the zero-cost predictors: the official CIFAR-10 / CIFAR-100 binary folder or
-    /// one CIFAR binary file (default: the data root's images).
-    #[arg(long)]
-    images: Option<PathBuf>,
+    /// Zero-cost predictor settings.
+    #[command(flatten)]
+    zc: PredictorZcArgs,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -232,10 +232,9 @@ struct EvaluateArgs {
     /// folder's configuration (which must otherwise be the same); its records are kept.
     #[arg(long)]
     extend: bool,
-    /// Images of the zero-cost predictors: the official CIFAR-10 / CIFAR-100 binary folder or
-    /// one CIFAR binary file (default: the data root's images).
-    #[arg(long)]
-    images: Option<PathBuf>,
+    /// Zero-cost predictor settings.
+    #[command(flatten)]
+    zc: PredictorZcArgs,
     /// Target: mean over training seeds (default) or one random seed per architecture, as
     /// NASLib's NB101 API does.
     #[arg(long, default_value = "mean")]
@@ -300,6 +299,7 @@ fn quiet_on_closed_stdout() {
 
 fn main() -> ExitCode {
     quiet_on_closed_stdout();
+    zerocost_cli::drop_empty_environment();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Arch(cmd) => arch(cmd),
@@ -455,14 +455,11 @@ fn predictors() {
         .max()
         .unwrap_or(3);
     println!("{:<w$}  {:<15} description", "key", "family");
-    for PredictorInfo {
-        key,
-        family,
-        description,
-        ..
+    for info @ PredictorInfo {
+        key, description, ..
     } in Registry::all()
     {
-        println!("{key:<w$}  {:<15} {description}", family.to_string());
+        println!("{key:<w$}  {:<15} {description}", info.family().to_string());
     }
 }
 
@@ -542,24 +539,8 @@ fn load_from_source(
     }
 }
 
-/// Hands `--data-dir` and `--images` to the zero-cost predictors, which the registry builds
-/// without arguments and which read their settings from the environment. Called first, before
-/// any thread starts.
-fn zero_cost_environment(data_dir: Option<&Path>, images: Option<&Path>) -> Result<()> {
-    if let Some(p) = images {
-        if !p.exists() {
-            bail!("--images {}: no such file or folder", p.display());
-        }
-        std::env::set_var(naspred_zerocost::IMAGES_ENV, p);
-    }
-    if let Some(p) = data_dir {
-        std::env::set_var(DataRoot::ENV, p);
-    }
-    Ok(())
-}
-
 fn evaluate(args: EvaluateArgs) -> Result<()> {
-    zero_cost_environment(args.data_dir.as_deref(), args.images.as_deref())?;
+    let registry = args.zc.registry(args.data_dir.as_deref())?;
     if let Some(t) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(t.max(1))
@@ -602,7 +583,7 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
         quirks: args.quirks,
         ..HpoConfig::default()
     };
-    protocol::plan(&bench, &cfg, &Registry)?;
+    protocol::plan(&bench, &cfg, &registry)?;
 
     fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
@@ -621,11 +602,11 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
         benchmark: run_config::BenchmarkIdentity::of(kind, &source)?,
         eval: cfg,
         data_dir: args.data_dir.as_ref().map(|p| p.display().to_string()),
-        images: args.images.as_ref().map(|p| p.display().to_string()),
+        images: args.zc.images.as_ref().map(|p| p.display().to_string()),
     };
     // With --extend the folder's grid is the union of the old and the new one.
     let cfg = run_config::settle(&args.out.join("config.json"), run_config, args.extend)?.eval;
-    let plan = protocol::plan(&bench, &cfg, &Registry)?;
+    let plan = protocol::plan(&bench, &cfg, &registry)?;
 
     eprintln!(
         "naspred: {} {} ({} architectures from {}, loaded in {:.0} ms); {} trials x {} \
@@ -645,7 +626,7 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
     let records = protocol::run(
         &bench,
         &cfg,
-        &Registry,
+        &registry,
         &RunOptions {
             results: Some(results_path.clone()),
             progress: !args.quiet,
@@ -736,6 +717,9 @@ struct SearchArgs {
     /// Where NB201 data comes from: embedded (compiled in, the default for nb201) or data-dir.
     #[arg(long)]
     source: Option<Source>,
+    /// Zero-cost predictor settings (OMNI's jacov, zero-cost predictors).
+    #[command(flatten)]
+    zc: PredictorZcArgs,
     /// Query value: mean over training seeds (default) or one random seed.
     #[arg(long, default_value = "mean")]
     target: TargetArg,
@@ -749,6 +733,7 @@ struct SearchArgs {
 
 fn search(args: SearchArgs) -> Result<()> {
     use naspred_search::{plot_error_vs_queries, render_table, run_search, SearchConfig};
+    let registry = args.zc.registry(args.data_dir.as_deref())?;
     if let Some(t) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(t.max(1))
@@ -804,7 +789,7 @@ fn search(args: SearchArgs) -> Result<()> {
             TargetArg::RandomSeed => TargetMode::RandomSeed,
         };
         let t0 = Instant::now();
-        let run = run_search(&bench, &Registry, &cfg, Some(&args.out))?;
+        let run = run_search(&bench, &registry, &cfg, Some(&args.out))?;
         eprintln!(
             "naspred: {} done in {:.1} s ({} trials resumed)",
             run.label,
@@ -865,7 +850,7 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
     use naspred::reproduce::{
         read_suite, run_suite, write_report, Mode, ReportOptions, RunSettings, Suite, ALL_SPACES,
     };
-    zero_cost_environment(args.data_dir.as_deref(), args.images.as_deref())?;
+    let registry = args.zc.registry(args.data_dir.as_deref())?;
     if let Some(t) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(t.max(1))
@@ -926,6 +911,7 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
                 shard: args.shard,
                 data_dir: args.data_dir.clone(),
                 progress: !args.quiet,
+                registry,
             },
         )?;
         for (id, s) in &sessions {

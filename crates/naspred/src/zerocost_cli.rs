@@ -2,15 +2,109 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use naspred::{Registry, RegistrySettings};
 use naspred_data::{DataRoot, Dataset};
 use naspred_spaces::SpaceKind;
-use naspred_zerocost::{load_image_pool, Proxy, ScoreCache, ZcEngine, ZcSettings};
+use naspred_zerocost::{
+    load_image_pool, Proxy, ScoreCache, ZcEngine, ZcSettings, ZeroCostSettings,
+};
+
+/// Settings of the zero-cost predictors (and of OMNI's jacov feature) on `evaluate`,
+/// `reproduce` and `search`: flags, else the documented `NASPRED_ZC_*` variables, else the
+/// defaults. Malformed values are refused when the command line is parsed.
+#[derive(Args, Clone, Debug)]
+pub struct PredictorZcArgs {
+    /// Minibatch size of the zero-cost predictors (at least 1).
+    #[arg(long = "zc-batch", env = "NASPRED_ZC_BATCH", default_value_t = ZcSettings::DEFAULT_BATCH, value_parser = parse_batch)]
+    zc_batch: usize,
+    /// Seed of the zero-cost predictors' network initialisation and minibatch draw (mixed
+    /// with each architecture's hash; 0: one score per architecture for a whole sweep).
+    #[arg(long = "zc-seed", env = "NASPRED_ZC_SEED", default_value_t = 0)]
+    zc_seed: u64,
+    /// Device of the zero-cost predictors: cpu, cuda, cuda:N or auto (CUDA when available).
+    /// CUDA where libtorch has none is an error when a zero-cost score is first computed.
+    #[arg(long = "zc-device", env = "NASPRED_ZC_DEVICE", default_value = "auto", value_parser = parse_device_name)]
+    zc_device: String,
+    /// Score cache file of the zero-cost predictors (default: .naspred-cache/zerocost.jsonl).
+    #[arg(long = "zc-cache", env = "NASPRED_ZC_CACHE")]
+    zc_cache: Option<PathBuf>,
+    /// Images of the zero-cost predictors: the official CIFAR-10 / CIFAR-100 binary folder or
+    /// one CIFAR binary file (default: the data root's images).
+    #[arg(long, env = "NASPRED_ZC_IMAGES")]
+    pub images: Option<PathBuf>,
+}
+
+impl PredictorZcArgs {
+    /// The registry of these settings with the data root of `data_dir` (else `NASPRED_DATA`,
+    /// else the repository's `data/`).
+    pub fn registry(&self, data_dir: Option<&Path>) -> Result<Registry> {
+        if let Some(p) = &self.images {
+            if !p.exists() {
+                bail!("--images {}: no such file or folder", p.display());
+            }
+        }
+        Ok(Registry::new(RegistrySettings {
+            zero_cost: ZeroCostSettings {
+                batch_size: self.zc_batch,
+                seed: self.zc_seed,
+                device: self.zc_device.clone(),
+                cache: self.zc_cache.clone(),
+                images: self.images.clone(),
+            },
+            data_root: DataRoot::resolve(data_dir),
+        }))
+    }
+}
+
+/// The environment variables the zero-cost flags read.
+const ZC_ENV: [&str; 5] = [
+    "NASPRED_ZC_BATCH",
+    "NASPRED_ZC_SEED",
+    "NASPRED_ZC_DEVICE",
+    "NASPRED_ZC_CACHE",
+    "NASPRED_ZC_IMAGES",
+];
+
+/// An empty `NASPRED_ZC_*` variable counts as unset (as `NASPRED_DATA`): removed before the
+/// command line is parsed, while the process has one thread.
+pub fn drop_empty_environment() {
+    for k in ZC_ENV {
+        if std::env::var_os(k).is_some_and(|v| v.is_empty()) {
+            std::env::remove_var(k);
+        }
+    }
+}
+
+/// A batch size of at least 1.
+fn parse_batch(s: &str) -> std::result::Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("the batch size must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{s:?} is not a batch size: {e}")),
+    }
+}
+
+/// A device name of the form `cpu`, `cuda`, `gpu`, `cuda:N` or `auto` (whether the device
+/// exists is checked when a score is computed).
+fn parse_device_name(s: &str) -> std::result::Result<String, String> {
+    let n = s.trim().to_ascii_lowercase();
+    let ok = matches!(n.as_str(), "cpu" | "cuda" | "gpu" | "auto")
+        || n.strip_prefix("cuda:")
+            .is_some_and(|i| i.parse::<usize>().is_ok());
+    if ok {
+        Ok(s.trim().to_string())
+    } else {
+        Err(format!(
+            "unknown device {s:?}; expected cpu, cuda, cuda:N or auto"
+        ))
+    }
+}
 
 /// Arguments of `naspred zerocost`.
 #[derive(Args)]
@@ -50,7 +144,7 @@ pub struct ZerocostArgs {
     #[arg(long)]
     images: Option<PathBuf>,
     /// Score cache file (default: NASPRED_ZC_CACHE or .naspred-cache/zerocost.jsonl).
-    #[arg(long)]
+    #[arg(long, env = "NASPRED_ZC_CACHE")]
     cache: Option<PathBuf>,
     /// Compute everything afresh and keep nothing on disk.
     #[arg(long)]

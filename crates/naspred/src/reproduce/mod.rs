@@ -694,6 +694,8 @@ pub struct RunSettings {
     pub data_dir: Option<PathBuf>,
     /// Progress bars.
     pub progress: bool,
+    /// Builds the predictors (with the zero-cost settings and data root).
+    pub registry: Registry,
 }
 
 /// Loads the benchmark of a space: the embedded NB201 table (compiled in) for NB201, else the
@@ -883,7 +885,7 @@ pub fn run_suite(
                 protocol::run(
                     bench,
                     cfg,
-                    &Registry,
+                    &settings.registry,
                     &RunOptions {
                         results: Some(path.clone()),
                         progress: settings.progress,
@@ -934,8 +936,9 @@ fn run_nas(
     settings: &RunSettings,
 ) -> Result<usize, ReproError> {
     let mut searchers = BTreeMap::new();
+    let reg = &settings.registry;
     for cfg in &spec.runs {
-        searchers.insert(cfg.label(), (cfg, Searcher::new(bench, &Registry, cfg)?));
+        searchers.insert(cfg.label(), (cfg, Searcher::new(bench, reg, cfg)?));
     }
     let run_of = |u: &Unit| {
         searchers
@@ -1001,7 +1004,7 @@ pub fn read_search_trials(
 /// The family of a registered key (baseline for unknown keys).
 pub fn family_of(key: &str) -> Family {
     Registry::info(key)
-        .map(|i| i.family)
+        .map(|i| i.family())
         .unwrap_or(Family::Baseline)
 }
 

@@ -535,7 +535,7 @@ pub fn write_report(suite: &Suite, opts: &ReportOptions) -> Result<ReportSummary
     let mut trains_cache: BTreeMap<String, bool> = BTreeMap::new();
     let mut trains = |k: &str| -> bool {
         *trains_cache.entry(k.to_string()).or_insert_with(|| {
-            Registry
+            Registry::default()
                 .requirements(k)
                 .map(|r| r.trains)
                 .unwrap_or(family_of(k) == Family::ModelBased)
@@ -561,7 +561,7 @@ pub fn write_report(suite: &Suite, opts: &ReportOptions) -> Result<ReportSummary
                 let pts = points_of(exp, cfg.test_size, &rows, &mut trains);
                 let planned = load_benchmark(exp.space, exp.dataset, opts.data_dir.as_deref())
                     .ok()
-                    .and_then(|b| naspred_eval::protocol::plan(&b, cfg, &Registry).ok())
+                    .and_then(|b| naspred_eval::protocol::plan(&b, cfg, &Registry::default()).ok())
                     .map(|p| p.points_per_trial() * cfg.trials)
                     .unwrap_or(0);
                 let got = recs.len();

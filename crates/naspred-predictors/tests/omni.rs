@@ -2,14 +2,14 @@
 //! SoTL-E and the encoding (no jacov: NLP cells are not built as networks), reports the
 //! features it used, and handles degenerate inputs with typed errors.
 
-use naspred::omni::{OmniNgb, OmniSeminas};
-use naspred::Registry;
 use naspred_data::{shared, Benchmark, CurveMetric, DataRoot, Dataset};
 use naspred_eval::protocol::{inputs, run, EvalConfig, RunOptions};
 use naspred_eval::PredictorFactory;
 use naspred_eval::{
     ArchInput, Context, Predictor, PredictorError, PredictorRng, Requirements, ResultRecord,
 };
+use naspred_predictors::omni::{OmniNgb, OmniSeminas};
+use naspred_predictors::Registry;
 use naspred_spaces::SpaceKind;
 use rand::SeedableRng;
 
@@ -32,7 +32,7 @@ fn omni_runs_on_nlp_with_sotle_and_reports_its_features() {
         trials: 1,
         ..EvalConfig::study_defaults(SpaceKind::Nlp, vec!["omni_ngb".into(), "sotle".into()])
     };
-    let records = run(&bench, &cfg, &Registry, &RunOptions::default()).expect("run");
+    let records = run(&bench, &cfg, &Registry::default(), &RunOptions::default()).expect("run");
     let get = |k: &str, f: u32| {
         records
             .iter()
@@ -73,7 +73,7 @@ fn omni_runs_on_nlp_with_sotle_and_reports_its_features() {
         predictors: vec!["omni_seminas".into()],
         ..cfg
     };
-    let records = run(&bench, &cfg, &Registry, &RunOptions::default()).expect("run");
+    let records = run(&bench, &cfg, &Registry::default(), &RunOptions::default()).expect("run");
     let r = &records[0];
     assert!(r.error.is_none(), "omni_seminas: {:?}", r.error);
     assert!(tau(r).is_finite());
@@ -163,7 +163,7 @@ fn omni_drops_missing_curves_and_search_accepts_it() {
         trials: 1,
         ..EvalConfig::study_defaults(SpaceKind::Nb201, vec!["omni_ngb".into()])
     };
-    let plan = naspred_eval::protocol::plan(&bench, &cfg, &Registry).expect("plan");
+    let plan = naspred_eval::protocol::plan(&bench, &cfg, &Registry::default()).expect("plan");
     assert!(plan.predictors[0].reqs.curves.is_empty());
     assert_eq!(plan.predictors[0].points, vec![(10, None), (20, None)]);
     // lcsvr's curve is not optional: the same plan fails for it.
@@ -171,7 +171,7 @@ fn omni_drops_missing_curves_and_search_accepts_it() {
         predictors: vec!["sotle".into()],
         ..cfg
     };
-    assert!(naspred_eval::protocol::plan(&bench, &cfg, &Registry).is_err());
+    assert!(naspred_eval::protocol::plan(&bench, &cfg, &Registry::default()).is_err());
 }
 
 fn nlp_inputs_with(bench: &Benchmark, pos: &[usize], fidelity: u32) -> Vec<ArchInput> {
@@ -211,7 +211,7 @@ fn omni_scaling_fixed_vs_faithful_and_the_valacc_feature() {
             unlabeled: &unlabeled,
             rng: &mut rng,
         };
-        let mut p = Registry
+        let mut p = Registry::default()
             .build(key, SpaceKind::Nlp, Dataset::Wikitext2)
             .expect(key);
         p.fit(&train, &y, &mut ctx).expect("fit");

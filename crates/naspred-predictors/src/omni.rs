@@ -27,10 +27,10 @@
 //! NAS experiments do.
 //!
 //! Jacov scores come from [`ZeroCostPredictor`], i.e. from the same on-disk score cache and
-//! settings (`NASPRED_ZC_BATCH`, `NASPRED_ZC_SEED`, `NASPRED_ZC_DEVICE`, `NASPRED_ZC_CACHE`) as
-//! the `jacov` predictor, so a sweep computes each architecture's score once.
+//! [`ZeroCostSettings`] as the `jacov` predictor (the registry hands both the same settings:
+//! [`OmniNgb::with_zero_cost`]), so a sweep computes each architecture's score once.
 
-use naspred_data::{CurveMetric, Dataset};
+use naspred_data::{CurveMetric, DataRoot, Dataset};
 use naspred_eval::{
     ArchInput, Context, Family, Hyperparams, Prediction, Predictor, PredictorError, PredictorRng,
     Requirements,
@@ -41,7 +41,7 @@ use naspred_models::{
     TabularModel, TabularParams, TargetScaling,
 };
 use naspred_spaces::{EncodingKind, Quirks, SpaceKind};
-use naspred_zerocost::{Proxy, ZeroCostPredictor};
+use naspred_zerocost::{Proxy, ZeroCostPredictor, ZeroCostSettings};
 use rand::{Rng, RngCore};
 
 /// Random NGBoost configurations OMNI-NGB scores per fit (NASLib's `n_hypers`).
@@ -93,6 +93,12 @@ impl JacovSource {
             enabled,
             zc: ZeroCostPredictor::new("jacov", Proxy::Jacov),
         }
+    }
+
+    fn set(&mut self, settings: ZeroCostSettings, data_root: DataRoot) {
+        self.zc = ZeroCostPredictor::new("jacov", Proxy::Jacov)
+            .with_settings(settings)
+            .with_data_root(data_root);
     }
 
     fn available(&self, ctx: &Context<'_>) -> bool {
@@ -230,10 +236,13 @@ fn check_train(key: &str, train: &[ArchInput], y: &[f64]) -> Result<(), Predicto
     Ok(())
 }
 
-fn requirements(unlabeled_factor: usize) -> Requirements {
+/// Requirements of an OMNI predictor whose curve features are the last values of `curves`
+/// (optional: dropped where the benchmark has no such curve), with `unlabeled_factor`
+/// unlabeled architectures per training architecture.
+pub fn omni_requirements(curves: &[CurveMetric], unlabeled_factor: usize) -> Requirements {
     Requirements {
         family: Family::Hybrid,
-        curves: vec![CurveMetric::TrainLoss],
+        curves: curves.to_vec(),
         curves_optional: true,
         unlabeled_factor,
         ..Requirements::model_based()
@@ -396,6 +405,13 @@ impl OmniNgb {
         self
     }
 
+    /// Computes jacov with these zero-cost settings, reading images from `data_root` (the
+    /// defaults: [`ZeroCostSettings::default`] and [`DataRoot::workspace`]).
+    pub fn with_zero_cost(mut self, settings: ZeroCostSettings, data_root: DataRoot) -> Self {
+        self.jacov.set(settings, data_root);
+        self
+    }
+
     /// Scores `n` random configurations per fit instead of 35 (at least 1).
     pub fn with_n_hypers(mut self, n: usize) -> Self {
         self.n_hypers = n.max(1);
@@ -450,10 +466,7 @@ impl Predictor for OmniNgb {
     }
 
     fn requirements(&self) -> Requirements {
-        Requirements {
-            curves: self.lc_metrics.clone(),
-            ..requirements(0)
-        }
+        omni_requirements(&self.lc_metrics, 0)
     }
 
     fn fit(
@@ -624,6 +637,13 @@ impl OmniSeminas {
         }
     }
 
+    /// Computes jacov with these zero-cost settings, reading images from `data_root` (as
+    /// [`OmniNgb::with_zero_cost`]).
+    pub fn with_zero_cost(mut self, settings: ZeroCostSettings, data_root: DataRoot) -> Self {
+        self.jacov.set(settings, data_root);
+        self
+    }
+
     /// Never uses the jacov score.
     pub fn without_jacov(mut self) -> Self {
         self.jacov.enabled = false;
@@ -665,7 +685,7 @@ impl Predictor for OmniSeminas {
     }
 
     fn requirements(&self) -> Requirements {
-        requirements(1)
+        omni_requirements(&[CurveMetric::TrainLoss], 1)
     }
 
     fn fit(
