@@ -422,7 +422,9 @@ fn cv_score(
     Ok(total / FOLDS as f64)
 }
 
-/// NASLib's random-search HPO: returns the best CV score, leaving the best hyperparameters set.
+/// NASLib's random-search HPO through the predictor's [`Predictor::tuning`]: returns the best
+/// CV score, leaving the best hyperparameters set. A predictor that asks for the search but has
+/// nothing to tune, or rejects its own best draw, is an error of the record.
 fn hpo(
     pred: &mut dyn Predictor,
     train: &[ArchInput],
@@ -431,20 +433,38 @@ fn hpo(
     cfg: &HpoConfig,
     start: Instant,
 ) -> Result<f64, PredictorError> {
+    let no_tuning = |pred: &dyn Predictor| PredictorError::Fit {
+        key: pred.key().to_string(),
+        reason: "requirements ask for the CV hyperparameter search but the predictor has no \
+                 tunable hyperparameters (tuning() is None)"
+            .into(),
+    };
     let budget = cfg.max_time_s * train.len() as f64 / 1000.0 + 20.0;
     let mut best: Option<(f64, crate::predictor::Hyperparams)> = None;
     for _ in 0..cfg.max_iters.max(1) {
-        pred.set_random_hyperparams(ctx.rng);
+        match pred.tuning() {
+            Some(t) => t.draw(ctx.rng),
+            None => return Err(no_tuning(pred)),
+        }
         let score = cv_score(pred, train, y, ctx, cfg.quirks)?;
         if best.as_ref().is_none_or(|(b, _)| score > *b) {
-            best = Some((score, pred.hyperparams()));
+            let hp = pred.tuning().map(|t| t.hyperparams()).unwrap_or_default();
+            best = Some((score, hp));
         }
         if start.elapsed().as_secs_f64() > budget {
             break;
         }
     }
-    let (score, hp) = best.expect("at least one configuration is scored");
-    pred.set_hyperparams(&hp);
+    let Some((score, hp)) = best else {
+        return Err(no_tuning(pred));
+    };
+    let key = pred.key().to_string();
+    match pred.tuning() {
+        Some(t) => t
+            .apply(&hp)
+            .map_err(|source| PredictorError::Hyperparams { key, source })?,
+        None => return Err(no_tuning(pred)),
+    }
     Ok(score)
 }
 
@@ -496,7 +516,9 @@ fn single_evaluate(
         unlabeled,
         rng,
     };
-    pred.reset_hyperparams();
+    if let Some(t) = pred.tuning() {
+        t.reset();
+    }
     let _ = pred.take_reused_seconds();
     let start = Instant::now();
     let mut cv = None;

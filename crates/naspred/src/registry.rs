@@ -144,9 +144,7 @@ pub const PREDICTORS: &[PredictorInfo] = &[
         description: "ngb as an earlier NASLib revision: leaves min(n/2,15), splits min(n/2,20), minibatch 0.508 (better on NB101/DARTS, calibrated std)",
         build: |_, _| {
             Box::new(
-                NgbPredictor::new()
-                    .with_params(naspred_models::NgbParams::naslib_halved_leaves())
-                    .with_key("ngb_halved"),
+                NgbPredictor::naslib_halved_leaves().with_key("ngb_halved"),
             )
         },
     },
