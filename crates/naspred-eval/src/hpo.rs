@@ -302,7 +302,8 @@ impl HpSpace {
     /// The first offending entry in name order: [`HpError::Unknown`], [`HpError::NotFinite`],
     /// [`HpError::NotInteger`] or [`HpError::OutOfRange`].
     pub fn validate(&self, hp: &Hyperparams) -> Result<(), HpError> {
-        hp.iter().try_for_each(|(name, &value)| self.check(name, value))
+        hp.iter()
+            .try_for_each(|(name, &value)| self.check(name, value))
     }
 }
 

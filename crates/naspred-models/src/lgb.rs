@@ -26,8 +26,8 @@ use std::fmt;
 use std::ptr;
 
 use lightgbm3_sys as sys;
-use naspred_eval::predictor::{Hyperparams, PredictorRng};
 use naspred_eval::hpo::{loguniform, HpError, HpSpace, HpSpec, TunableParams};
+use naspred_eval::predictor::{Hyperparams, PredictorRng};
 use rand::{Rng, RngCore};
 
 use crate::check::{check_training_set, check_width};

@@ -71,4 +71,3 @@ pub use neural::{
 pub use ngb::{LeafRule, NgbParams, NgbPredictor, NgbRegressor, NgbTrace};
 pub use tabular::{TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError};
 pub use xgb::{XgbError, XgbParams, XgbPredictor, XgbRegressor, DEFAULT_NUM_BOOST_ROUND};
-pub use naspred_eval::hpo::{HpError, TunableParams};

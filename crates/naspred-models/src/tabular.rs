@@ -15,8 +15,8 @@
 
 use std::fmt;
 
-use naspred_eval::metrics::pairwise_sum;
 use naspred_eval::hpo::{HpError, HpoState, Tunable, TunableParams};
+use naspred_eval::metrics::pairwise_sum;
 use naspred_eval::predictor::{
     ArchInput, Context, Hyperparams, Prediction, Predictor, PredictorError, PredictorRng,
     Requirements,

@@ -3,15 +3,14 @@
 //! the contract (golden values recorded from the previous implementation), NASLib's
 //! defaults-first rule, round trips, and rejection of unknown names and bad values.
 
-use naspred_eval::hpo::{HpError, Tunable};
+use naspred_eval::hpo::{HpError, Tunable, TunableParams};
 use naspred_eval::predictor::{Hyperparams, Predictor, PredictorRng};
 use naspred_models::neural::bonas::BonasParams;
 use naspred_models::neural::gcn::GcnParams;
 use naspred_models::neural::mlp::MlpParams;
 use naspred_models::{
     BananasPredictor, BonasPredictor, GcnPredictor, LgbParams, LgbPredictor, MlpPredictor,
-    NgbParams, NgbPredictor, RfParams, RfPredictor, TabularParams, TunableParams, XgbParams,
-    XgbPredictor,
+    NgbParams, NgbPredictor, RfParams, RfPredictor, TabularParams, XgbParams, XgbPredictor,
 };
 use rand::SeedableRng;
 
@@ -120,7 +119,11 @@ fn first_draw_keeps_the_defaults_and_round_trips_are_the_identity() {
             let h = t.hyperparams();
             t.space().validate(&h).unwrap();
             t.apply(&h).unwrap_or_else(|e| panic!("{key}: {e}"));
-            assert_eq!(t.hyperparams(), h, "{key}: apply(hyperparams()) is the identity");
+            assert_eq!(
+                t.hyperparams(),
+                h,
+                "{key}: apply(hyperparams()) is the identity"
+            );
         }
         t.reset();
         assert_eq!(t.hyperparams(), defaults, "{key}: reset");
@@ -233,7 +236,9 @@ fn constructors_validate_the_configuration() {
         lr: -1.0,
         ..MlpParams::default()
     };
-    assert!(MlpPredictor::default().with_params(bad_mlp.clone()).is_err());
+    assert!(MlpPredictor::default()
+        .with_params(bad_mlp.clone())
+        .is_err());
     assert!(BananasPredictor::default().with_params(bad_mlp).is_err());
     assert!(GcnPredictor::default()
         .with_params(GcnParams {

@@ -5,6 +5,7 @@
 use naspred_data::shared::load_nb201;
 use naspred_data::{DataRoot, Dataset};
 use naspred_eval::calibration::Calibration;
+use naspred_eval::hpo::TunableParams;
 use naspred_eval::metrics::kendall_tau_b;
 use naspred_eval::predictor::{
     ArchInput, Context, Family, Predictor, PredictorError, PredictorRng,
@@ -12,7 +13,6 @@ use naspred_eval::predictor::{
 use naspred_models::{
     DataError, FeatureMatrix, ForestRegressor, LgbParams, LgbPredictor, LgbRegressor, NgbParams,
     NgbPredictor, NgbRegressor, RfParams, RfPredictor, TabularModel, TabularParams, TreeError,
-    TunableParams,
 };
 use naspred_spaces::{AnyArch, EncodingKind, SpaceKind};
 use rand::seq::SliceRandom;

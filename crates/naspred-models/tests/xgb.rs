@@ -5,13 +5,14 @@ use std::time::Instant;
 
 use naspred_data::shared::load_nb201;
 use naspred_data::{DataRoot, Dataset};
+use naspred_eval::hpo::TunableParams;
 use naspred_eval::metrics::kendall_tau_b;
 use naspred_eval::predictor::{
     ArchInput, Context, Family, Predictor, PredictorError, PredictorRng,
 };
 use naspred_models::{
-    DataError, FeatureMatrix, TabularModel, TabularParams, TunableParams, XgbError, XgbParams,
-    XgbPredictor, XgbRegressor,
+    DataError, FeatureMatrix, TabularModel, TabularParams, XgbError, XgbParams, XgbPredictor,
+    XgbRegressor,
 };
 use naspred_spaces::{AnyArch, EncodingKind, SpaceKind};
 use rand::seq::SliceRandom;
