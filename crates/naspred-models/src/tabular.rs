@@ -290,7 +290,12 @@ impl<M: TabularModel> Predictor for TabularPredictor<M> {
     ) -> Result<(), PredictorError> {
         check_lengths(train.len(), y).map_err(|e| self.fit_err(e))?;
         let params = self.hpo.current();
-        params.validate().map_err(|e| self.fit_err(e))?;
+        params
+            .validate()
+            .map_err(|source| PredictorError::Hyperparams {
+                key: self.key.clone(),
+                source,
+            })?;
         if self.model.params() != params {
             self.model.set_params(params.clone());
         }

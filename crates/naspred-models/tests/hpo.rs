@@ -3,15 +3,18 @@
 //! the contract (golden values recorded from the previous implementation), NASLib's
 //! defaults-first rule, round trips, and rejection of unknown names and bad values.
 
+use naspred_data::Dataset;
 use naspred_eval::hpo::{HpError, Tunable, TunableParams};
-use naspred_eval::predictor::{Hyperparams, Predictor, PredictorRng};
+use naspred_eval::predictor::{ArchInput, Context, Hyperparams, Predictor, PredictorRng};
 use naspred_models::neural::bonas::BonasParams;
 use naspred_models::neural::gcn::GcnParams;
 use naspred_models::neural::mlp::MlpParams;
 use naspred_models::{
     BananasPredictor, BonasPredictor, GcnPredictor, LgbParams, LgbPredictor, MlpPredictor,
-    NgbParams, NgbPredictor, RfParams, RfPredictor, TabularParams, XgbParams, XgbPredictor,
+    NgbParams, NgbPredictor, RfParams, RfPredictor, TabularModel, TabularParams, XgbParams,
+    XgbPredictor,
 };
+use naspred_spaces::{AnyArch, SpaceKind};
 use rand::SeedableRng;
 
 /// Four draws after a reset from seed 42 per predictor (`f64` bits), recorded with the
@@ -307,4 +310,33 @@ fn constructors_validate_the_configuration() {
         tuning(&mut x).draw(&mut rng);
         assert_eq!(x.params().num_boost_round, 7);
     }
+}
+
+#[test]
+fn a_fit_uses_the_applied_configuration() {
+    let train: Vec<ArchInput> = [
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+        "|avg_pool_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|",
+        "|nor_conv_1x1~0|+|nor_conv_3x3~0|skip_connect~1|+|nor_conv_3x3~0|avg_pool_3x3~1|nor_conv_1x1~2|",
+    ]
+    .iter()
+    .map(|s| ArchInput::bare(AnyArch::parse(SpaceKind::Nb201, s).unwrap()))
+    .collect();
+    let mut p = XgbPredictor::new();
+    tuning(&mut p)
+        .apply(&hp(&[("max_depth", 2.0), ("learning_rate", 0.1)]))
+        .unwrap();
+    let mut rng = PredictorRng::seed_from_u64(0);
+    let mut ctx = Context {
+        space: SpaceKind::Nb201,
+        dataset: Dataset::Cifar10,
+        fidelity: None,
+        total_epochs: 200,
+        unlabeled: &[],
+        rng: &mut rng,
+    };
+    p.fit(&train, &[90.0, 80.0, 85.0], &mut ctx).unwrap();
+    assert_eq!(p.regressor().params().max_depth, 2);
+    assert_eq!(p.regressor().params().learning_rate, 0.1);
+    assert_eq!(p.hyperparams()["max_depth"], 2.0);
 }

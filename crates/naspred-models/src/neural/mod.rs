@@ -132,10 +132,15 @@ impl From<tch::TchError> for NeuralError {
 }
 
 impl NeuralError {
-    /// Wraps the error for the [`Predictor`](naspred_eval::predictor::Predictor) trait.
+    /// Wraps the error for the [`Predictor`](naspred_eval::predictor::Predictor) trait (a
+    /// rejected hyperparameter becomes [`PredictorError::Hyperparams`]).
     pub fn into_fit(self, key: &str) -> PredictorError {
         match self {
             NeuralError::NotFitted => PredictorError::NotFitted { key: key.into() },
+            NeuralError::Hyperparam(source) => PredictorError::Hyperparams {
+                key: key.into(),
+                source,
+            },
             e => PredictorError::Fit {
                 key: key.into(),
                 reason: e.to_string(),
@@ -147,6 +152,10 @@ impl NeuralError {
     pub fn into_query(self, key: &str) -> PredictorError {
         match self {
             NeuralError::NotFitted => PredictorError::NotFitted { key: key.into() },
+            NeuralError::Hyperparam(source) => PredictorError::Hyperparams {
+                key: key.into(),
+                source,
+            },
             e => PredictorError::Query {
                 key: key.into(),
                 reason: e.to_string(),
