@@ -66,7 +66,7 @@ pub struct Requirements {
     /// Unlabeled architectures per training architecture (SemiNAS); 0 for none.
     pub unlabeled_factor: usize,
     /// Whether the evaluator's cross-validated hyperparameter search applies (NASLib's
-    /// `hpo_wrapper`).
+    /// `hpo_wrapper`); it runs through [`Predictor::tuning`], which must then be `Some`.
     pub hpo: bool,
     /// Whether the predictor learns from the training set at all.
     pub trains: bool,

@@ -377,3 +377,32 @@ fn train_rsws(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_validated_hyperparameters() {
+        let s = WsSettings::default();
+        s.validate().unwrap();
+        let hp = s.to_hyperparams();
+        assert_eq!(s.with_hyperparams(&hp).unwrap(), s);
+        let set = |k: &str, v: f64| s.with_hyperparams(&Hyperparams::from([(k.to_string(), v)]));
+        assert_eq!(set("epochs", 3.0).unwrap().epochs, 3);
+        assert!(matches!(set("epoch", 3.0), Err(HpError::Unknown { .. })));
+        assert!(matches!(
+            set("batch_size", 6.7),
+            Err(HpError::NotInteger { .. })
+        ));
+        assert!(matches!(
+            set("channels", 0.0),
+            Err(HpError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            set("image_size", 24.0),
+            Err(HpError::Invalid { .. })
+        ));
+        assert_eq!(set("image_size", 32.0).unwrap().image_size, 32);
+    }
+}
