@@ -51,6 +51,13 @@
 //!   both returning a typed [`PredictorError`](predictor::PredictorError).
 //!   [`PredictorFactory`](predictor::PredictorFactory) builds fresh predictors by NASLib key
 //!   (the `naspred` crate's registry implements it).
+//! * [`hpo`]: typed, validated hyperparameters: [`TunableParams`](hpo::TunableParams) (a
+//!   predictor's configuration struct, its [`HpSpace`](hpo::HpSpace) of named, ranged
+//!   parameters and NASLib's sampler), [`HpoState`](hpo::HpoState) (NASLib's search rules: the
+//!   first draw after a reset keeps the defaults) behind the object-safe
+//!   [`Tunable`](hpo::Tunable) that [`Predictor::tuning`](predictor::Predictor::tuning) exposes,
+//!   [`HpError`](hpo::HpError) (unknown names and bad values are rejected, never repaired), and
+//!   the one [`loguniform`](hpo::loguniform).
 //! * [`metrics`]: Pearson, Spearman, Kendall tau-b in O(n log n), sparse Kendall,
 //!   precision@k, MAE, RMSE, exactly as scipy / NASLib compute them; [`Metrics`](metrics::Metrics)
 //!   bundles them.
@@ -86,6 +93,7 @@
 
 pub mod calibration;
 pub mod grid;
+pub mod hpo;
 pub mod metrics;
 pub mod predictor;
 pub mod protocol;
@@ -96,6 +104,7 @@ use std::path::Path;
 
 use thiserror::Error;
 
+pub use hpo::{HpError, HpKind, HpSpace, HpSpec, HpoState, Tunable, TunableParams};
 pub use predictor::{
     ArchInput, Context, Family, Hyperparams, Prediction, Predictor, PredictorError,
     PredictorFactory, PredictorRng, Requirements, Sweep,

@@ -10,6 +10,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::hpo::{HpError, Tunable};
+
 /// The random stream a predictor draws from (separate from the data-sampling stream, so that
 /// every predictor of a trial sees the same train and test sets).
 pub type PredictorRng = ChaCha8Rng;
@@ -64,7 +66,7 @@ pub struct Requirements {
     /// Unlabeled architectures per training architecture (SemiNAS); 0 for none.
     pub unlabeled_factor: usize,
     /// Whether the evaluator's cross-validated hyperparameter search applies (NASLib's
-    /// `hpo_wrapper`).
+    /// `hpo_wrapper`); it runs through [`Predictor::tuning`], which must then be `Some`.
     pub hpo: bool,
     /// Whether the predictor learns from the training set at all.
     pub trains: bool,
@@ -253,6 +255,15 @@ pub enum PredictorError {
         /// Predictor key.
         key: String,
     },
+    /// A rejected hyperparameter (unknown name, bad value).
+    #[error("{key}: {source}")]
+    Hyperparams {
+        /// Predictor key.
+        key: String,
+        /// What is wrong.
+        #[source]
+        source: HpError,
+    },
     /// An unknown predictor key.
     #[error("unknown predictor {key:?}; known: {known}")]
     UnknownKey {
@@ -314,20 +325,21 @@ pub trait Predictor {
         0.0
     }
 
-    /// The current hyperparameters.
+    /// The current hyperparameters, for reporting (`hp_<name>` in result records). Tunable
+    /// predictors report their [`Tunable::hyperparams`]; others may report settings or
+    /// diagnostics that cannot be set.
     fn hyperparams(&self) -> Hyperparams {
         Hyperparams::new()
     }
 
-    /// Sets the hyperparameters (for the CV search to restore its best draw).
-    fn set_hyperparams(&mut self, _hp: &Hyperparams) {}
-
-    /// Draws random hyperparameters from the predictor's HPO sampler. The first call after
-    /// [`Predictor::reset_hyperparams`] keeps the defaults, as NASLib's samplers do.
-    fn set_random_hyperparams(&mut self, _rng: &mut PredictorRng) {}
-
-    /// Restores the default hyperparameters.
-    fn reset_hyperparams(&mut self) {}
+    /// The hyperparameter-search state, for predictors with tunable hyperparameters (NASLib's
+    /// `set_random_hyperparams` / `set_hyperparams` / `reset_hyperparams`, typed and
+    /// validated: see [`crate::hpo`]). The evaluator resets it before every evaluation point
+    /// and, where [`Requirements::hpo`] is set, runs its cross-validated search through it.
+    /// Default: nothing to tune.
+    fn tuning(&mut self) -> Option<&mut dyn Tunable> {
+        None
+    }
 }
 
 /// Builds fresh predictors by key; the registry of the `naspred` crate implements it.

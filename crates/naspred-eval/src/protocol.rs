@@ -422,7 +422,9 @@ fn cv_score(
     Ok(total / FOLDS as f64)
 }
 
-/// NASLib's random-search HPO: returns the best CV score, leaving the best hyperparameters set.
+/// NASLib's random-search HPO through the predictor's [`Predictor::tuning`]: returns the best
+/// CV score, leaving the best hyperparameters set. A predictor that asks for the search but has
+/// nothing to tune, or rejects its own best draw, is an error of the record.
 fn hpo(
     pred: &mut dyn Predictor,
     train: &[ArchInput],
@@ -431,20 +433,38 @@ fn hpo(
     cfg: &HpoConfig,
     start: Instant,
 ) -> Result<f64, PredictorError> {
+    let no_tuning = |pred: &dyn Predictor| PredictorError::Fit {
+        key: pred.key().to_string(),
+        reason: "requirements ask for the CV hyperparameter search but the predictor has no \
+                 tunable hyperparameters (tuning() is None)"
+            .into(),
+    };
     let budget = cfg.max_time_s * train.len() as f64 / 1000.0 + 20.0;
     let mut best: Option<(f64, crate::predictor::Hyperparams)> = None;
     for _ in 0..cfg.max_iters.max(1) {
-        pred.set_random_hyperparams(ctx.rng);
+        match pred.tuning() {
+            Some(t) => t.draw(ctx.rng),
+            None => return Err(no_tuning(pred)),
+        }
         let score = cv_score(pred, train, y, ctx, cfg.quirks)?;
         if best.as_ref().is_none_or(|(b, _)| score > *b) {
-            best = Some((score, pred.hyperparams()));
+            let hp = pred.tuning().map(|t| t.hyperparams()).unwrap_or_default();
+            best = Some((score, hp));
         }
         if start.elapsed().as_secs_f64() > budget {
             break;
         }
     }
-    let (score, hp) = best.expect("at least one configuration is scored");
-    pred.set_hyperparams(&hp);
+    let Some((score, hp)) = best else {
+        return Err(no_tuning(pred));
+    };
+    let key = pred.key().to_string();
+    match pred.tuning() {
+        Some(t) => t
+            .apply(&hp)
+            .map_err(|source| PredictorError::Hyperparams { key, source })?,
+        None => return Err(no_tuning(pred)),
+    }
     Ok(score)
 }
 
@@ -496,7 +516,9 @@ fn single_evaluate(
         unlabeled,
         rng,
     };
-    pred.reset_hyperparams();
+    if let Some(t) = pred.tuning() {
+        t.reset();
+    }
     let _ = pred.take_reused_seconds();
     let start = Instant::now();
     let mut cv = None;
@@ -748,5 +770,202 @@ fn key(predictor: &str, trial: usize, train_size: usize, fidelity: Option<u32>) 
         trial,
         train_size,
         fidelity,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hpo::{HpError, HpSpace, HpSpec, HpoState, Tunable, TunableParams};
+    use crate::predictor::Hyperparams;
+    use naspred_data::Dataset;
+    use naspred_spaces::{AnyArch, SpaceKind};
+    use rand::Rng;
+
+    /// One tunable weight `w` in [-1, 1]: the prediction is `w * y` (so `w = 1` ranks best).
+    #[derive(Clone, Debug, PartialEq)]
+    struct Weight {
+        w: f64,
+    }
+
+    impl TunableParams for Weight {
+        const SPACE: HpSpace = HpSpace::new(&[HpSpec::real("w", -1.0, 1.0)]);
+
+        fn to_hyperparams(&self) -> Hyperparams {
+            Hyperparams::from([("w".to_string(), self.w)])
+        }
+
+        fn with_hyperparams(&self, hp: &Hyperparams) -> Result<Self, HpError> {
+            Self::SPACE.validate(hp)?;
+            Ok(Weight {
+                w: hp.get("w").copied().unwrap_or(self.w),
+            })
+        }
+
+        fn sample(&self, rng: &mut PredictorRng) -> Self {
+            Weight {
+                w: rng.random_range(-1.0..1.0),
+            }
+        }
+    }
+
+    /// A Tunable that refuses every `apply`.
+    struct Stubborn(HpoState<Weight>);
+
+    impl Tunable for Stubborn {
+        fn space(&self) -> HpSpace {
+            Weight::SPACE
+        }
+        fn hyperparams(&self) -> Hyperparams {
+            self.0.hyperparams()
+        }
+        fn apply(&mut self, _hp: &Hyperparams) -> Result<(), HpError> {
+            Err(HpError::invalid("w", 0.0, "refused"))
+        }
+        fn draw(&mut self, rng: &mut PredictorRng) {
+            self.0.draw(rng)
+        }
+        fn reset(&mut self) {
+            self.0.reset()
+        }
+    }
+
+    enum Mode {
+        Tunable(HpoState<Weight>),
+        Stubborn(Stubborn),
+        Nothing,
+    }
+
+    struct Mock {
+        mode: Mode,
+        truth: Vec<(ArchInput, f64)>,
+    }
+
+    impl Mock {
+        fn w(&self) -> f64 {
+            match &self.mode {
+                Mode::Tunable(s) => s.current().w,
+                Mode::Stubborn(s) => s.0.current().w,
+                Mode::Nothing => 1.0,
+            }
+        }
+    }
+
+    impl Predictor for Mock {
+        fn key(&self) -> &str {
+            "mock"
+        }
+        fn requirements(&self) -> Requirements {
+            Requirements {
+                hpo: true,
+                ..Requirements::model_based()
+            }
+        }
+        fn fit(
+            &mut self,
+            _train: &[ArchInput],
+            _y: &[f64],
+            _ctx: &mut Context<'_>,
+        ) -> Result<(), PredictorError> {
+            Ok(())
+        }
+        fn query(
+            &mut self,
+            test: &[ArchInput],
+            _ctx: &mut Context<'_>,
+        ) -> Result<Vec<f64>, PredictorError> {
+            let w = self.w();
+            Ok(test
+                .iter()
+                .map(|a| {
+                    let y = self
+                        .truth
+                        .iter()
+                        .find(|(b, _)| b.hash == a.hash)
+                        .map_or(0.0, |(_, y)| *y);
+                    w * y
+                })
+                .collect())
+        }
+        fn hyperparams(&self) -> Hyperparams {
+            Hyperparams::from([("w".to_string(), self.w())])
+        }
+        fn tuning(&mut self) -> Option<&mut dyn Tunable> {
+            match &mut self.mode {
+                Mode::Tunable(s) => Some(s),
+                Mode::Stubborn(s) => Some(s),
+                Mode::Nothing => None,
+            }
+        }
+    }
+
+    fn data() -> (Vec<ArchInput>, Vec<f64>) {
+        let mut rng = PredictorRng::seed_from_u64(5);
+        let mut train = Vec::new();
+        let mut y = Vec::new();
+        while train.len() < 12 {
+            let arch = AnyArch::sample(SpaceKind::Nb201, &mut rng).unwrap();
+            let a = ArchInput::bare(arch);
+            if train.iter().any(|b: &ArchInput| b.hash == a.hash) {
+                continue;
+            }
+            train.push(a);
+            y.push(rng.random_range(50.0..95.0));
+        }
+        (train, y)
+    }
+
+    fn run(mock: &mut Mock, train: &[ArchInput], y: &[f64]) -> Result<f64, PredictorError> {
+        let mut rng = PredictorRng::seed_from_u64(1);
+        let mut ctx = Context {
+            space: SpaceKind::Nb201,
+            dataset: Dataset::Cifar10,
+            fidelity: None,
+            total_epochs: 200,
+            unlabeled: &[],
+            rng: &mut rng,
+        };
+        let cfg = HpoConfig {
+            max_iters: 30,
+            ..HpoConfig::default()
+        };
+        hpo(mock, train, y, &mut ctx, &cfg, Instant::now())
+    }
+
+    #[test]
+    fn cv_search_draws_through_tuning_and_keeps_the_best() {
+        let (train, y) = data();
+        let truth: Vec<(ArchInput, f64)> = train.iter().cloned().zip(y.iter().copied()).collect();
+        let defaults = Weight { w: -1.0 };
+        let mut mock = Mock {
+            mode: Mode::Tunable(HpoState::new(defaults).unwrap()),
+            truth,
+        };
+        mock.tuning().unwrap().reset();
+        let score = run(&mut mock, &train, &y).unwrap();
+        // The defaults (w = -1) score 0; some later draw has w > 0 and scores 1.
+        assert!((score - 1.0).abs() < 1e-12, "{score}");
+        assert!(mock.w() > 0.0, "best draw restored: {}", mock.w());
+    }
+
+    #[test]
+    fn a_rejected_best_draw_or_nothing_to_tune_is_an_error() {
+        let (train, y) = data();
+        let mut mock = Mock {
+            mode: Mode::Stubborn(Stubborn(HpoState::new(Weight { w: 0.5 }).unwrap())),
+            truth: Vec::new(),
+        };
+        assert!(matches!(
+            run(&mut mock, &train, &y),
+            Err(PredictorError::Hyperparams { .. })
+        ));
+        let mut mock = Mock {
+            mode: Mode::Nothing,
+            truth: Vec::new(),
+        };
+        assert!(matches!(
+            run(&mut mock, &train, &y),
+            Err(PredictorError::Fit { .. })
+        ));
     }
 }

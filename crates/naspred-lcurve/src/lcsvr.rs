@@ -2,6 +2,7 @@
 //! validation-accuracy curve, hyperparameters by random search with 3-fold cross-validation.
 
 use naspred_data::CurveMetric;
+use naspred_eval::hpo::loguniform_range;
 use naspred_eval::{
     ArchInput, Context, Family, Hyperparams, Predictor, PredictorError, Requirements,
 };
@@ -33,11 +34,6 @@ pub fn curve_features(vc: &[f64]) -> [f64; N_FEATURES] {
     let (m1, s1) = mean_std(d1);
     let (m2, s2) = mean_std(d2);
     [m0, s0, m1, s1, m2, s2]
-}
-
-/// Log-uniform draw on `[lo, hi]` (NASLib's `loguniform`).
-fn loguniform(rng: &mut impl Rng, lo: f64, hi: f64) -> f64 {
-    rng.random_range(lo.ln()..hi.ln()).exp()
 }
 
 /// scikit-learn's R² of predictions `p` against `y` (1 for a perfect fit of a constant target,
@@ -160,13 +156,13 @@ impl Predictor for LcSvr {
         // Draw order as NASLib's: all C, then all ν, then all γ.
         let rng = &mut *ctx.rng;
         let cs: Vec<f64> = (0..self.n_hypers)
-            .map(|_| loguniform(rng, 1e-5, 10.0))
+            .map(|_| loguniform_range(rng, 1e-5, 10.0))
             .collect();
         let nus: Vec<f64> = (0..self.n_hypers)
             .map(|_| rng.random_range(0.0..1.0))
             .collect();
         let gammas: Vec<f64> = (0..self.n_hypers)
-            .map(|_| loguniform(rng, 1e-5, 10.0))
+            .map(|_| loguniform_range(rng, 1e-5, 10.0))
             .collect();
         let mut best: Option<(f64, NuSvrParams)> = None;
         for h in 0..self.n_hypers {

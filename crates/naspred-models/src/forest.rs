@@ -14,15 +14,14 @@
 //! per-node feature draws, so the spread over trees is a measure of model disagreement, not a
 //! calibrated predictive uncertainty; the evaluator's calibration numbers show how far off it is.
 
+use naspred_eval::hpo::{HpError, HpSpace, HpSpec, TunableParams};
 use naspred_eval::predictor::{Hyperparams, PredictorRng};
 use rand::Rng;
 
 use crate::cart::{BinnedMatrix, MaxFeatures, RegressionTree, TreeBuilder, TreeParams};
 use crate::check::{check_training_set, check_width};
 use crate::features::FeatureMatrix;
-use crate::tabular::{
-    to_count, TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError,
-};
+use crate::tabular::{TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError};
 
 /// NASLib's `max_features` for `rf` (from NAS-Bench-301's tuned random forest).
 pub const RF_MAX_FEATURES: f64 = 0.17055852159745608;
@@ -45,32 +44,6 @@ impl Default for RfParams {
     }
 }
 
-impl RfParams {
-    /// Names reported by [`TabularParams::to_hyperparams`].
-    pub const HYPERPARAMS: [&'static str; 5] = [
-        "n_estimators",
-        "max_features",
-        "min_samples_leaf",
-        "min_samples_split",
-        "bootstrap",
-    ];
-
-    /// Checks the ranges.
-    ///
-    /// # Errors
-    /// [`TreeError::InvalidParam`] for no trees or bad tree parameters.
-    pub fn validate(&self) -> Result<(), TreeError> {
-        if self.n_estimators == 0 {
-            return Err(TreeError::InvalidParam {
-                name: "n_estimators",
-                value: 0.0,
-                reason: "must be >= 1",
-            });
-        }
-        self.tree.validate()
-    }
-}
-
 impl TabularParams for RfParams {
     fn naslib() -> Self {
         RfParams {
@@ -84,12 +57,21 @@ impl TabularParams for RfParams {
             bootstrap: false,
         }
     }
+}
 
-    /// NASLib's random forest has no HPO sampler: the configuration is kept.
-    fn sample(&self, _rng: &mut PredictorRng) -> Self {
-        self.clone()
-    }
+impl TunableParams for RfParams {
+    /// `n_estimators` (>= 1), `max_features` (a fraction in (0, 1], or an integral count
+    /// above 1; 1 means all features), `min_samples_leaf` (>= 1), `min_samples_split` (>= 2),
+    /// `bootstrap` (0 or 1). The tree depth is not tuned (set it in the struct).
+    const SPACE: HpSpace = HpSpace::new(&[
+        HpSpec::integer("n_estimators", 1.0, u32::MAX as f64),
+        HpSpec::real("max_features", 0.0, u32::MAX as f64).open_below(),
+        HpSpec::integer("min_samples_leaf", 1.0, u32::MAX as f64),
+        HpSpec::integer("min_samples_split", 2.0, u32::MAX as f64),
+        HpSpec::integer("bootstrap", 0.0, 1.0),
+    ]);
 
+    /// `max_features`: 1 for all features, else the fraction or the count.
     fn to_hyperparams(&self) -> Hyperparams {
         let mut hp = Hyperparams::new();
         hp.insert("n_estimators".into(), self.n_estimators as f64);
@@ -108,28 +90,52 @@ impl TabularParams for RfParams {
         hp
     }
 
-    /// `max_features` values in (0, 1] are fractions, larger ones counts; `max_depth` 0 means
-    /// unlimited.
-    fn apply_hyperparams(&mut self, hp: &Hyperparams) {
+    /// `max_features` values in (0, 1] are fractions, larger ones counts (which must be
+    /// integral).
+    fn with_hyperparams(&self, hp: &Hyperparams) -> Result<Self, HpError> {
+        Self::SPACE.validate(hp)?;
+        let mut p = self.clone();
         for (k, &v) in hp {
             match k.as_str() {
-                "n_estimators" => self.n_estimators = to_count(v),
+                "n_estimators" => p.n_estimators = v as usize,
+                "max_features" if v <= 1.0 => p.tree.max_features = MaxFeatures::Fraction(v),
+                "max_features" if v.fract() == 0.0 => {
+                    p.tree.max_features = MaxFeatures::Count(v as usize)
+                }
                 "max_features" => {
-                    self.tree.max_features = if v > 0.0 && v <= 1.0 {
-                        MaxFeatures::Fraction(v)
-                    } else {
-                        MaxFeatures::Count(to_count(v))
-                    }
+                    return Err(HpError::NotInteger {
+                        name: k.clone(),
+                        value: v,
+                    })
                 }
-                "min_samples_leaf" => self.tree.min_samples_leaf = to_count(v),
-                "min_samples_split" => self.tree.min_samples_split = to_count(v),
-                "max_depth" => {
-                    self.tree.max_depth = Some(to_count(v)).filter(|&d| d > 0);
-                }
-                "bootstrap" => self.bootstrap = v != 0.0,
-                _ => {}
+                "min_samples_leaf" => p.tree.min_samples_leaf = v as usize,
+                "min_samples_split" => p.tree.min_samples_split = v as usize,
+                "bootstrap" => p.bootstrap = v != 0.0,
+                _ => return Err(Self::SPACE.unknown(k)),
             }
         }
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// NASLib's random forest has no HPO sampler: the configuration is kept.
+    fn sample(&self, _rng: &mut PredictorRng) -> Self {
+        self.clone()
+    }
+
+    /// At least one tree, and valid tree parameters.
+    fn validate(&self) -> Result<(), HpError> {
+        if self.n_estimators == 0 {
+            return Err(HpError::invalid("n_estimators", 0.0, "must be >= 1"));
+        }
+        self.tree.validate().map_err(|e| match e {
+            TreeError::InvalidParam {
+                name,
+                value,
+                reason,
+            } => HpError::invalid(name, value, reason),
+            other => HpError::invalid("tree", f64::NAN, other.to_string()),
+        })
     }
 }
 
@@ -205,7 +211,7 @@ impl TabularModel for ForestRegressor {
     /// # Errors
     /// [`DataError::EmptyTrainingSet`](crate::DataError::EmptyTrainingSet), [`DataError::LengthMismatch`](crate::DataError::LengthMismatch),
     /// [`DataError::NoFeatures`](crate::DataError::NoFeatures), [`DataError::NonFiniteTarget`](crate::DataError::NonFiniteTarget),
-    /// [`TreeError::NonFiniteFeature`] or [`TreeError::InvalidParam`].
+    /// [`TreeError::NonFiniteFeature`] or [`TreeError::Hyperparam`].
     fn fit(
         &mut self,
         x: &FeatureMatrix,

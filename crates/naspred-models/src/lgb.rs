@@ -26,14 +26,14 @@ use std::fmt;
 use std::ptr;
 
 use lightgbm3_sys as sys;
+use naspred_eval::hpo::{loguniform, HpError, HpSpace, HpSpec, TunableParams};
 use naspred_eval::predictor::{Hyperparams, PredictorRng};
 use rand::{Rng, RngCore};
 
 use crate::check::{check_training_set, check_width};
 use crate::features::FeatureMatrix;
 use crate::tabular::{
-    check_finite_features, loguniform, to_count, TabularModel, TabularParams, TabularPredictor,
-    TargetScaling, TreeError,
+    check_finite_features, TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError,
 };
 
 /// Configuration of the LightGBM booster.
@@ -64,63 +64,6 @@ impl Default for LgbParams {
 }
 
 impl LgbParams {
-    /// Names reported by [`TabularParams::to_hyperparams`].
-    pub const HYPERPARAMS: [&'static str; 6] = [
-        "num_leaves",
-        "min_data_in_leaf",
-        "learning_rate",
-        "feature_fraction",
-        "bagging_fraction",
-        "bagging_freq",
-    ];
-
-    /// Checks the ranges LightGBM accepts.
-    ///
-    /// # Errors
-    /// [`TreeError::InvalidParam`] naming the first bad field.
-    pub fn validate(&self) -> Result<(), TreeError> {
-        let bad = |name, value, reason| {
-            Err(TreeError::InvalidParam {
-                name,
-                value,
-                reason,
-            })
-        };
-        if !(2..=131_072).contains(&self.num_leaves) {
-            return bad(
-                "num_leaves",
-                f64::from(self.num_leaves),
-                "must be in 2..=131072",
-            );
-        }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return bad(
-                "learning_rate",
-                self.learning_rate,
-                "must be finite and > 0",
-            );
-        }
-        for (name, v) in [
-            ("feature_fraction", self.feature_fraction),
-            ("bagging_fraction", self.bagging_fraction),
-        ] {
-            if !(v > 0.0 && v <= 1.0) {
-                return bad(name, v, "must be in (0, 1]");
-            }
-        }
-        if self.num_boost_round == 0 {
-            return bad("num_boost_round", 0.0, "must be >= 1");
-        }
-        if i32::try_from(self.min_data_in_leaf).is_err() {
-            return bad(
-                "min_data_in_leaf",
-                f64::from(self.min_data_in_leaf),
-                "must fit in an i32",
-            );
-        }
-        Ok(())
-    }
-
     /// The LightGBM parameter string (floats in shortest round-trip form).
     fn to_config(&self, seed: u32) -> String {
         format!(
@@ -152,6 +95,49 @@ impl TabularParams for LgbParams {
             num_threads: 1,
         }
     }
+}
+
+impl TunableParams for LgbParams {
+    /// The ranges LightGBM accepts: `num_leaves` in 2..=131072, `min_data_in_leaf` fits an
+    /// `i32`, `learning_rate` > 0 (log scale), `feature_fraction` and `bagging_fraction` in
+    /// (0, 1], `bagging_freq` a `u32`. `num_boost_round` and `num_threads` are not tuned.
+    const SPACE: HpSpace = HpSpace::new(&[
+        HpSpec::integer("num_leaves", 2.0, 131_072.0),
+        HpSpec::integer("min_data_in_leaf", 0.0, i32::MAX as f64),
+        HpSpec::log_real("learning_rate", 0.0, f64::INFINITY).open_below(),
+        HpSpec::real("feature_fraction", 0.0, 1.0).open_below(),
+        HpSpec::real("bagging_fraction", 0.0, 1.0).open_below(),
+        HpSpec::integer("bagging_freq", 0.0, u32::MAX as f64),
+    ]);
+
+    fn to_hyperparams(&self) -> Hyperparams {
+        let mut hp = Hyperparams::new();
+        hp.insert("num_leaves".into(), f64::from(self.num_leaves));
+        hp.insert("min_data_in_leaf".into(), f64::from(self.min_data_in_leaf));
+        hp.insert("learning_rate".into(), self.learning_rate);
+        hp.insert("feature_fraction".into(), self.feature_fraction);
+        hp.insert("bagging_fraction".into(), self.bagging_fraction);
+        hp.insert("bagging_freq".into(), f64::from(self.bagging_freq));
+        hp
+    }
+
+    fn with_hyperparams(&self, hp: &Hyperparams) -> Result<Self, HpError> {
+        Self::SPACE.validate(hp)?;
+        let mut p = self.clone();
+        for (k, &v) in hp {
+            match k.as_str() {
+                "num_leaves" => p.num_leaves = v as u32,
+                "min_data_in_leaf" => p.min_data_in_leaf = v as u32,
+                "learning_rate" => p.learning_rate = v,
+                "feature_fraction" => p.feature_fraction = v,
+                "bagging_fraction" => p.bagging_fraction = v,
+                "bagging_freq" => p.bagging_freq = v as u32,
+                _ => return Err(Self::SPACE.unknown(k)),
+            }
+        }
+        p.validate()?;
+        Ok(p)
+    }
 
     /// NASLib's sampler, in its order: `num_leaves` in 10..=99, `learning_rate ~
     /// loguniform(0.001, 0.1)`, `feature_fraction ~ U(0.1, 1)`; the rest is kept.
@@ -167,33 +153,13 @@ impl TabularParams for LgbParams {
         }
     }
 
-    fn to_hyperparams(&self) -> Hyperparams {
-        let mut hp = Hyperparams::new();
-        hp.insert("num_leaves".into(), f64::from(self.num_leaves));
-        hp.insert("min_data_in_leaf".into(), f64::from(self.min_data_in_leaf));
-        hp.insert("learning_rate".into(), self.learning_rate);
-        hp.insert("feature_fraction".into(), self.feature_fraction);
-        hp.insert("bagging_fraction".into(), self.bagging_fraction);
-        hp.insert("bagging_freq".into(), f64::from(self.bagging_freq));
-        hp
-    }
-
-    /// Also understands `num_boost_round` and `num_threads`.
-    fn apply_hyperparams(&mut self, hp: &Hyperparams) {
-        let c = |v: f64| to_count(v).min(u32::MAX as usize) as u32;
-        for (k, &v) in hp {
-            match k.as_str() {
-                "num_leaves" => self.num_leaves = c(v),
-                "min_data_in_leaf" => self.min_data_in_leaf = c(v),
-                "learning_rate" => self.learning_rate = v,
-                "feature_fraction" => self.feature_fraction = v,
-                "bagging_fraction" => self.bagging_fraction = v,
-                "bagging_freq" => self.bagging_freq = c(v),
-                "num_boost_round" => self.num_boost_round = c(v),
-                "num_threads" => self.num_threads = c(v),
-                _ => {}
-            }
+    /// The tunable fields against [`TunableParams::SPACE`], and at least one boosting round.
+    fn validate(&self) -> Result<(), HpError> {
+        Self::SPACE.validate(&self.to_hyperparams())?;
+        if self.num_boost_round == 0 {
+            return Err(HpError::invalid("num_boost_round", 0.0, "must be >= 1"));
         }
+        Ok(())
     }
 }
 
@@ -386,7 +352,7 @@ impl TabularModel for LgbRegressor {
     /// # Errors
     /// [`DataError::EmptyTrainingSet`](crate::DataError::EmptyTrainingSet), [`DataError::LengthMismatch`](crate::DataError::LengthMismatch),
     /// [`DataError::NoFeatures`](crate::DataError::NoFeatures), [`DataError::NonFiniteTarget`](crate::DataError::NonFiniteTarget),
-    /// [`TreeError::NonFiniteFeature`], [`TreeError::InvalidParam`] or
+    /// [`TreeError::NonFiniteFeature`], [`TreeError::Hyperparam`], [`TreeError::InvalidParam`] or
     /// [`TreeError::Lightgbm`].
     fn fit(
         &mut self,

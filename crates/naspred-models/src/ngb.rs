@@ -41,15 +41,14 @@
 //! is dropped and boosting stops there; predicted log scales are clamped to ±700, so on rows
 //! unlike the training rows (duplicated rows with one-sample leaves) the std stays finite.
 
+use naspred_eval::hpo::{loguniform, HpError, HpSpace, HpSpec, TunableParams};
 use naspred_eval::predictor::{Hyperparams, PredictorRng};
 use rand::Rng;
 
 use crate::cart::{BinnedMatrix, MaxFeatures, RegressionTree, TreeBuilder, TreeParams};
 use crate::check::{check_training_set, check_width};
 use crate::features::FeatureMatrix;
-use crate::tabular::{
-    loguniform, to_count, TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError,
-};
+use crate::tabular::{TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError};
 
 /// Largest log scale kept (`exp` of it is finite): a stage that would push a training row's log
 /// scale beyond it ends boosting, and predictions clamp to it.
@@ -122,49 +121,6 @@ impl NgbParams {
         }
     }
 
-    /// Names reported by [`TabularParams::to_hyperparams`].
-    pub const HYPERPARAMS: [&'static str; 5] = [
-        "n_estimators",
-        "learning_rate",
-        "minibatch_frac",
-        "max_depth",
-        "max_features",
-    ];
-
-    /// Checks the ranges.
-    ///
-    /// # Errors
-    /// [`TreeError::InvalidParam`] naming the first bad field.
-    pub fn validate(&self) -> Result<(), TreeError> {
-        let bad = |name, value, reason| {
-            Err(TreeError::InvalidParam {
-                name,
-                value,
-                reason,
-            })
-        };
-        if self.n_estimators == 0 {
-            return bad("n_estimators", 0.0, "must be >= 1");
-        }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return bad(
-                "learning_rate",
-                self.learning_rate,
-                "must be finite and > 0",
-            );
-        }
-        if !(self.minibatch_frac > 0.0 && self.minibatch_frac <= 1.0) {
-            return bad("minibatch_frac", self.minibatch_frac, "must be in (0, 1]");
-        }
-        if self.max_depth == 0 {
-            return bad("max_depth", 0.0, "must be >= 1");
-        }
-        if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return bad("tol", self.tol, "must be finite and >= 0");
-        }
-        self.tree_params(2).validate()
-    }
-
     /// The base-tree parameters for `n` training rows.
     pub fn tree_params(&self, n: usize) -> TreeParams {
         let (min_samples_leaf, min_samples_split) = self.leaf_rule.resolve(n);
@@ -192,6 +148,45 @@ impl TabularParams for NgbParams {
             tol: 1e-4,
         }
     }
+}
+
+impl TunableParams for NgbParams {
+    /// `n_estimators` and `max_depth` (integers >= 1), `learning_rate` (> 0, log scale),
+    /// `minibatch_frac` and `max_features` (in (0, 1]). `leaf_rule` and `tol` are not tuned.
+    const SPACE: HpSpace = HpSpace::new(&[
+        HpSpec::integer("n_estimators", 1.0, u32::MAX as f64),
+        HpSpec::log_real("learning_rate", 0.0, f64::INFINITY).open_below(),
+        HpSpec::real("minibatch_frac", 0.0, 1.0).open_below(),
+        HpSpec::integer("max_depth", 1.0, u32::MAX as f64),
+        HpSpec::real("max_features", 0.0, 1.0).open_below(),
+    ]);
+
+    fn to_hyperparams(&self) -> Hyperparams {
+        let mut hp = Hyperparams::new();
+        hp.insert("n_estimators".into(), self.n_estimators as f64);
+        hp.insert("learning_rate".into(), self.learning_rate);
+        hp.insert("minibatch_frac".into(), self.minibatch_frac);
+        hp.insert("max_depth".into(), self.max_depth as f64);
+        hp.insert("max_features".into(), self.max_features);
+        hp
+    }
+
+    fn with_hyperparams(&self, hp: &Hyperparams) -> Result<Self, HpError> {
+        Self::SPACE.validate(hp)?;
+        let mut p = self.clone();
+        for (k, &v) in hp {
+            match k.as_str() {
+                "n_estimators" => p.n_estimators = v as usize,
+                "learning_rate" => p.learning_rate = v,
+                "minibatch_frac" => p.minibatch_frac = v,
+                "max_depth" => p.max_depth = v as usize,
+                "max_features" => p.max_features = v,
+                _ => return Err(Self::SPACE.unknown(k)),
+            }
+        }
+        p.validate()?;
+        Ok(p)
+    }
 
     /// NASLib's sampler, in its order: `n_estimators = int(loguniform(128, 512))`,
     /// `learning_rate ~ loguniform(0.001, 0.1)`, `minibatch_frac ~ U(0.1, 1)`, `max_depth` in
@@ -212,50 +207,35 @@ impl TabularParams for NgbParams {
         }
     }
 
-    fn to_hyperparams(&self) -> Hyperparams {
-        let mut hp = Hyperparams::new();
-        hp.insert("n_estimators".into(), self.n_estimators as f64);
-        hp.insert("learning_rate".into(), self.learning_rate);
-        hp.insert("minibatch_frac".into(), self.minibatch_frac);
-        hp.insert("max_depth".into(), self.max_depth as f64);
-        hp.insert("max_features".into(), self.max_features);
-        hp
-    }
-
-    /// Also understands `min_samples_leaf` / `min_samples_split` (switching to
-    /// [`LeafRule::Fixed`]) and `tol`.
-    fn apply_hyperparams(&mut self, hp: &Hyperparams) {
-        for (k, &v) in hp {
-            match k.as_str() {
-                "n_estimators" => self.n_estimators = to_count(v),
-                "learning_rate" => self.learning_rate = v,
-                "minibatch_frac" => self.minibatch_frac = v,
-                "max_depth" => self.max_depth = to_count(v),
-                "max_features" => self.max_features = v,
-                "tol" => self.tol = v,
-                "min_samples_leaf" | "min_samples_split" => {
-                    let (leaf, split) = match self.leaf_rule {
-                        LeafRule::Fixed {
-                            min_samples_leaf,
-                            min_samples_split,
-                        } => (min_samples_leaf, min_samples_split),
-                        LeafRule::HalfTrainSize => (1, 2),
-                    };
-                    self.leaf_rule = if k == "min_samples_leaf" {
-                        LeafRule::Fixed {
-                            min_samples_leaf: to_count(v),
-                            min_samples_split: split,
-                        }
-                    } else {
-                        LeafRule::Fixed {
-                            min_samples_leaf: leaf,
-                            min_samples_split: to_count(v),
-                        }
-                    };
-                }
-                _ => {}
+    /// The tunable fields against [`TunableParams::SPACE`], a finite `tol` >= 0 and, for a
+    /// fixed leaf rule, `min_samples_split >= 2` and `min_samples_leaf >= 1`.
+    fn validate(&self) -> Result<(), HpError> {
+        Self::SPACE.validate(&self.to_hyperparams())?;
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return Err(HpError::invalid("tol", self.tol, "must be finite and >= 0"));
+        }
+        if let LeafRule::Fixed {
+            min_samples_leaf,
+            min_samples_split,
+        } = self.leaf_rule
+        {
+            if min_samples_split < 2 {
+                let v = min_samples_split as f64;
+                return Err(HpError::invalid("min_samples_split", v, "must be >= 2"));
+            }
+            if min_samples_leaf < 1 {
+                return Err(HpError::invalid("min_samples_leaf", 0.0, "must be >= 1"));
             }
         }
+        Ok(())
+    }
+}
+
+impl NgbPredictor {
+    /// `ngb` with the earlier NASLib revision's configuration
+    /// ([`NgbParams::naslib_halved_leaves`]) as its defaults.
+    pub fn naslib_halved_leaves() -> Self {
+        NgbPredictor::new().with_trusted_params(NgbParams::naslib_halved_leaves())
     }
 }
 
@@ -419,7 +399,7 @@ impl TabularModel for NgbRegressor {
     /// # Errors
     /// [`DataError::EmptyTrainingSet`](crate::DataError::EmptyTrainingSet), [`DataError::LengthMismatch`](crate::DataError::LengthMismatch),
     /// [`DataError::NoFeatures`](crate::DataError::NoFeatures), [`DataError::NonFiniteTarget`](crate::DataError::NonFiniteTarget),
-    /// [`TreeError::NonFiniteFeature`] or [`TreeError::InvalidParam`].
+    /// [`TreeError::NonFiniteFeature`] or [`TreeError::Hyperparam`].
     fn fit(
         &mut self,
         x: &FeatureMatrix,

@@ -9,11 +9,13 @@
 //! * [`TabularModel`] and [`TabularParams`]: what a regressor provides to be wrapped.
 //! * [`TabularPredictor`]: the [`Predictor`] for any [`TabularModel`]: encodes the
 //!   architectures (`adjacency_one_hot` by default), fits, queries (with the model's predictive
-//!   standard deviation where it has one), and follows NASLib's hyperparameter protocol (the
-//!   first `set_random_hyperparams` after a reset keeps the defaults).
+//!   standard deviation where it has one), and follows NASLib's hyperparameter protocol through
+//!   an [`HpoState`] (the first draw after a reset keeps the defaults; as NASLib's
+//!   `BaseTree.fit`, a fit also counts as having set them).
 
 use std::fmt;
 
+use naspred_eval::hpo::{HpError, HpoState, Tunable, TunableParams};
 use naspred_eval::metrics::pairwise_sum;
 use naspred_eval::predictor::{
     ArchInput, Context, Hyperparams, Prediction, Predictor, PredictorError, PredictorRng,
@@ -51,6 +53,9 @@ pub enum TreeError {
         /// The valid range.
         reason: &'static str,
     },
+    /// A tunable hyperparameter is invalid.
+    #[error(transparent)]
+    Hyperparam(#[from] HpError),
     /// Building the feature matrix failed.
     #[error(transparent)]
     Features(#[from] FeatureError),
@@ -125,17 +130,12 @@ impl TargetScaling {
     }
 }
 
-/// The tunable configuration of a [`TabularModel`].
-pub trait TabularParams: Clone + fmt::Debug + PartialEq {
+/// The tunable configuration of a [`TabularModel`]: a typed, validated [`TunableParams`]
+/// (names, ranges, NASLib's HPO sampler; models without a sampler return `self` unchanged) with
+/// NASLib's defaults.
+pub trait TabularParams: TunableParams {
     /// NASLib's defaults.
     fn naslib() -> Self;
-    /// One draw of NASLib's HPO sampler (models without one return `self` unchanged).
-    fn sample(&self, rng: &mut PredictorRng) -> Self;
-    /// The tunable hyperparameters by name (reported as `hp_<name>`).
-    fn to_hyperparams(&self) -> Hyperparams;
-    /// Overwrites the fields named in `hp`; unknown names are ignored, values are checked at
-    /// fit time.
-    fn apply_hyperparams(&mut self, hp: &Hyperparams);
 }
 
 /// A regressor on dense features that [`TabularPredictor`] can wrap.
@@ -178,9 +178,8 @@ pub struct TabularPredictor<M: TabularModel> {
     key: String,
     encoding: EncodingKind,
     quirks: Quirks,
-    defaults: M::Params,
-    /// NASLib's `self.hyperparams is not None`.
-    hp_set: bool,
+    /// Defaults, current configuration and NASLib's `self.hyperparams is None`.
+    hpo: HpoState<M::Params>,
     model: M,
 }
 
@@ -198,8 +197,7 @@ impl<M: TabularModel> TabularPredictor<M> {
             key: M::KEY.to_string(),
             encoding: EncodingKind::AdjacencyOneHot,
             quirks: Quirks::Faithful,
-            defaults: M::Params::naslib(),
-            hp_set: false,
+            hpo: HpoState::trusted(M::Params::naslib()),
             model: M::with_params(M::Params::naslib()),
         }
     }
@@ -222,11 +220,21 @@ impl<M: TabularModel> TabularPredictor<M> {
         self
     }
 
-    /// Replaces the default configuration (also what [`Predictor::reset_hyperparams`]
-    /// restores).
-    pub fn with_params(mut self, params: M::Params) -> Self {
-        self.model.set_params(params.clone());
-        self.defaults = params;
+    /// Replaces the default configuration (also what [`Tunable::reset`] restores), after
+    /// validating it.
+    ///
+    /// # Errors
+    /// The configuration's [`HpError`].
+    pub fn with_params(mut self, params: M::Params) -> Result<Self, HpError> {
+        self.hpo = HpoState::new(params.clone())?;
+        self.model.set_params(params);
+        Ok(self)
+    }
+
+    /// [`TabularPredictor::with_params`] for this crate's own known-good configurations.
+    pub(crate) fn with_trusted_params(mut self, params: M::Params) -> Self {
+        self.hpo = HpoState::trusted(params.clone());
+        self.model.set_params(params);
         self
     }
 
@@ -235,12 +243,17 @@ impl<M: TabularModel> TabularPredictor<M> {
         self.encoding
     }
 
-    /// The current configuration.
+    /// The current configuration (what the next fit uses).
     pub fn params(&self) -> &M::Params {
-        self.model.params()
+        self.hpo.current()
     }
 
-    /// The underlying regressor.
+    /// The hyperparameter-search state.
+    pub fn hpo(&self) -> &HpoState<M::Params> {
+        &self.hpo
+    }
+
+    /// The underlying regressor (its configuration is the one of the last fit).
     pub fn regressor(&self) -> &M {
         &self.model
     }
@@ -276,9 +289,19 @@ impl<M: TabularModel> Predictor for TabularPredictor<M> {
         ctx: &mut Context<'_>,
     ) -> Result<(), PredictorError> {
         check_lengths(train.len(), y).map_err(|e| self.fit_err(e))?;
+        let params = self.hpo.current();
+        params
+            .validate()
+            .map_err(|source| PredictorError::Hyperparams {
+                key: self.key.clone(),
+                source,
+            })?;
+        if self.model.params() != params {
+            self.model.set_params(params.clone());
+        }
         let x = encode_inputs(train, self.encoding, self.quirks).map_err(|e| self.fit_err(e))?;
         // NASLib's `fit` fills in the defaults when no hyperparameters were set.
-        self.hp_set = true;
+        self.hpo.settle();
         let res = self.model.fit(&x, y, ctx.rng);
         res.map_err(|e| self.fit_err(e))
     }
@@ -313,45 +336,11 @@ impl<M: TabularModel> Predictor for TabularPredictor<M> {
     }
 
     fn hyperparams(&self) -> Hyperparams {
-        self.model.params().to_hyperparams()
+        self.hpo.hyperparams()
     }
 
-    fn set_hyperparams(&mut self, hp: &Hyperparams) {
-        let mut p = self.model.params().clone();
-        p.apply_hyperparams(hp);
-        self.model.set_params(p);
-        self.hp_set = true;
-    }
-
-    fn set_random_hyperparams(&mut self, rng: &mut PredictorRng) {
-        let p = if self.hp_set {
-            self.defaults.sample(rng)
-        } else {
-            self.defaults.clone()
-        };
-        self.model.set_params(p);
-        self.hp_set = true;
-    }
-
-    fn reset_hyperparams(&mut self) {
-        self.model.set_params(self.defaults.clone());
-        self.hp_set = false;
-    }
-}
-
-/// `exp(U(ln lo, ln hi))`, NASLib's `loguniform`.
-pub(crate) fn loguniform(rng: &mut PredictorRng, lo: f64, hi: f64) -> f64 {
-    use rand::Rng;
-    let (a, b) = (lo.ln(), hi.ln());
-    (a + (b - a) * rng.random::<f64>()).exp()
-}
-
-/// A hyperparameter value as a count: rounded, 0 for negative or non-finite values.
-pub(crate) fn to_count(v: f64) -> usize {
-    if v.is_finite() && v >= 0.0 {
-        v.round().min(u32::MAX as f64) as usize
-    } else {
-        0
+    fn tuning(&mut self) -> Option<&mut dyn Tunable> {
+        Some(&mut self.hpo)
     }
 }
 

@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use naspred_eval::hpo::{loguniform, HpError, HpSpace, HpSpec, TunableParams};
 use naspred_eval::predictor::{Hyperparams, PredictorRng};
 use rand::{Rng, RngCore};
 use xgboost_rs::{Booster, DMatrix};
@@ -66,51 +67,15 @@ impl Default for XgbParams {
 }
 
 impl XgbParams {
-    /// Names of the tunable hyperparameters, as reported by [`XgbParams::to_hyperparams`].
-    pub const HYPERPARAMS: [&'static str; 5] = [
-        "max_depth",
-        "min_child_weight",
-        "colsample_bytree",
-        "learning_rate",
-        "colsample_bylevel",
-    ];
-
-    /// Checks the values against XGBoost's ranges.
+    /// Checks the values against XGBoost's ranges: the tunable fields against
+    /// [`TunableParams::SPACE`], and at least one boosting round.
     ///
     /// # Errors
-    /// [`TreeError::InvalidParam`] naming the first bad field.
-    pub fn validate(&self) -> Result<(), TreeError> {
-        let bad = |name, value, reason| {
-            Err(TreeError::InvalidParam {
-                name,
-                value,
-                reason,
-            })
-        };
-        if !(self.min_child_weight.is_finite() && self.min_child_weight >= 0.0) {
-            return bad(
-                "min_child_weight",
-                self.min_child_weight,
-                "must be finite and >= 0",
-            );
-        }
-        for (name, v) in [
-            ("colsample_bytree", self.colsample_bytree),
-            ("colsample_bylevel", self.colsample_bylevel),
-        ] {
-            if !(v > 0.0 && v <= 1.0) {
-                return bad(name, v, "must be in (0, 1]");
-            }
-        }
-        if !(self.learning_rate.is_finite() && self.learning_rate >= 0.0) {
-            return bad(
-                "learning_rate",
-                self.learning_rate,
-                "must be finite and >= 0",
-            );
-        }
+    /// An [`HpError`] naming the first bad field.
+    fn check(&self) -> Result<(), HpError> {
+        Self::SPACE.validate(&self.to_hyperparams())?;
         if self.num_boost_round == 0 {
-            return bad("num_boost_round", 0.0, "must be >= 1");
+            return Err(HpError::invalid("num_boost_round", 0.0, "must be >= 1"));
         }
         Ok(())
     }
@@ -201,10 +166,10 @@ impl XgbRegressor {
     ///
     /// # Errors
     /// [`DataError::EmptyTrainingSet`], [`DataError::LengthMismatch`], [`DataError::NoFeatures`],
-    /// [`DataError::NonFiniteTarget`], [`TreeError::InvalidParam`], or [`TreeError::Xgboost`].
+    /// [`DataError::NonFiniteTarget`], [`TreeError::Hyperparam`], or [`TreeError::Xgboost`].
     pub fn fit(&mut self, x: &FeatureMatrix, y: &[f64], seed: u64) -> Result<(), TreeError> {
         self.model = None;
-        self.params.validate()?;
+        self.params.check()?;
         check_training_set(x, y)?;
         let scaling = TargetScaling::fit(y);
         let labels: Vec<f32> = scaling.apply(y).into_iter().map(|v| v as f32).collect();
@@ -281,30 +246,19 @@ impl TabularParams for XgbParams {
             nthread: 1,
         }
     }
+}
 
-    /// One draw of NASLib's HPO sampler (spec §1.3): `max_depth` ∈ {1..14}, `min_child_weight`
-    /// ∈ {1..9}, `colsample_bytree` ~ U(0,1), `learning_rate` ~ loguniform[1e-3, 0.5],
-    /// `colsample_bylevel` ~ U(0,1), drawn in that order. Rounds and threads are kept from
-    /// `self`.
-    ///
-    /// The uniforms are drawn on (0, 1] rather than numpy's [0, 1) so that a draw is always a
-    /// valid XGBoost subsample ratio (the two differ with probability 2⁻⁵³).
-    fn sample(&self, rng: &mut PredictorRng) -> Self {
-        let max_depth = rng.random_range(1..=14u32);
-        let min_child_weight = f64::from(rng.random_range(1..=9u32));
-        let colsample_bytree = 1.0 - rng.random::<f64>();
-        let (lo, hi) = (1e-3f64.ln(), 0.5f64.ln());
-        let learning_rate = (lo + (hi - lo) * rng.random::<f64>()).exp();
-        let colsample_bylevel = 1.0 - rng.random::<f64>();
-        XgbParams {
-            max_depth,
-            min_child_weight,
-            colsample_bytree,
-            colsample_bylevel,
-            learning_rate,
-            ..self.clone()
-        }
-    }
+impl TunableParams for XgbParams {
+    /// `max_depth` (a `u32`; 0 is XGBoost's "no limit"), `min_child_weight` (>= 0),
+    /// `colsample_bytree` and `colsample_bylevel` (in (0, 1]), `learning_rate` (log scale,
+    /// >= 0). `num_boost_round` and `nthread` are not tuned (set them in the struct).
+    const SPACE: HpSpace = HpSpace::new(&[
+        HpSpec::integer("max_depth", 0.0, u32::MAX as f64),
+        HpSpec::real("min_child_weight", 0.0, f64::INFINITY),
+        HpSpec::real("colsample_bytree", 0.0, 1.0).open_below(),
+        HpSpec::log_real("learning_rate", 0.0, f64::INFINITY),
+        HpSpec::real("colsample_bylevel", 0.0, 1.0).open_below(),
+    ]);
 
     /// The tunable hyperparameters by name (reported as `hp_<name>`).
     fn to_hyperparams(&self) -> Hyperparams {
@@ -317,29 +271,49 @@ impl TabularParams for XgbParams {
         hp
     }
 
-    /// Overwrites the fields named in `hp` (the five of [`XgbParams::HYPERPARAMS`], plus
-    /// `num_boost_round` and `nthread`); other names are ignored. Integer fields are rounded;
-    /// values are checked at fit time by [`XgbParams::validate`].
-    fn apply_hyperparams(&mut self, hp: &Hyperparams) {
-        let to_u32 = |v: f64| {
-            if v.is_finite() && v >= 0.0 {
-                v.round().min(f64::from(u32::MAX)) as u32
-            } else {
-                0
-            }
-        };
+    fn with_hyperparams(&self, hp: &Hyperparams) -> Result<Self, HpError> {
+        Self::SPACE.validate(hp)?;
+        let mut p = self.clone();
         for (k, &v) in hp {
             match k.as_str() {
-                "max_depth" => self.max_depth = to_u32(v),
-                "min_child_weight" => self.min_child_weight = v,
-                "colsample_bytree" => self.colsample_bytree = v,
-                "colsample_bylevel" => self.colsample_bylevel = v,
-                "learning_rate" | "eta" => self.learning_rate = v,
-                "num_boost_round" => self.num_boost_round = to_u32(v),
-                "nthread" => self.nthread = to_u32(v),
-                _ => {}
+                "max_depth" => p.max_depth = v as u32,
+                "min_child_weight" => p.min_child_weight = v,
+                "colsample_bytree" => p.colsample_bytree = v,
+                "colsample_bylevel" => p.colsample_bylevel = v,
+                "learning_rate" => p.learning_rate = v,
+                _ => return Err(Self::SPACE.unknown(k)),
             }
         }
+        p.check()?;
+        Ok(p)
+    }
+
+    /// One draw of NASLib's HPO sampler (spec §1.3): `max_depth` ∈ {1..14}, `min_child_weight`
+    /// ∈ {1..9}, `colsample_bytree` ~ U(0,1), `learning_rate` ~ loguniform[1e-3, 0.5],
+    /// `colsample_bylevel` ~ U(0,1), drawn in that order. Rounds and threads are kept from
+    /// `self`.
+    ///
+    /// The uniforms are drawn on (0, 1] rather than numpy's [0, 1) so that a draw is always a
+    /// valid XGBoost subsample ratio (the two differ with probability 2⁻⁵³).
+    fn sample(&self, rng: &mut PredictorRng) -> Self {
+        let max_depth = rng.random_range(1..=14u32);
+        let min_child_weight = f64::from(rng.random_range(1..=9u32));
+        let colsample_bytree = 1.0 - rng.random::<f64>();
+        let learning_rate = loguniform(rng, 1e-3, 0.5);
+        let colsample_bylevel = 1.0 - rng.random::<f64>();
+        XgbParams {
+            max_depth,
+            min_child_weight,
+            colsample_bytree,
+            colsample_bylevel,
+            learning_rate,
+            ..self.clone()
+        }
+    }
+
+    /// The tunable fields against [`TunableParams::SPACE`], and at least one boosting round.
+    fn validate(&self) -> Result<(), HpError> {
+        self.check()
     }
 }
 
@@ -383,8 +357,9 @@ impl TabularModel for XgbRegressor {
 
 /// The `xgb` predictor: XGBoost on the `adjacency_one_hot` encoding (NASLib's `XGBoost`).
 ///
-/// Hyperparameters follow NASLib's `set_random_hyperparams`: the first call after construction
-/// or [`Predictor::reset_hyperparams`](naspred_eval::predictor::Predictor::reset_hyperparams)
-/// keeps the defaults, later calls draw from [`XgbParams::sample`]. NASLib's `hpo_wrapper` is off
+/// Hyperparameters follow NASLib's `set_random_hyperparams` through
+/// [`Predictor::tuning`](naspred_eval::predictor::Predictor::tuning): the first draw after
+/// construction or a reset keeps the defaults, later draws come from
+/// [`XgbParams::sample`](TunableParams::sample). NASLib's `hpo_wrapper` is off
 /// for `xgb`, so the evaluator's cross-validation search does not apply by default.
 pub type XgbPredictor = TabularPredictor<XgbRegressor>;

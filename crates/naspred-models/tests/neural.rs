@@ -9,6 +9,9 @@ use naspred_data::shared::load_nb201;
 use naspred_data::{DataRoot, Dataset};
 use naspred_eval::metrics::kendall_tau_b;
 use naspred_eval::predictor::{ArchInput, Context, Predictor, PredictorError, PredictorRng};
+use naspred_models::neural::bonas::BonasParams;
+use naspred_models::neural::gcn::GcnParams;
+use naspred_models::neural::mlp::MlpParams;
 use naspred_models::{
     BananasPredictor, BohamiannPredictor, BonasPredictor, DngoPredictor, GcnPredictor,
     MlpPredictor, SeminasPredictor,
@@ -150,14 +153,24 @@ fn tiny() -> Vec<ArchInput> {
 
 /// Every predictor with few epochs, for the interface tests.
 fn quick_predictors(quirks: Quirks) -> Vec<Box<dyn Predictor>> {
-    let mut mlp = MlpPredictor::new(quirks);
-    mlp.params.epochs = 5;
-    let mut ban = BananasPredictor::new(quirks);
-    ban.params.epochs = 5;
-    let mut gcn = GcnPredictor::new(quirks);
-    gcn.params.epochs = 3;
-    let mut bonas = BonasPredictor::new(quirks);
-    bonas.params.epochs = 3;
+    let mlp5 = MlpParams {
+        epochs: 5,
+        ..MlpParams::default()
+    };
+    let mlp = MlpPredictor::new(quirks).with_params(mlp5.clone()).unwrap();
+    let ban = BananasPredictor::new(quirks).with_params(mlp5).unwrap();
+    let gcn = GcnPredictor::new(quirks)
+        .with_params(GcnParams {
+            epochs: 3,
+            ..GcnParams::default()
+        })
+        .unwrap();
+    let bonas = BonasPredictor::new(quirks)
+        .with_params(BonasParams {
+            epochs: 3,
+            ..BonasParams::default()
+        })
+        .unwrap();
     let mut semi = SeminasPredictor::new(true, quirks);
     semi.params.pretrain_epochs = 2;
     semi.params.epochs = 2;
@@ -264,8 +277,12 @@ fn fits_are_deterministic_per_seed() {
 fn bananas_reports_member_spread_and_hpo_sampler_starts_at_defaults() {
     let train = tiny();
     let y = [91.0, 60.0, 85.0];
-    let mut p = BananasPredictor::default();
-    p.params.epochs = 20;
+    let mut p = BananasPredictor::default()
+        .with_params(MlpParams {
+            epochs: 20,
+            ..MlpParams::default()
+        })
+        .unwrap();
     let mut rng = PredictorRng::seed_from_u64(2);
     p.fit(&train, &y, &mut ctx(&mut rng, &[])).unwrap();
     let d = p.query_dist(&train, &mut ctx(&mut rng, &[])).unwrap();
@@ -275,16 +292,18 @@ fn bananas_reports_member_spread_and_hpo_sampler_starts_at_defaults() {
     let mut m = MlpPredictor::default();
     assert!(m.requirements().hpo);
     let defaults = m.hyperparams();
-    m.reset_hyperparams();
-    m.set_random_hyperparams(&mut rng);
-    assert_eq!(m.hyperparams(), defaults);
-    m.set_random_hyperparams(&mut rng);
+    let t = m.tuning().unwrap();
+    t.reset();
+    t.draw(&mut rng);
+    assert_eq!(t.hyperparams(), defaults);
+    t.draw(&mut rng);
     let h = m.hyperparams();
     assert!((5.0..25.0).contains(&h["num_layers"]));
     let mut g = GcnPredictor::default();
-    g.reset_hyperparams();
-    g.set_random_hyperparams(&mut rng);
-    g.set_random_hyperparams(&mut rng);
+    let t = g.tuning().unwrap();
+    t.reset();
+    t.draw(&mut rng);
+    t.draw(&mut rng);
     assert!((5.0..=32.0).contains(&g.hyperparams()["batch_size"]));
     assert_eq!(
         SeminasPredictor::seminas().requirements().unlabeled_factor,

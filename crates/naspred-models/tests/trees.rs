@@ -5,6 +5,7 @@
 use naspred_data::shared::load_nb201;
 use naspred_data::{DataRoot, Dataset};
 use naspred_eval::calibration::Calibration;
+use naspred_eval::hpo::TunableParams;
 use naspred_eval::metrics::kendall_tau_b;
 use naspred_eval::predictor::{
     ArchInput, Context, Family, Predictor, PredictorError, PredictorRng,
@@ -113,25 +114,26 @@ fn hyperparameter_protocol() {
     let defaults = LgbParams::naslib().to_hyperparams();
     assert_eq!(lgb.hyperparams(), defaults);
     assert_eq!(defaults["num_leaves"], 31.0);
-    lgb.set_random_hyperparams(&mut rng);
-    assert_eq!(lgb.hyperparams(), defaults, "first draw keeps the defaults");
-    lgb.set_random_hyperparams(&mut rng);
-    let drawn = lgb.hyperparams();
+    let t = lgb.tuning().unwrap();
+    t.draw(&mut rng);
+    assert_eq!(t.hyperparams(), defaults, "first draw keeps the defaults");
+    t.draw(&mut rng);
+    let drawn = t.hyperparams();
     assert_ne!(drawn, defaults);
     assert!((10.0..=99.0).contains(&drawn["num_leaves"]));
     assert!((0.001..=0.1).contains(&drawn["learning_rate"]));
-    lgb.reset_hyperparams();
-    assert_eq!(lgb.hyperparams(), defaults);
-    lgb.set_hyperparams(&drawn);
+    t.reset();
+    assert_eq!(t.hyperparams(), defaults);
+    t.apply(&drawn).unwrap();
     assert_eq!(lgb.hyperparams(), drawn);
 
     let mut ngb = NgbPredictor::new();
     let defaults = NgbParams::naslib().to_hyperparams();
     assert_eq!(defaults["n_estimators"], 505.0);
-    ngb.set_random_hyperparams(&mut rng);
+    ngb.tuning().unwrap().draw(&mut rng);
     assert_eq!(ngb.hyperparams(), defaults);
     for _ in 0..200 {
-        ngb.set_random_hyperparams(&mut rng);
+        ngb.tuning().unwrap().draw(&mut rng);
         let hp = ngb.hyperparams();
         assert!((128.0..=512.0).contains(&hp["n_estimators"]));
         assert!((1.0..=24.0).contains(&hp["max_depth"]));
@@ -143,8 +145,8 @@ fn hyperparameter_protocol() {
     // NASLib's random forest has no sampler.
     let mut rf = RfPredictor::new();
     let defaults = RfParams::naslib().to_hyperparams();
-    rf.set_random_hyperparams(&mut rng);
-    rf.set_random_hyperparams(&mut rng);
+    rf.tuning().unwrap().draw(&mut rng);
+    rf.tuning().unwrap().draw(&mut rng);
     assert_eq!(rf.hyperparams(), defaults);
     assert_eq!(defaults["n_estimators"], 116.0);
     assert_eq!(defaults["bootstrap"], 0.0);
@@ -309,7 +311,7 @@ fn check_errors<M: TabularModel>(bad_params: M::Params) {
     let mut b = M::with_params(bad_params);
     assert!(matches!(
         b.fit(&x, &y, &mut rng).unwrap_err(),
-        TreeError::InvalidParam { .. }
+        TreeError::Hyperparam(_)
     ));
     m.fit(&x, &y, &mut rng).unwrap();
     let narrow = FeatureMatrix::from_rows(&[[0.0f32; 3]]).unwrap();
@@ -385,6 +387,7 @@ fn nb201_cifar10_ranking_quality() {
             Box::new(
                 NgbPredictor::new()
                     .with_params(NgbParams::naslib_halved_leaves())
+                    .unwrap()
                     .with_key("ngb_halved"),
             ),
         ];

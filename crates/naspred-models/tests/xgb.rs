@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use naspred_data::shared::load_nb201;
 use naspred_data::{DataRoot, Dataset};
+use naspred_eval::hpo::TunableParams;
 use naspred_eval::metrics::kendall_tau_b;
 use naspred_eval::predictor::{
     ArchInput, Context, Family, Predictor, PredictorError, PredictorRng,
@@ -162,7 +163,7 @@ fn typed_errors() {
         let mut r = XgbRegressor::new(p);
         assert!(matches!(
             r.fit(&x, &y, 0).unwrap_err(),
-            XgbError::InvalidParam { .. }
+            XgbError::Hyperparam(_)
         ));
     }
     reg.fit(&x, &y, 0).unwrap();
@@ -239,16 +240,17 @@ fn predictor_interface() {
     assert_eq!(defaults["learning_rate"], 0.3);
 
     let mut rng = PredictorRng::seed_from_u64(0);
-    p.set_random_hyperparams(&mut rng);
-    assert_eq!(p.hyperparams(), defaults, "first draw keeps the defaults");
-    p.set_random_hyperparams(&mut rng);
-    let drawn = p.hyperparams();
+    let t = p.tuning().unwrap();
+    t.draw(&mut rng);
+    assert_eq!(t.hyperparams(), defaults, "first draw keeps the defaults");
+    t.draw(&mut rng);
+    let drawn = t.hyperparams();
     assert_ne!(drawn, defaults);
-    p.reset_hyperparams();
-    assert_eq!(p.hyperparams(), defaults);
-    p.set_hyperparams(&drawn);
+    t.reset();
+    assert_eq!(t.hyperparams(), defaults);
+    t.apply(&drawn).unwrap();
     assert_eq!(p.hyperparams(), drawn);
-    p.reset_hyperparams();
+    p.tuning().unwrap().reset();
 
     let archs = [
         "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
@@ -338,7 +340,7 @@ fn nb201_cifar10_kendall_tau() {
         let mut rng = PredictorRng::seed_from_u64(seed);
         for (k, &n) in sizes.iter().enumerate() {
             let mut p = XgbPredictor::new();
-            p.reset_hyperparams();
+            p.tuning().unwrap().reset();
             let t = Instant::now();
             p.fit(&train[..n], &y_train[..n], &mut ctx(&mut rng))
                 .unwrap();

@@ -31,6 +31,7 @@
 //! [`OmniNgb::with_zero_cost`]), so a sweep computes each architecture's score once.
 
 use naspred_data::{CurveMetric, DataRoot, Dataset};
+use naspred_eval::hpo::{loguniform_range, TunableParams};
 use naspred_eval::{
     ArchInput, Context, Family, Hyperparams, Prediction, Predictor, PredictorError, PredictorRng,
     Requirements,
@@ -255,7 +256,7 @@ pub fn omni_requirements(curves: &[CurveMetric], unlabeled_factor: usize) -> Req
 /// One draw of OMNI-NGB's NGBoost search space (NASLib's `get_random_params`, in its order),
 /// with `min_samples_leaf` / `min_samples_split` clipped to `max(2, min(v, n / 3 - 1))`.
 pub fn sample_ngb_params(rng: &mut PredictorRng, n: usize) -> NgbParams {
-    let lu = |rng: &mut PredictorRng, lo: f64, hi: f64| rng.random_range(lo.ln()..hi.ln()).exp();
+    let lu = loguniform_range::<PredictorRng>;
     let n_estimators = lu(rng, 128.0, 512.0) as usize;
     let learning_rate = lu(rng, 0.001, 0.1);
     let minibatch_frac = rng.random_range(0.1..1.0);

@@ -12,7 +12,7 @@ use naspred_eval::{Family, Predictor, PredictorError, PredictorFactory, Requirem
 use naspred_lcurve::{EarlyStopping, LcSvr, Lce, LceM, Sotl};
 use naspred_models::{
     BananasPredictor, BlrMode, BlrPredictor, BohamiannPredictor, BonasPredictor, DngoPredictor,
-    GcnPredictor, GpPredictor, LgbPredictor, MlpPredictor, NgbParams, NgbPredictor, RfPredictor,
+    GcnPredictor, GpPredictor, LgbPredictor, MlpPredictor, NgbPredictor, RfPredictor,
     SeminasPredictor, XgbPredictor,
 };
 use naspred_spaces::{EncodingKind, Quirks, SpaceKind};
@@ -210,7 +210,7 @@ fn model_based(v: &mut Vec<PredictorInfo>) {
     v.push(entry("gp_path", "gp on the path encoding (ablation)", Requirements::model_based, |c| Box::new(GpPredictor::gp().with_encoding(EncodingKind::Path).with_key(c.key))));
     v.push(entry("lgb", "LightGBM on the adjacency one-hot encoding (GBDT-NAS defaults, 500 rounds)", Requirements::model_based, |_| Box::new(LgbPredictor::new())));
     v.push(entry("ngb", "NGBoost (Normal, natural gradient, 505 stages) on the adjacency one-hot encoding; with std", Requirements::model_based, |_| Box::new(NgbPredictor::new())));
-    v.push(entry("ngb_halved", "ngb as an earlier NASLib revision: leaves min(n/2,15), splits min(n/2,20), minibatch 0.508 (better on NB101/DARTS, calibrated std)", Requirements::model_based, |c| Box::new(NgbPredictor::new().with_params(NgbParams::naslib_halved_leaves()).with_key(c.key))));
+    v.push(entry("ngb_halved", "ngb as an earlier NASLib revision: leaves min(n/2,15), splits min(n/2,20), minibatch 0.508 (better on NB101/DARTS, calibrated std)", Requirements::model_based, |c| Box::new(NgbPredictor::naslib_halved_leaves().with_key(c.key))));
     v.push(entry("rf", "random forest on the adjacency one-hot encoding (NB301 defaults, 116 trees); std over trees", Requirements::model_based, |_| Box::new(RfPredictor::new())));
     v.push(entry("xgb_path", "xgb on the path encoding (ablation)", Requirements::model_based, |c| Box::new(XgbPredictor::new().with_encoding(EncodingKind::Path).with_key(c.key))));
     v.push(entry("sparse_gp", "VFE sparse GP, 10 inducing points, 200 Adam steps (NASLib defaults)", Requirements::model_based, |_| Box::new(GpPredictor::sparse_gp())));

@@ -12,7 +12,10 @@
 use std::sync::Arc;
 
 use naspred_data::{DataRoot, Dataset};
-use naspred_eval::{ArchInput, Context, Hyperparams, Predictor, PredictorError, Requirements};
+use naspred_eval::hpo::{HpError, HpSpace, HpSpec, TunableParams};
+use naspred_eval::{
+    ArchInput, Context, Hyperparams, Predictor, PredictorError, PredictorRng, Requirements,
+};
 use naspred_spaces::{AnyArch, SpaceKind};
 use rand::Rng;
 use rand::SeedableRng;
@@ -66,11 +69,71 @@ impl Default for WsSettings {
     }
 }
 
+impl TunableParams for WsSettings {
+    /// Every setting is an integer >= 1; `image_size` is 16 or 32.
+    const SPACE: HpSpace = HpSpace::new(&[
+        HpSpec::integer("epochs", 1.0, u32::MAX as f64),
+        HpSpec::integer("channels", 1.0, i32::MAX as f64),
+        HpSpec::integer("cells", 1.0, u32::MAX as f64),
+        HpSpec::integer("image_size", 16.0, 32.0),
+        HpSpec::integer("train_images", 1.0, u32::MAX as f64),
+        HpSpec::integer("val_images", 1.0, u32::MAX as f64),
+        HpSpec::integer("batch_size", 1.0, u32::MAX as f64),
+    ]);
+
+    fn to_hyperparams(&self) -> Hyperparams {
+        Hyperparams::from([
+            ("epochs".to_string(), self.epochs as f64),
+            ("channels".to_string(), self.channels as f64),
+            ("cells".to_string(), self.cells as f64),
+            ("image_size".to_string(), self.image_size as f64),
+            ("train_images".to_string(), self.train_images as f64),
+            ("val_images".to_string(), self.val_images as f64),
+            ("batch_size".to_string(), self.batch_size as f64),
+        ])
+    }
+
+    fn with_hyperparams(&self, hp: &Hyperparams) -> Result<Self, HpError> {
+        Self::SPACE.validate(hp)?;
+        let mut s = self.clone();
+        for (k, &v) in hp {
+            match k.as_str() {
+                "epochs" => s.epochs = v as u32,
+                "channels" => s.channels = v as i64,
+                "cells" => s.cells = v as usize,
+                "image_size" => s.image_size = v as usize,
+                "train_images" => s.train_images = v as usize,
+                "val_images" => s.val_images = v as usize,
+                "batch_size" => s.batch_size = v as usize,
+                _ => return Err(Self::SPACE.unknown(k)),
+            }
+        }
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// No sampler (NASLib has no HPO for the weight-sharing predictors): kept.
+    fn sample(&self, _rng: &mut PredictorRng) -> Self {
+        self.clone()
+    }
+
+    /// The ranges of [`TunableParams::SPACE`], and an image side of 16 or 32.
+    fn validate(&self) -> Result<(), HpError> {
+        Self::SPACE.validate(&self.to_hyperparams())?;
+        if self.image_size != 16 && self.image_size != 32 {
+            let v = self.image_size as f64;
+            return Err(HpError::invalid("image_size", v, "must be 16 or 32"));
+        }
+        Ok(())
+    }
+}
+
 /// A weight-sharing predictor (`oneshot` or `rsws`).
 pub struct WsPredictor {
     key: &'static str,
     mode: WsMode,
-    /// Settings (also reachable as hyperparameters).
+    /// Settings (reported as hyperparameters; [`TunableParams::with_hyperparams`] sets them
+    /// from a map, validated; a fit validates them first).
     pub settings: WsSettings,
     data: Option<Arc<TrainData>>,
     data_root: DataRoot,
@@ -194,6 +257,12 @@ impl Predictor for WsPredictor {
                 ctx.dataset
             )));
         }
+        self.settings
+            .validate()
+            .map_err(|source| PredictorError::Hyperparams {
+                key: self.key.to_string(),
+                source,
+            })?;
         let data = self.load_data()?;
         let seed: u64 = ctx.rng.random();
         let cfg = self.train_config(seed);
@@ -260,42 +329,7 @@ impl Predictor for WsPredictor {
     }
 
     fn hyperparams(&self) -> Hyperparams {
-        let s = &self.settings;
-        Hyperparams::from([
-            ("epochs".to_string(), s.epochs as f64),
-            ("channels".to_string(), s.channels as f64),
-            ("cells".to_string(), s.cells as f64),
-            ("image_size".to_string(), s.image_size as f64),
-            ("train_images".to_string(), s.train_images as f64),
-            ("val_images".to_string(), s.val_images as f64),
-            ("batch_size".to_string(), s.batch_size as f64),
-        ])
-    }
-
-    fn set_hyperparams(&mut self, hp: &Hyperparams) {
-        let s = &mut self.settings;
-        let get = |k: &str| hp.get(k).copied().filter(|v| v.is_finite() && *v >= 1.0);
-        if let Some(v) = get("epochs") {
-            s.epochs = v as u32;
-        }
-        if let Some(v) = get("channels") {
-            s.channels = v as i64;
-        }
-        if let Some(v) = get("cells") {
-            s.cells = v as usize;
-        }
-        if let Some(v) = get("image_size") {
-            s.image_size = v as usize;
-        }
-        if let Some(v) = get("train_images") {
-            s.train_images = v as usize;
-        }
-        if let Some(v) = get("val_images") {
-            s.val_images = v as usize;
-        }
-        if let Some(v) = get("batch_size") {
-            s.batch_size = v as usize;
-        }
+        self.settings.to_hyperparams()
     }
 }
 
@@ -347,4 +381,33 @@ fn train_rsws(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_validated_hyperparameters() {
+        let s = WsSettings::default();
+        s.validate().unwrap();
+        let hp = s.to_hyperparams();
+        assert_eq!(s.with_hyperparams(&hp).unwrap(), s);
+        let set = |k: &str, v: f64| s.with_hyperparams(&Hyperparams::from([(k.to_string(), v)]));
+        assert_eq!(set("epochs", 3.0).unwrap().epochs, 3);
+        assert!(matches!(set("epoch", 3.0), Err(HpError::Unknown { .. })));
+        assert!(matches!(
+            set("batch_size", 6.7),
+            Err(HpError::NotInteger { .. })
+        ));
+        assert!(matches!(
+            set("channels", 0.0),
+            Err(HpError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            set("image_size", 24.0),
+            Err(HpError::Invalid { .. })
+        ));
+        assert_eq!(set("image_size", 32.0).unwrap().image_size, 32);
+    }
 }

@@ -10,6 +10,7 @@
 //!   over 100 epochs, batch 128 (last partial batch kept).
 //! * QUIRK: faithful never zeroes the gradients; fixed (default) does.
 
+use naspred_eval::hpo::{loguniform, HpError, HpSpace, HpSpec, HpoState, Tunable, TunableParams};
 use naspred_eval::predictor::{
     ArchInput, Context, Hyperparams, Predictor, PredictorError, PredictorRng, Requirements,
 };
@@ -18,8 +19,8 @@ use tch::{Device, Kind, Tensor};
 
 use super::gcn::GraphBatch;
 use super::{
-    batches, check_train, cosine_lr, count, encode_all, fit_seed, hpo_draw, hpo_reset, loguniform,
-    mean_std, param, single_threaded, to_vec_finite, Adam, FitRng, NeuralError, NeuralParams,
+    batches, check_train, cosine_lr, encode_all, fit_seed, mean_std, param, single_threaded,
+    to_vec_finite, Adam, FitRng, NeuralError, MAX_COUNT,
 };
 
 /// Hyperparameters of BONAS.
@@ -46,7 +47,15 @@ impl Default for BonasParams {
     }
 }
 
-impl NeuralParams for BonasParams {
+impl TunableParams for BonasParams {
+    /// `gcn_hidden` and `batch_size` (integers >= 1), `lr` (> 0, log scale). The epochs are
+    /// not tuned.
+    const SPACE: HpSpace = HpSpace::new(&[
+        HpSpec::integer("gcn_hidden", 1.0, MAX_COUNT),
+        HpSpec::integer("batch_size", 1.0, MAX_COUNT),
+        HpSpec::log_real("lr", 0.0, f64::INFINITY).open_below(),
+    ]);
+
     fn to_hyperparams(&self) -> Hyperparams {
         let mut h = Hyperparams::new();
         h.insert("gcn_hidden".into(), self.gcn_hidden as f64);
@@ -55,20 +64,24 @@ impl NeuralParams for BonasParams {
         h
     }
 
-    fn apply(&mut self, hp: &Hyperparams) {
+    fn with_hyperparams(&self, hp: &Hyperparams) -> Result<Self, HpError> {
+        Self::SPACE.validate(hp)?;
+        let mut p = self.clone();
         for (k, &v) in hp {
             match k.as_str() {
-                "gcn_hidden" => self.gcn_hidden = count(v),
-                "batch_size" => self.batch_size = count(v),
-                "lr" => self.lr = v,
-                "epochs" => self.epochs = count(v),
-                _ => {}
+                "gcn_hidden" => p.gcn_hidden = v as usize,
+                "batch_size" => p.batch_size = v as usize,
+                "lr" => p.lr = v,
+                _ => return Err(Self::SPACE.unknown(k)),
             }
         }
+        p.validate()?;
+        Ok(p)
     }
 
     /// NASLib's sampler: `gcn_hidden` ~ int(loguniform[16, 128]), `batch_size` ~
-    /// int(loguniform[32, 256]), `lr` ~ loguniform[1e-5, 0.1].
+    /// int(loguniform[32, 256]), `lr` ~ loguniform[1e-5, 0.1] (`int` truncates); the epochs
+    /// are kept.
     fn sample(&self, rng: &mut PredictorRng) -> Self {
         BonasParams {
             gcn_hidden: loguniform(rng, 16.0, 128.0) as usize,
@@ -76,14 +89,6 @@ impl NeuralParams for BonasParams {
             lr: loguniform(rng, 1e-5, 0.1),
             epochs: self.epochs,
         }
-    }
-
-    fn epochs(&self) -> usize {
-        self.epochs
-    }
-
-    fn set_epochs(&mut self, epochs: usize) {
-        self.epochs = epochs;
     }
 }
 
@@ -167,9 +172,7 @@ impl BonasNet {
 pub struct BonasPredictor {
     key: String,
     quirks: Quirks,
-    /// Current hyperparameters.
-    pub params: BonasParams,
-    hpo_default_next: bool,
+    hpo: HpoState<BonasParams>,
     fitted: Option<(BonasNet, f64, f64)>,
 }
 
@@ -185,10 +188,24 @@ impl BonasPredictor {
         BonasPredictor {
             key: "bonas".into(),
             quirks,
-            params: BonasParams::default(),
-            hpo_default_next: true,
+            hpo: HpoState::default(),
             fitted: None,
         }
+    }
+
+    /// Replaces the default configuration (what draws and resets start from; its epochs are
+    /// kept by every draw), after validating it.
+    ///
+    /// # Errors
+    /// The configuration's [`HpError`].
+    pub fn with_params(mut self, params: BonasParams) -> Result<Self, HpError> {
+        self.hpo = HpoState::new(params)?;
+        Ok(self)
+    }
+
+    /// The current hyperparameters.
+    pub fn params(&self) -> &BonasParams {
+        self.hpo.current()
     }
 
     /// Reports under another key (e.g. `bonas_faithful`).
@@ -205,14 +222,8 @@ impl BonasPredictor {
         seed: u64,
     ) -> Result<(), NeuralError> {
         check_train(train.len(), y)?;
-        let p = &self.params;
-        if p.gcn_hidden == 0 || p.batch_size == 0 || !(p.lr > 0.0 && p.lr.is_finite()) {
-            return Err(NeuralError::InvalidParam {
-                name: "gcn_hidden/batch_size/lr",
-                value: p.lr,
-                reason: "width and batch must be >= 1, lr positive",
-            });
-        }
+        self.params().validate()?;
+        let p = self.hpo.current().clone();
         single_threaded();
         self.fitted = None;
         let data = GraphBatch::new(&encode_all(train, EncodingKind::Bonas, self.quirks)?)?;
@@ -293,18 +304,10 @@ impl Predictor for BonasPredictor {
     }
 
     fn hyperparams(&self) -> Hyperparams {
-        self.params.to_hyperparams()
+        self.hpo.hyperparams()
     }
 
-    fn set_hyperparams(&mut self, hp: &Hyperparams) {
-        self.params.apply(hp);
-    }
-
-    fn set_random_hyperparams(&mut self, rng: &mut PredictorRng) {
-        hpo_draw(&mut self.params, &mut self.hpo_default_next, rng);
-    }
-
-    fn reset_hyperparams(&mut self) {
-        hpo_reset(&mut self.params, &mut self.hpo_default_next);
+    fn tuning(&mut self) -> Option<&mut dyn Tunable> {
+        Some(&mut self.hpo)
     }
 }

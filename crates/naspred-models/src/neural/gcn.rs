@@ -11,6 +11,7 @@
 //! * QUIRKs: faithful never zeroes the gradients, ignores `gcn_hidden`, and takes no step when
 //!   the training set is smaller than one batch; fixed (default) does all three properly.
 
+use naspred_eval::hpo::{loguniform, HpError, HpSpace, HpSpec, HpoState, Tunable, TunableParams};
 use naspred_eval::predictor::{
     ArchInput, Context, Hyperparams, Predictor, PredictorError, PredictorRng, Requirements,
 };
@@ -18,9 +19,8 @@ use naspred_spaces::{Encoding, EncodingKind, Quirks};
 use tch::{Kind, Tensor};
 
 use super::{
-    batches, check_train, cosine_lr, count, encode_all, fit_seed, graphs, hpo_draw, hpo_reset,
-    loguniform, mean_std, param, single_threaded, to_vec_finite, Adam, FitRng, NeuralError,
-    NeuralParams,
+    batches, check_train, cosine_lr, encode_all, fit_seed, graphs, mean_std, param,
+    single_threaded, to_vec_finite, Adam, FitRng, NeuralError, MAX_COUNT,
 };
 
 /// Graph encodings stacked into tensors: node features `(n, N, F)`, adjacency `(n, N, N)`,
@@ -98,7 +98,16 @@ impl Default for GcnParams {
     }
 }
 
-impl NeuralParams for GcnParams {
+impl TunableParams for GcnParams {
+    /// `gcn_hidden` and `batch_size` (integers >= 1), `lr` (> 0) and `wd` (>= 0) on log
+    /// scales. The epochs are not tuned.
+    const SPACE: HpSpace = HpSpace::new(&[
+        HpSpec::integer("gcn_hidden", 1.0, MAX_COUNT),
+        HpSpec::integer("batch_size", 1.0, MAX_COUNT),
+        HpSpec::log_real("lr", 0.0, f64::INFINITY).open_below(),
+        HpSpec::log_real("wd", 0.0, f64::INFINITY),
+    ]);
+
     fn to_hyperparams(&self) -> Hyperparams {
         let mut h = Hyperparams::new();
         h.insert("gcn_hidden".into(), self.gcn_hidden as f64);
@@ -108,21 +117,25 @@ impl NeuralParams for GcnParams {
         h
     }
 
-    fn apply(&mut self, hp: &Hyperparams) {
+    fn with_hyperparams(&self, hp: &Hyperparams) -> Result<Self, HpError> {
+        Self::SPACE.validate(hp)?;
+        let mut p = self.clone();
         for (k, &v) in hp {
             match k.as_str() {
-                "gcn_hidden" => self.gcn_hidden = count(v),
-                "batch_size" => self.batch_size = count(v),
-                "lr" => self.lr = v,
-                "wd" => self.wd = v,
-                "epochs" => self.epochs = count(v),
-                _ => {}
+                "gcn_hidden" => p.gcn_hidden = v as usize,
+                "batch_size" => p.batch_size = v as usize,
+                "lr" => p.lr = v,
+                "wd" => p.wd = v,
+                _ => return Err(Self::SPACE.unknown(k)),
             }
         }
+        p.validate()?;
+        Ok(p)
     }
 
     /// NASLib's sampler: `gcn_hidden` ~ int(loguniform[64, 200]), `batch_size` ~
-    /// int(loguniform[5, 32]), `lr` ~ loguniform[1e-5, 0.1], `wd` ~ loguniform[1e-5, 0.1].
+    /// int(loguniform[5, 32]), `lr` ~ loguniform[1e-5, 0.1], `wd` ~ loguniform[1e-5, 0.1]
+    /// (`int` truncates, as Python's); the epochs are kept.
     fn sample(&self, rng: &mut PredictorRng) -> Self {
         GcnParams {
             gcn_hidden: loguniform(rng, 64.0, 200.0) as usize,
@@ -131,37 +144,6 @@ impl NeuralParams for GcnParams {
             wd: loguniform(rng, 1e-5, 0.1),
             epochs: self.epochs,
         }
-    }
-
-    fn epochs(&self) -> usize {
-        self.epochs
-    }
-
-    fn set_epochs(&mut self, epochs: usize) {
-        self.epochs = epochs;
-    }
-}
-
-impl GcnParams {
-    fn validate(&self) -> Result<(), NeuralError> {
-        let bad = |name, value: f64, reason| NeuralError::InvalidParam {
-            name,
-            value,
-            reason,
-        };
-        if self.gcn_hidden == 0 {
-            return Err(bad("gcn_hidden", 0.0, "must be at least 1"));
-        }
-        if self.batch_size == 0 {
-            return Err(bad("batch_size", 0.0, "must be at least 1"));
-        }
-        if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return Err(bad("lr", self.lr, "must be positive and finite"));
-        }
-        if !(self.wd >= 0.0 && self.wd.is_finite()) {
-            return Err(bad("wd", self.wd, "must be non-negative"));
-        }
-        Ok(())
     }
 }
 
@@ -244,9 +226,7 @@ fn gcn_adjacencies(adj: &Tensor) -> (Tensor, Tensor) {
 pub struct GcnPredictor {
     key: String,
     quirks: Quirks,
-    /// Current hyperparameters.
-    pub params: GcnParams,
-    hpo_default_next: bool,
+    hpo: HpoState<GcnParams>,
     fitted: Option<(GcnNet, f64, f64)>,
 }
 
@@ -262,10 +242,24 @@ impl GcnPredictor {
         GcnPredictor {
             key: "gcn".into(),
             quirks,
-            params: GcnParams::default(),
-            hpo_default_next: true,
+            hpo: HpoState::default(),
             fitted: None,
         }
+    }
+
+    /// Replaces the default configuration (what draws and resets start from; its epochs are
+    /// kept by every draw), after validating it.
+    ///
+    /// # Errors
+    /// The configuration's [`HpError`].
+    pub fn with_params(mut self, params: GcnParams) -> Result<Self, HpError> {
+        self.hpo = HpoState::new(params)?;
+        Ok(self)
+    }
+
+    /// The current hyperparameters.
+    pub fn params(&self) -> &GcnParams {
+        self.hpo.current()
     }
 
     /// Reports under another key (e.g. `gcn_faithful`).
@@ -282,7 +276,8 @@ impl GcnPredictor {
         seed: u64,
     ) -> Result<(), NeuralError> {
         check_train(train.len(), y)?;
-        self.params.validate()?;
+        self.params().validate()?;
+        let params = self.hpo.current().clone();
         single_threaded();
         self.fitted = None;
         let data = GraphBatch::new(&encode_all(train, EncodingKind::Gcn, self.quirks)?)?;
@@ -292,17 +287,17 @@ impl GcnPredictor {
         let yt = Tensor::from_slice(&yz);
         let n = train.len();
         let fixed = self.quirks == Quirks::Fixed;
-        let hidden = if fixed { self.params.gcn_hidden } else { 144 } as i64;
+        let hidden = if fixed { params.gcn_hidden } else { 144 } as i64;
         let batch = if fixed {
-            self.params.batch_size.min(n)
+            params.batch_size.min(n)
         } else {
-            self.params.batch_size
+            params.batch_size
         };
         let mut rng = FitRng::new(seed);
         let net = GcnNet::new(data.ops.size()[2], hidden, &mut rng);
-        let mut opt = Adam::new(net.params(), self.params.lr, (0.9, 0.999), self.params.wd);
-        for epoch in 0..self.params.epochs {
-            opt.lr = cosine_lr(self.params.lr, epoch, self.params.epochs);
+        let mut opt = Adam::new(net.params(), params.lr, (0.9, 0.999), params.wd);
+        for epoch in 0..params.epochs {
+            opt.lr = cosine_lr(params.lr, epoch, params.epochs);
             let perm = rng.permutation(n);
             for idx in batches(&perm, batch, true) {
                 let idx = Tensor::from_slice(idx);
@@ -386,18 +381,10 @@ impl Predictor for GcnPredictor {
     }
 
     fn hyperparams(&self) -> Hyperparams {
-        self.params.to_hyperparams()
+        self.hpo.hyperparams()
     }
 
-    fn set_hyperparams(&mut self, hp: &Hyperparams) {
-        self.params.apply(hp);
-    }
-
-    fn set_random_hyperparams(&mut self, rng: &mut PredictorRng) {
-        hpo_draw(&mut self.params, &mut self.hpo_default_next, rng);
-    }
-
-    fn reset_hyperparams(&mut self) {
-        hpo_reset(&mut self.params, &mut self.hpo_default_next);
+    fn tuning(&mut self) -> Option<&mut dyn Tunable> {
+        Some(&mut self.hpo)
     }
 }

@@ -11,8 +11,10 @@
 //!   ensemble train side by side as one batched net (`bmm` over the member dimension), each
 //!   with its own initialisation and minibatches. See `MlpStack`.
 //! * HPO sampler: `num_layers`, `layer_width` in 5..=24, lr in {0.1, 0.01, 0.005, 0.001, 1e-4};
-//!   the first draw after a reset keeps the defaults.
+//!   the first draw after a reset keeps the defaults ([`MlpParams`] is the [`TunableParams`]
+//!   behind both predictors' [`Predictor::tuning`]).
 
+use naspred_eval::hpo::{HpError, HpSpace, HpSpec, HpoState, Tunable, TunableParams};
 use naspred_eval::predictor::{
     ArchInput, Context, Hyperparams, Prediction, Predictor, PredictorError, PredictorRng,
     Requirements,
@@ -22,8 +24,8 @@ use rand::Rng;
 use tch::{Kind, Tensor};
 
 use super::{
-    check_train, dense_tensor, encode_all, fit_seed, hpo_draw, hpo_reset, single_threaded,
-    to_vec_finite, Adam, FitRng, NeuralError, NeuralParams,
+    check_train, dense_tensor, encode_all, fit_seed, single_threaded, to_vec_finite, Adam, FitRng,
+    NeuralError, MAX_COUNT,
 };
 
 /// Hyperparameters of one MLP (NASLib's defaults by [`MlpParams::default`]).
@@ -56,47 +58,16 @@ impl Default for MlpParams {
     }
 }
 
-impl MlpParams {
-    /// Checks ranges.
-    pub fn validate(&self) -> Result<(), NeuralError> {
-        let bad = |name, value: f64, reason| NeuralError::InvalidParam {
-            name,
-            value,
-            reason,
-        };
-        if self.layer_width == 0 {
-            return Err(bad("layer_width", 0.0, "must be at least 1"));
-        }
-        if self.batch_size == 0 {
-            return Err(bad("batch_size", 0.0, "must be at least 1"));
-        }
-        if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return Err(bad("lr", self.lr, "must be positive and finite"));
-        }
-        if !(self.regularization >= 0.0 && self.regularization.is_finite()) {
-            return Err(bad(
-                "regularization",
-                self.regularization,
-                "must be non-negative",
-            ));
-        }
-        Ok(())
-    }
-}
-
-impl NeuralParams for MlpParams {
-    /// NASLib's HPO sampler (fresh draw; epochs kept).
-    fn sample(&self, rng: &mut PredictorRng) -> Self {
-        const LRS: [f64; 5] = [0.1, 0.01, 0.005, 0.001, 1e-4];
-        MlpParams {
-            num_layers: rng.random_range(5..25),
-            layer_width: rng.random_range(5..25),
-            batch_size: 32,
-            lr: LRS[rng.random_range(0..LRS.len())],
-            regularization: 0.2,
-            epochs: self.epochs,
-        }
-    }
+impl TunableParams for MlpParams {
+    /// `num_layers` (integer >= 0), `layer_width` and `batch_size` (integers >= 1), `lr` (> 0,
+    /// log scale), `regularization` (>= 0). The epochs are not tuned.
+    const SPACE: HpSpace = HpSpace::new(&[
+        HpSpec::integer("num_layers", 0.0, MAX_COUNT),
+        HpSpec::integer("layer_width", 1.0, MAX_COUNT),
+        HpSpec::integer("batch_size", 1.0, MAX_COUNT),
+        HpSpec::log_real("lr", 0.0, f64::INFINITY).open_below(),
+        HpSpec::real("regularization", 0.0, f64::INFINITY),
+    ]);
 
     /// As a hyperparameter map.
     fn to_hyperparams(&self) -> Hyperparams {
@@ -109,28 +80,35 @@ impl NeuralParams for MlpParams {
         h
     }
 
-    /// Overwrites the named fields (others ignored).
-    fn apply(&mut self, hp: &Hyperparams) {
-        let u = crate::tabular::to_count;
+    fn with_hyperparams(&self, hp: &Hyperparams) -> Result<Self, HpError> {
+        Self::SPACE.validate(hp)?;
+        let mut p = self.clone();
         for (k, &v) in hp {
             match k.as_str() {
-                "num_layers" => self.num_layers = u(v),
-                "layer_width" => self.layer_width = u(v),
-                "batch_size" => self.batch_size = u(v),
-                "lr" => self.lr = v,
-                "regularization" => self.regularization = v,
-                "epochs" => self.epochs = u(v),
-                _ => {}
+                "num_layers" => p.num_layers = v as usize,
+                "layer_width" => p.layer_width = v as usize,
+                "batch_size" => p.batch_size = v as usize,
+                "lr" => p.lr = v,
+                "regularization" => p.regularization = v,
+                _ => return Err(Self::SPACE.unknown(k)),
             }
         }
+        p.validate()?;
+        Ok(p)
     }
 
-    fn epochs(&self) -> usize {
-        self.epochs
-    }
-
-    fn set_epochs(&mut self, epochs: usize) {
-        self.epochs = epochs;
+    /// NASLib's HPO sampler: `num_layers`, `layer_width` in 5..=24, lr in {0.1, 0.01, 0.005,
+    /// 0.001, 1e-4}, batch 32, regularization 0.2; the epochs are kept.
+    fn sample(&self, rng: &mut PredictorRng) -> Self {
+        const LRS: [f64; 5] = [0.1, 0.01, 0.005, 0.001, 1e-4];
+        MlpParams {
+            num_layers: rng.random_range(5..25),
+            layer_width: rng.random_range(5..25),
+            batch_size: 32,
+            lr: LRS[rng.random_range(0..LRS.len())],
+            regularization: 0.2,
+            epochs: self.epochs,
+        }
     }
 }
 
@@ -299,7 +277,6 @@ fn train_mlps(
     seed: u64,
     members: usize,
 ) -> Result<MlpStack, NeuralError> {
-    p.validate()?;
     let n = x.size()[0] as usize;
     let d = x.size()[1];
     let e = members.max(1);
@@ -351,9 +328,7 @@ pub struct MlpPredictor {
     key: String,
     encoding: EncodingKind,
     quirks: Quirks,
-    /// Current hyperparameters.
-    pub params: MlpParams,
-    hpo_default_next: bool,
+    hpo: HpoState<MlpParams>,
     model: Mlp,
 }
 
@@ -375,10 +350,24 @@ impl MlpPredictor {
             key: key.into(),
             encoding,
             quirks,
-            params: MlpParams::default(),
-            hpo_default_next: true,
+            hpo: HpoState::default(),
             model: Mlp { net: None },
         }
+    }
+
+    /// Replaces the default configuration (what draws and resets start from; its epochs are
+    /// kept by every draw), after validating it.
+    ///
+    /// # Errors
+    /// The configuration's [`HpError`].
+    pub fn with_params(mut self, params: MlpParams) -> Result<Self, HpError> {
+        self.hpo = HpoState::new(params)?;
+        Ok(self)
+    }
+
+    /// The current hyperparameters.
+    pub fn params(&self) -> &MlpParams {
+        self.hpo.current()
     }
 
     /// Fits one net on `train` with an explicit seed.
@@ -389,12 +378,13 @@ impl MlpPredictor {
         seed: u64,
     ) -> Result<(), NeuralError> {
         check_train(train.len(), y)?;
+        self.params().validate()?;
         single_threaded();
         let x = dense_tensor(&encode_all(train, self.encoding, self.quirks)?)?;
         let yv: Vec<f32> = y.iter().map(|&v| v as f32).collect();
         let yt = Tensor::from_slice(&yv);
         self.model.net = None;
-        self.model.net = Some(train_mlps(&x, &yt, &self.params, seed, 1)?);
+        self.model.net = Some(train_mlps(&x, &yt, self.hpo.current(), seed, 1)?);
         Ok(())
     }
 
@@ -440,19 +430,11 @@ impl Predictor for MlpPredictor {
     }
 
     fn hyperparams(&self) -> Hyperparams {
-        self.params.to_hyperparams()
+        self.hpo.hyperparams()
     }
 
-    fn set_hyperparams(&mut self, hp: &Hyperparams) {
-        self.params.apply(hp);
-    }
-
-    fn set_random_hyperparams(&mut self, rng: &mut PredictorRng) {
-        hpo_draw(&mut self.params, &mut self.hpo_default_next, rng);
-    }
-
-    fn reset_hyperparams(&mut self) {
-        hpo_reset(&mut self.params, &mut self.hpo_default_next);
+    fn tuning(&mut self) -> Option<&mut dyn Tunable> {
+        Some(&mut self.hpo)
     }
 }
 
@@ -460,12 +442,11 @@ impl Predictor for MlpPredictor {
 /// initialisation and shuffles. The prediction is the members' mean; [`Predictor::query_dist`]
 /// reports their spread (population standard deviation) as the predictive std.
 pub struct BananasPredictor {
-    /// The members' configuration.
-    pub params: MlpParams,
+    /// The members' configuration (defaults, current, NASLib's draw rule).
+    hpo: HpoState<MlpParams>,
     /// Ensemble size (3).
     pub members: usize,
     quirks: Quirks,
-    hpo_default_next: bool,
     nets: Option<MlpStack>,
 }
 
@@ -479,12 +460,26 @@ impl BananasPredictor {
     /// NASLib's configuration.
     pub fn new(quirks: Quirks) -> Self {
         BananasPredictor {
-            params: MlpParams::default(),
+            hpo: HpoState::default(),
             members: 3,
             quirks,
-            hpo_default_next: true,
             nets: None,
         }
+    }
+
+    /// Replaces the members' default configuration (what draws and resets start from; its
+    /// epochs are kept by every draw), after validating it.
+    ///
+    /// # Errors
+    /// The configuration's [`HpError`].
+    pub fn with_params(mut self, params: MlpParams) -> Result<Self, HpError> {
+        self.hpo = HpoState::new(params)?;
+        Ok(self)
+    }
+
+    /// The members' current configuration.
+    pub fn params(&self) -> &MlpParams {
+        self.hpo.current()
     }
 
     /// Fits every member (seeds `seed`, `seed + 1`, ...), side by side as one batched net.
@@ -495,12 +490,14 @@ impl BananasPredictor {
         seed: u64,
     ) -> Result<(), NeuralError> {
         check_train(train.len(), y)?;
+        self.params().validate()?;
         single_threaded();
         let x = dense_tensor(&encode_all(train, EncodingKind::Path, self.quirks)?)?;
         let yv: Vec<f32> = y.iter().map(|&v| v as f32).collect();
         let yt = Tensor::from_slice(&yv);
         self.nets = None;
-        self.nets = Some(train_mlps(&x, &yt, &self.params, seed, self.members)?);
+        let p = self.hpo.current();
+        self.nets = Some(train_mlps(&x, &yt, p, seed, self.members)?);
         Ok(())
     }
 
@@ -577,19 +574,11 @@ impl Predictor for BananasPredictor {
     }
 
     fn hyperparams(&self) -> Hyperparams {
-        self.params.to_hyperparams()
+        self.hpo.hyperparams()
     }
 
-    fn set_hyperparams(&mut self, hp: &Hyperparams) {
-        self.params.apply(hp);
-    }
-
-    fn set_random_hyperparams(&mut self, rng: &mut PredictorRng) {
-        hpo_draw(&mut self.params, &mut self.hpo_default_next, rng);
-    }
-
-    fn reset_hyperparams(&mut self) {
-        hpo_reset(&mut self.params, &mut self.hpo_default_next);
+    fn tuning(&mut self) -> Option<&mut dyn Tunable> {
+        Some(&mut self.hpo)
     }
 }
 

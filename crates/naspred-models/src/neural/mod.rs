@@ -45,7 +45,8 @@ pub mod gcn;
 pub mod mlp;
 pub mod seminas;
 
-use naspred_eval::predictor::{ArchInput, Hyperparams, PredictorError, PredictorRng};
+use naspred_eval::hpo::{HpError, TunableParams};
+use naspred_eval::predictor::{ArchInput, PredictorError, PredictorRng};
 use naspred_spaces::{Encoding, EncodingKind, GraphEncoding, Quirks, SpaceError};
 use rand::rngs::SmallRng;
 use rand::{Rng, RngCore, SeedableRng};
@@ -100,6 +101,9 @@ pub enum NeuralError {
         /// What is wrong.
         what: String,
     },
+    /// A tunable hyperparameter is invalid.
+    #[error(transparent)]
+    Hyperparam(#[from] HpError),
     /// A hyperparameter outside its valid range.
     #[error("invalid hyperparameter {name} = {value}: {reason}")]
     InvalidParam {
@@ -128,10 +132,15 @@ impl From<tch::TchError> for NeuralError {
 }
 
 impl NeuralError {
-    /// Wraps the error for the [`Predictor`](naspred_eval::predictor::Predictor) trait.
+    /// Wraps the error for the [`Predictor`](naspred_eval::predictor::Predictor) trait (a
+    /// rejected hyperparameter becomes [`PredictorError::Hyperparams`]).
     pub fn into_fit(self, key: &str) -> PredictorError {
         match self {
             NeuralError::NotFitted => PredictorError::NotFitted { key: key.into() },
+            NeuralError::Hyperparam(source) => PredictorError::Hyperparams {
+                key: key.into(),
+                source,
+            },
             e => PredictorError::Fit {
                 key: key.into(),
                 reason: e.to_string(),
@@ -143,6 +152,10 @@ impl NeuralError {
     pub fn into_query(self, key: &str) -> PredictorError {
         match self {
             NeuralError::NotFitted => PredictorError::NotFitted { key: key.into() },
+            NeuralError::Hyperparam(source) => PredictorError::Hyperparams {
+                key: key.into(),
+                source,
+            },
             e => PredictorError::Query {
                 key: key.into(),
                 reason: e.to_string(),
@@ -505,96 +518,50 @@ pub fn single_threaded() {
 }
 
 /// The tunable configuration of a neural predictor that has NASLib's cross-validated HPO
-/// (`mlp`, `bananas`, `gcn`, `bonas`). Its [`Default`] is NASLib's configuration.
-pub trait NeuralParams: Clone + Default {
-    /// The tunable hyperparameters by name (reported as `hp_<name>`).
-    fn to_hyperparams(&self) -> Hyperparams;
-    /// Overwrites the fields named in `hp` (also `epochs`); unknown names are ignored, values
-    /// are checked at fit time.
-    fn apply(&mut self, hp: &Hyperparams);
-    /// One draw of NASLib's sampler; the epochs are kept.
-    fn sample(&self, rng: &mut PredictorRng) -> Self;
-    /// The training epochs.
-    fn epochs(&self) -> usize;
-    /// Sets the training epochs.
-    fn set_epochs(&mut self, epochs: usize);
-}
+/// (`mlp`, `bananas`, `gcn`, `bonas`): a [`TunableParams`] whose [`Default`] is NASLib's
+/// configuration. The training epochs are not tuned: draws and resets keep those of the
+/// predictor's defaults (set with the predictors' `with_params`).
+pub trait NeuralParams: TunableParams + Default {}
 
-/// NASLib's `set_random_hyperparams`: the first draw after construction or [`hpo_reset`] is
-/// the default configuration, every later one comes from the sampler. The epochs are never
-/// tuned: they stay what they were.
-pub fn hpo_draw<P: NeuralParams>(params: &mut P, default_next: &mut bool, rng: &mut PredictorRng) {
-    let epochs = params.epochs();
-    *params = if std::mem::take(default_next) {
-        P::default()
-    } else {
-        params.sample(rng)
-    };
-    params.set_epochs(epochs);
-}
+impl<P: TunableParams + Default> NeuralParams for P {}
 
-/// NASLib's `reset_hyperparams`: back to the defaults (epochs kept), and the next
-/// [`hpo_draw`] returns the defaults again.
-pub fn hpo_reset<P: NeuralParams>(params: &mut P, default_next: &mut bool) {
-    *default_next = true;
-    let epochs = params.epochs();
-    *params = P::default();
-    params.set_epochs(epochs);
-}
-
-/// A hyperparameter value as a count: truncated, 0 for non-positive or non-finite values.
-pub(crate) fn count(v: f64) -> usize {
-    if v.is_finite() && v > 0.0 {
-        v as usize
-    } else {
-        0
-    }
-}
-
-/// A draw from `loguniform[lo, hi]`.
-pub fn loguniform<R: Rng + ?Sized>(rng: &mut R, lo: f64, hi: f64) -> f64 {
-    (lo.ln() + (hi.ln() - lo.ln()) * rng.random::<f64>()).exp()
-}
+/// The largest count a hyperparameter map may set (widths, layers, batch sizes).
+pub(crate) const MAX_COUNT: f64 = u32::MAX as f64;
 
 #[cfg(test)]
 mod tests {
     use super::mlp::MlpParams;
     use super::*;
+    use naspred_eval::hpo::{HpoState, Tunable};
+    use naspred_eval::Hyperparams;
 
     #[test]
     fn hpo_draws_the_defaults_first_and_keeps_the_epochs() {
         let mut rng = PredictorRng::seed_from_u64(3);
-        let mut p = MlpParams {
+        let defaults = MlpParams {
             epochs: 7,
-            lr: 0.5,
             ..MlpParams::default()
         };
-        let mut default_next = true;
-        hpo_draw(&mut p, &mut default_next, &mut rng);
-        assert_eq!(
-            p,
-            MlpParams {
-                epochs: 7,
-                ..MlpParams::default()
-            }
-        );
+        let mut st = HpoState::new(defaults.clone()).unwrap();
+        st.apply(&Hyperparams::from([("lr".to_string(), 0.5)]))
+            .unwrap();
+        st.reset();
+        st.draw(&mut rng);
+        assert_eq!(st.current(), &defaults);
         // Later draws come from the sampler (20 draws all equal to the defaults would be a
         // broken sampler), always with the epochs kept.
         let mut differs = false;
         for _ in 0..20 {
-            hpo_draw(&mut p, &mut default_next, &mut rng);
-            assert_eq!(p.epochs, 7);
-            differs |= p.num_layers != 20 || p.layer_width != 20;
+            st.draw(&mut rng);
+            assert_eq!(st.current().epochs, 7);
+            differs |= st.current().num_layers != 20 || st.current().layer_width != 20;
         }
         assert!(differs);
-        hpo_reset(&mut p, &mut default_next);
-        assert!(default_next);
-        assert_eq!(p.num_layers, 20);
-        assert_eq!(p.epochs, 7);
-        hpo_draw(&mut p, &mut default_next, &mut rng);
-        assert_eq!(p.layer_width, 20);
-        assert_eq!(count(3.9), 3);
-        assert_eq!(count(f64::NAN), 0);
-        assert_eq!(count(-2.0), 0);
+        st.reset();
+        assert!(st.default_next());
+        assert_eq!(st.current().num_layers, 20);
+        assert_eq!(st.current().epochs, 7);
+        st.draw(&mut rng);
+        assert_eq!(st.current().layer_width, 20);
     }
 }
