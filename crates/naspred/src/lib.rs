@@ -14,6 +14,8 @@
 //!   scaling as `omni_ngb_faithful`, the extra validation-accuracy feature as
 //!   `omni_ngb_valacc`) and `omni_seminas` ([`omni::OmniSeminas`]): model-based learners fed
 //!   with jacov and SoTL-E.
+//! * [`progress`]: the indicatif bar the CLI draws from the protocol's progress reports
+//!   ([`progress::eval_bar`]).
 //! * The `naspred` binary (`src/main.rs`): `naspred arch ...` (hash, encode, sample, mutate
 //!   architectures of any space), `naspred evaluate` (the study's protocol, writing
 //!   `results.jsonl` and `summary.csv`; `--bench FILE` reads a benchmark made by `naspred
@@ -29,6 +31,7 @@
 
 pub mod baselines;
 pub mod omni;
+pub mod progress;
 pub mod registry;
 pub mod reproduce;
 

@@ -648,7 +648,7 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
         &Registry,
         &RunOptions {
             results: Some(results_path.clone()),
-            progress: !args.quiet,
+            progress: naspred::progress::eval_bar(!args.quiet),
             ..Default::default()
         },
     )?;

@@ -886,7 +886,7 @@ pub fn run_suite(
                     &Registry,
                     &RunOptions {
                         results: Some(path.clone()),
-                        progress: settings.progress,
+                        progress: crate::progress::eval_bar(settings.progress),
                         only: Some(only),
                     },
                 )
