@@ -4,10 +4,8 @@
 //! `torch-sys`**:
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     naspred_build::link_libtorch();
-//! }
+//! // in build.rs: `fn main() { naspred_build::link_libtorch(); }`
+//! naspred_build::link_libtorch();
 //! ```
 //!
 //! A crate whose libtorch use is behind a Cargo feature calls

@@ -44,27 +44,34 @@ const ARCHS: [&str; 4] = [
 
 /// Every tree predictor under test, freshly built.
 fn predictors() -> Vec<Box<dyn Predictor>> {
-    let mut ps: Vec<Box<dyn Predictor>> = Vec::new();
+    #[allow(unused_mut)]
+    let mut ps: Vec<Box<dyn Predictor>> = vec![
+        Box::new(NgbPredictor::new()),
+        Box::new(RfPredictor::new()),
+        Box::new(
+            NgbPredictor::new()
+                .with_encoding(EncodingKind::Path)
+                .with_key("ngb_path"),
+        ),
+        Box::new(
+            RfPredictor::new()
+                .with_encoding(EncodingKind::Path)
+                .with_key("rf_path"),
+        ),
+    ];
+    // Order: lgb, ngb, rf, lgb_path, ngb_path, rf_path.
     #[cfg(feature = "lightgbm")]
-    ps.push(Box::new(LgbPredictor::new()));
-    ps.push(Box::new(NgbPredictor::new()));
-    ps.push(Box::new(RfPredictor::new()));
-    #[cfg(feature = "lightgbm")]
-    ps.push(Box::new(
-        LgbPredictor::new()
-            .with_encoding(EncodingKind::Path)
-            .with_key("lgb_path"),
-    ));
-    ps.push(Box::new(
-        NgbPredictor::new()
-            .with_encoding(EncodingKind::Path)
-            .with_key("ngb_path"),
-    ));
-    ps.push(Box::new(
-        RfPredictor::new()
-            .with_encoding(EncodingKind::Path)
-            .with_key("rf_path"),
-    ));
+    {
+        ps.insert(0, Box::new(LgbPredictor::new()));
+        ps.insert(
+            3,
+            Box::new(
+                LgbPredictor::new()
+                    .with_encoding(EncodingKind::Path)
+                    .with_key("lgb_path"),
+            ),
+        );
+    }
     ps
 }
 
@@ -373,10 +380,10 @@ fn nb201_cifar10_ranking_quality() {
     let table = load_nb201_cifar10();
     let n = 300;
     let trials = 3u64;
-    let mut keys = Vec::new();
+    #[allow(unused_mut)]
+    let mut keys = vec!["ngb", "rf", "ngb_halved"];
     #[cfg(feature = "lightgbm")]
-    keys.push("lgb");
-    keys.extend(["ngb", "rf", "ngb_halved"]);
+    keys.insert(0, "lgb");
     let mut taus = vec![0.0; keys.len()];
     let mut random_tau = 0.0;
     let mut ngb_cal = Vec::new();
@@ -392,16 +399,17 @@ fn nb201_cifar10_ranking_quality() {
         let y_train: Vec<f64> = idx[200..200 + n].iter().map(|&i| table[i].1).collect();
         let random: Vec<f64> = (0..200).map(|_| data_rng.random::<f64>()).collect();
         random_tau += kendall_tau_b(&y_test, &random);
-        let mut ps: Vec<Box<dyn Predictor>> = Vec::new();
+        let mut ps: Vec<Box<dyn Predictor>> = vec![
+            Box::new(NgbPredictor::new()),
+            Box::new(RfPredictor::new()),
+            Box::new(
+                NgbPredictor::new()
+                    .with_params(NgbParams::naslib_halved_leaves())
+                    .with_key("ngb_halved"),
+            ),
+        ];
         #[cfg(feature = "lightgbm")]
-        ps.push(Box::new(LgbPredictor::new()));
-        ps.push(Box::new(NgbPredictor::new()));
-        ps.push(Box::new(RfPredictor::new()));
-        ps.push(Box::new(
-            NgbPredictor::new()
-                .with_params(NgbParams::naslib_halved_leaves())
-                .with_key("ngb_halved"),
-        ));
+        ps.insert(0, Box::new(LgbPredictor::new()));
         for (k, p) in ps.iter_mut().enumerate() {
             let mut rng = PredictorRng::seed_from_u64(trial);
             p.fit(&train, &y_train, &mut ctx(&mut rng)).unwrap();
