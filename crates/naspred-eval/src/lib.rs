@@ -109,7 +109,7 @@ pub use predictor::{
     ArchInput, Context, Family, Hyperparams, Prediction, Predictor, PredictorError,
     PredictorFactory, PredictorRng, Requirements, Sweep,
 };
-pub use protocol::{EvalConfig, HpoConfig, RunOptions};
+pub use protocol::{EvalConfig, HpoConfig, Progress, ProgressSink, RunOptions};
 pub use records::ResultRecord;
 pub use sampling::TestSetMode;
 

@@ -2,10 +2,11 @@
 //! one grid point, time accounting and the cross-validated hyperparameter search.
 
 use std::collections::HashSet;
+use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use naspred_data::{Benchmark, Coverage, CurveMetric, FidelitySupport, TargetMode};
 use naspred_spaces::Quirks;
 use rand::SeedableRng;
@@ -598,16 +599,68 @@ fn bench_query_time(bench: &Benchmark, sets: &TrialSets, fidelity: u32) -> Optio
     times.map(|t| t.iter().sum::<f64>() / t.len().max(1) as f64)
 }
 
-/// Where results go and whether progress is shown.
-#[derive(Clone, Debug, Default)]
+/// What [`run`] tells its [`ProgressSink`] as it goes.
+#[derive(Clone, Copy, Debug)]
+pub enum Progress<'a> {
+    /// The evaluations are about to start: `total` of them (the grid points of the plan, or of
+    /// its [`RunOptions::only`] shard, that the results file does not hold yet).
+    Started {
+        /// Number of evaluations to run.
+        total: usize,
+    },
+    /// One evaluation finished (its record already in the results file, if there is one);
+    /// reported from the worker thread that ran it, in no particular order.
+    Evaluated(&'a ResultRecord),
+    /// Every evaluation has ended (also when one of them failed with an error).
+    Finished,
+}
+
+/// Receives [`run`]'s [`Progress`] (e.g. to draw a progress bar); called from several threads
+/// at once. Any `Fn(Progress<'_>) + Send + Sync` closure is one.
+pub trait ProgressSink: Send + Sync {
+    /// Called for each event.
+    fn report(&self, event: Progress<'_>);
+}
+
+impl<F: Fn(Progress<'_>) + Send + Sync> ProgressSink for F {
+    fn report(&self, event: Progress<'_>) {
+        self(event)
+    }
+}
+
+/// Where results go and who hears of the progress.
+#[derive(Clone, Default)]
 pub struct RunOptions {
     /// `results.jsonl` to append to (and resume from); `None` keeps results in memory only.
     pub results: Option<PathBuf>,
-    /// Show a progress bar on stderr.
-    pub progress: bool,
+    /// Told of the run's progress; `None` (the default) reports nothing. The library draws
+    /// nothing itself: the `naspred` CLI passes an indicatif bar here.
+    pub progress: Option<Arc<dyn ProgressSink>>,
     /// Run only these (trial, predictor key) units of the plan (a shard of a larger job);
     /// `None` runs them all.
     pub only: Option<HashSet<(usize, String)>>,
+}
+
+impl RunOptions {
+    /// Reports `event` to the progress sink, if there is one.
+    fn report(&self, event: Progress<'_>) {
+        if let Some(sink) = &self.progress {
+            sink.report(event);
+        }
+    }
+}
+
+impl fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("results", &self.results)
+            .field(
+                "progress",
+                &self.progress.as_ref().map(|_| "dyn ProgressSink"),
+            )
+            .field("only", &self.only)
+            .finish()
+    }
 }
 
 /// Runs every (trial, predictor) of the plan in parallel and returns all records (those of a
@@ -657,18 +710,7 @@ pub fn run(
                 .count()
         })
         .sum();
-    let bar = if opts.progress {
-        let b = ProgressBar::new(total as u64);
-        b.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} evaluations ({eta} left) {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        b
-    } else {
-        ProgressBar::hidden()
-    };
+    opts.report(Progress::Started { total });
     let results: Vec<Result<Vec<ResultRecord>, EvalError>> = units
         .par_iter()
         .map(|&(trial, p)| {
@@ -749,13 +791,13 @@ pub fn run(
                 if let Some(w) = &writer {
                     w.write(&record)?;
                 }
-                bar.inc(1);
+                opts.report(Progress::Evaluated(&record));
                 out.push(record);
             }
             Ok(out)
         })
         .collect();
-    bar.finish_and_clear();
+    opts.report(Progress::Finished);
     let mut all = previous;
     for r in results {
         all.extend(r?);

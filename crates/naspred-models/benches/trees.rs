@@ -3,7 +3,7 @@
 //! by each fitted model (encoding included, as the evaluator times it).
 //!
 //! Targets are NB201 CIFAR-10 validation accuracies (the data root: `NASPRED_DATA`, else the
-//! repository's `data/`).
+//! repository's `data/`). `lgb` only with the `lightgbm` feature.
 
 use std::hint::black_box;
 
@@ -11,9 +11,11 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use naspred_data::Dataset;
 use naspred_eval::predictor::{ArchInput, Context, Predictor, PredictorRng};
 use naspred_models::{
-    encode_inputs, ForestRegressor, LgbPredictor, LgbRegressor, NgbPredictor, NgbRegressor,
-    RfPredictor, TabularModel, TabularParams,
+    encode_inputs, ForestRegressor, NgbPredictor, NgbRegressor, RfPredictor, TabularModel,
+    TabularParams,
 };
+#[cfg(feature = "lightgbm")]
+use naspred_models::{LgbPredictor, LgbRegressor};
 use naspred_spaces::{EncodingKind, Quirks, SpaceKind};
 use rand::SeedableRng;
 
@@ -74,9 +76,11 @@ fn query_bench<P: Predictor>(
 
 fn bench(c: &mut Criterion) {
     let (train, y, test) = workload();
+    #[cfg(feature = "lightgbm")]
     fit_bench::<LgbRegressor>(c, &train, &y);
     fit_bench::<NgbRegressor>(c, &train, &y);
     fit_bench::<ForestRegressor>(c, &train, &y);
+    #[cfg(feature = "lightgbm")]
     query_bench(c, "lgb", LgbPredictor::new, &train, &y, &test);
     query_bench(c, "ngb", NgbPredictor::new, &train, &y, &test);
     query_bench(c, "rf", RfPredictor::new, &train, &y, &test);

@@ -34,9 +34,9 @@
 //!
 //! # Principal types
 //!
-//! * [`XgbPredictor`]: the `xgb` predictor (NASLib `XGBoost`): gradient-boosted trees on the
-//!   `adjacency_one_hot` encoding, a [`TabularPredictor`] implementing
-//!   [`naspred_eval::predictor::Predictor`].
+//! * [`XgbPredictor`] (feature `xgboost`): the `xgb` predictor (NASLib `XGBoost`):
+//!   gradient-boosted trees on the `adjacency_one_hot` encoding, a [`TabularPredictor`]
+//!   implementing [`naspred_eval::predictor::Predictor`].
 //! * [`XgbRegressor`]: the regressor behind it: XGBoost 1.6 (via `xgboost-rs`) over a dense
 //!   [`FeatureMatrix`], targets z-scored with the training mean/std and predictions mapped back.
 //! * [`XgbParams`]: booster configuration: NASLib's defaults ([`XgbParams::naslib`]: depth 6,
@@ -44,7 +44,7 @@
 //!   ([`XgbParams::sample`]).
 //! * [`FeatureMatrix`] and the [`features`] helpers ([`encode_archs`], [`encode_inputs`]): turn
 //!   architectures into the row-major `f32` matrices the models consume.
-//! * Neural predictors on `tch` (module [`neural`]): [`MlpPredictor`] (`mlp`),
+//! * Neural predictors on `tch` (module [`neural`], feature `torch`): [`MlpPredictor`] (`mlp`),
 //!   [`BananasPredictor`] (`bananas`), [`GcnPredictor`] (`gcn`), [`BonasPredictor`] (`bonas`),
 //!   [`SeminasPredictor`] (`seminas`, `nao`), [`DngoPredictor`] (`dngo`),
 //!   [`BohamiannPredictor`] (`bohamiann`); errors [`NeuralError`]; the tunable configurations
@@ -56,8 +56,8 @@
 //!   with predictive standard deviations.
 //! * [`BlrPredictor`]: `bayes_lin_reg`, pybnn's Bayesian linear regression ([`BayesLinReg`]) with
 //!   evidence maximisation by Nelder-Mead, pybnn's quirks faithful ([`BlrMode`]) by default.
-//! * [`LgbPredictor`] / [`LgbRegressor`] / [`LgbParams`]: the `lgb` predictor (NASLib
-//!   `LGBoost`, GBDT-NAS defaults) on LightGBM 4.7 (`lightgbm3-sys`).
+//! * [`LgbPredictor`] / [`LgbRegressor`] / [`LgbParams`] (feature `lightgbm`): the `lgb`
+//!   predictor (NASLib `LGBoost`, GBDT-NAS defaults) on LightGBM 4.7 (`lightgbm3-sys`).
 //! * [`NgbPredictor`] / [`NgbRegressor`] / [`NgbParams`]: the `ngb` predictor (NASLib
 //!   `NGBoost`): natural-gradient boosting of a Normal, with a predictive standard deviation.
 //! * [`RfPredictor`] / [`ForestRegressor`] / [`RfParams`]: the `rf` predictor (NASLib
@@ -73,6 +73,21 @@
 //!   [`PredictorError`](naspred_eval::predictor::PredictorError).
 //!
 //! [`Predictor`]: naspred_eval::predictor::Predictor
+//!
+//! # Cargo features
+//!
+//! The heavy back-ends are optional; all three are in `default`. Without them
+//! (`default-features = false`) the crate is pure Rust: no libtorch, no CMake, no C++ compiler,
+//! and `gp`, `sparse_gp`, `var_sparse_gp`, `bayes_lin_reg`, `ngb`, `rf` and everything in
+//! [`features`], [`tabular`], [`cart`], [`check`] and [`linalg`] remain.
+//!
+//! | feature    | provides | needs |
+//! |------------|----------|-------|
+//! | `torch`    | module [`neural`] (`mlp`, `bananas`, `gcn`, `bonas`, `seminas`, `nao`, `dngo`, `bohamiann`) | libtorch (`tch`) |
+//! | `xgboost`  | module [`xgb`] (`xgb`: [`XgbPredictor`], [`XgbRegressor`], [`XgbParams`], [`XgbError`]) | CMake, C++, libclang (`xgboost-rs`) |
+//! | `lightgbm` | module [`lgb`] (`lgb`: [`LgbPredictor`], [`LgbRegressor`], [`LgbParams`]) | CMake >= 3.28, C++ (`lightgbm3-sys`) |
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod blr;
 pub mod cart;
@@ -80,11 +95,17 @@ pub mod check;
 pub mod features;
 pub mod forest;
 pub mod gp;
+#[cfg(feature = "lightgbm")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lightgbm")))]
 pub mod lgb;
 pub mod linalg;
+#[cfg(feature = "torch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "torch")))]
 pub mod neural;
 pub mod ngb;
 pub mod tabular;
+#[cfg(feature = "xgboost")]
+#[cfg_attr(docsrs, doc(cfg(feature = "xgboost")))]
 pub mod xgb;
 
 pub use blr::{BayesLinReg, BlrError, BlrMode, BlrPredictor};
@@ -95,11 +116,14 @@ pub use forest::{ForestRegressor, RfParams, RfPredictor};
 pub use gp::{
     ExactGp, ExactGpConfig, GpError, GpHyper, GpPredictor, SparseGp, SparseGpConfig, SparseKind,
 };
+#[cfg(feature = "lightgbm")]
 pub use lgb::{LgbParams, LgbPredictor, LgbRegressor};
+#[cfg(feature = "torch")]
 pub use neural::{
     BananasPredictor, BohamiannPredictor, BonasPredictor, DngoPredictor, GcnPredictor,
     MlpPredictor, NeuralError, NeuralParams, SeminasPredictor,
 };
 pub use ngb::{LeafRule, NgbParams, NgbPredictor, NgbRegressor, NgbTrace};
 pub use tabular::{TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError};
+#[cfg(feature = "xgboost")]
 pub use xgb::{XgbError, XgbParams, XgbPredictor, XgbRegressor, DEFAULT_NUM_BOOST_ROUND};

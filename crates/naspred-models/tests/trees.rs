@@ -1,6 +1,7 @@
 //! Tests of the tree predictors `lgb`, `ngb` and `rf` (and their path-encoding variants): the
 //! predictor protocol, degenerate training sets, typed errors, and ranking quality on
-//! NAS-Bench-201 CIFAR-10 (the repository's `data/`, or `NASPRED_DATA`).
+//! NAS-Bench-201 CIFAR-10 (the repository's `data/`, or `NASPRED_DATA`). `lgb` only with the
+//! `lightgbm` feature.
 
 use naspred_data::shared::load_nb201;
 use naspred_data::{DataRoot, Dataset};
@@ -11,9 +12,11 @@ use naspred_eval::predictor::{
     ArchInput, Context, Family, Predictor, PredictorError, PredictorRng,
 };
 use naspred_models::{
-    DataError, FeatureMatrix, ForestRegressor, LgbParams, LgbPredictor, LgbRegressor, NgbParams,
-    NgbPredictor, NgbRegressor, RfParams, RfPredictor, TabularModel, TabularParams, TreeError,
+    DataError, FeatureMatrix, ForestRegressor, NgbParams, NgbPredictor, NgbRegressor, RfParams,
+    RfPredictor, TabularModel, TabularParams, TreeError,
 };
+#[cfg(feature = "lightgbm")]
+use naspred_models::{LgbParams, LgbPredictor, LgbRegressor};
 use naspred_spaces::{AnyArch, EncodingKind, SpaceKind};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -42,15 +45,10 @@ const ARCHS: [&str; 4] = [
 
 /// Every tree predictor under test, freshly built.
 fn predictors() -> Vec<Box<dyn Predictor>> {
-    vec![
-        Box::new(LgbPredictor::new()),
+    #[allow(unused_mut)]
+    let mut ps: Vec<Box<dyn Predictor>> = vec![
         Box::new(NgbPredictor::new()),
         Box::new(RfPredictor::new()),
-        Box::new(
-            LgbPredictor::new()
-                .with_encoding(EncodingKind::Path)
-                .with_key("lgb_path"),
-        ),
         Box::new(
             NgbPredictor::new()
                 .with_encoding(EncodingKind::Path)
@@ -61,7 +59,21 @@ fn predictors() -> Vec<Box<dyn Predictor>> {
                 .with_encoding(EncodingKind::Path)
                 .with_key("rf_path"),
         ),
-    ]
+    ];
+    // Order: lgb, ngb, rf, lgb_path, ngb_path, rf_path.
+    #[cfg(feature = "lightgbm")]
+    {
+        ps.insert(0, Box::new(LgbPredictor::new()));
+        ps.insert(
+            3,
+            Box::new(
+                LgbPredictor::new()
+                    .with_encoding(EncodingKind::Path)
+                    .with_key("lgb_path"),
+            ),
+        );
+    }
+    ps
 }
 
 #[test]
@@ -110,22 +122,25 @@ fn predictor_protocol() {
 #[test]
 fn hyperparameter_protocol() {
     let mut rng = PredictorRng::seed_from_u64(1);
-    let mut lgb = LgbPredictor::new();
-    let defaults = LgbParams::naslib().to_hyperparams();
-    assert_eq!(lgb.hyperparams(), defaults);
-    assert_eq!(defaults["num_leaves"], 31.0);
-    let t = lgb.tuning().unwrap();
-    t.draw(&mut rng);
-    assert_eq!(t.hyperparams(), defaults, "first draw keeps the defaults");
-    t.draw(&mut rng);
-    let drawn = t.hyperparams();
-    assert_ne!(drawn, defaults);
-    assert!((10.0..=99.0).contains(&drawn["num_leaves"]));
-    assert!((0.001..=0.1).contains(&drawn["learning_rate"]));
-    t.reset();
-    assert_eq!(t.hyperparams(), defaults);
-    t.apply(&drawn).unwrap();
-    assert_eq!(lgb.hyperparams(), drawn);
+    #[cfg(feature = "lightgbm")]
+    {
+        let mut lgb = LgbPredictor::new();
+        let defaults = LgbParams::naslib().to_hyperparams();
+        assert_eq!(lgb.hyperparams(), defaults);
+        assert_eq!(defaults["num_leaves"], 31.0);
+        let t = lgb.tuning().unwrap();
+        t.draw(&mut rng);
+        assert_eq!(t.hyperparams(), defaults, "first draw keeps the defaults");
+        t.draw(&mut rng);
+        let drawn = t.hyperparams();
+        assert_ne!(drawn, defaults);
+        assert!((10.0..=99.0).contains(&drawn["num_leaves"]));
+        assert!((0.001..=0.1).contains(&drawn["learning_rate"]));
+        t.reset();
+        assert_eq!(t.hyperparams(), defaults);
+        t.apply(&drawn).unwrap();
+        assert_eq!(lgb.hyperparams(), drawn);
+    }
 
     let mut ngb = NgbPredictor::new();
     let defaults = NgbParams::naslib().to_hyperparams();
@@ -186,6 +201,7 @@ fn check_model<M: TabularModel>(params: M::Params, seed: u64) {
 
 #[test]
 fn models_learn_a_synthetic_function() {
+    #[cfg(feature = "lightgbm")]
     check_model::<LgbRegressor>(LgbParams::naslib(), 1);
     check_model::<NgbRegressor>(NgbParams::naslib(), 2);
     check_model::<ForestRegressor>(RfParams::naslib(), 3);
@@ -269,6 +285,7 @@ fn check_degenerate<M: TabularModel>() {
 
 #[test]
 fn degenerate_training_sets() {
+    #[cfg(feature = "lightgbm")]
     check_degenerate::<LgbRegressor>();
     check_degenerate::<NgbRegressor>();
     check_degenerate::<ForestRegressor>();
@@ -329,6 +346,7 @@ fn check_errors<M: TabularModel>(bad_params: M::Params) {
 
 #[test]
 fn typed_errors() {
+    #[cfg(feature = "lightgbm")]
     check_errors::<LgbRegressor>(LgbParams {
         bagging_fraction: 0.0,
         ..LgbParams::naslib()
@@ -364,7 +382,10 @@ fn nb201_cifar10_ranking_quality() {
     let table = load_nb201_cifar10();
     let n = 300;
     let trials = 3u64;
-    let keys = ["lgb", "ngb", "rf", "ngb_halved"];
+    #[allow(unused_mut)]
+    let mut keys = vec!["ngb", "rf", "ngb_halved"];
+    #[cfg(feature = "lightgbm")]
+    keys.insert(0, "lgb");
     let mut taus = vec![0.0; keys.len()];
     let mut random_tau = 0.0;
     let mut ngb_cal = Vec::new();
@@ -381,7 +402,6 @@ fn nb201_cifar10_ranking_quality() {
         let random: Vec<f64> = (0..200).map(|_| data_rng.random::<f64>()).collect();
         random_tau += kendall_tau_b(&y_test, &random);
         let mut ps: Vec<Box<dyn Predictor>> = vec![
-            Box::new(LgbPredictor::new()),
             Box::new(NgbPredictor::new()),
             Box::new(RfPredictor::new()),
             Box::new(
@@ -391,6 +411,8 @@ fn nb201_cifar10_ranking_quality() {
                     .with_key("ngb_halved"),
             ),
         ];
+        #[cfg(feature = "lightgbm")]
+        ps.insert(0, Box::new(LgbPredictor::new()));
         for (k, p) in ps.iter_mut().enumerate() {
             let mut rng = PredictorRng::seed_from_u64(trial);
             p.fit(&train, &y_train, &mut ctx(&mut rng)).unwrap();

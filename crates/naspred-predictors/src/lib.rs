@@ -123,8 +123,10 @@
 //! ```
 
 pub mod baselines;
+#[cfg(feature = "torch")]
 pub mod omni;
 pub mod registry;
 
+#[cfg(feature = "torch")]
 pub use naspred_zerocost::ZeroCostSettings;
 pub use registry::{entry, BuildContext, BuildFn, PredictorInfo, Registry, RegistrySettings};

@@ -10,16 +10,24 @@ use std::sync::OnceLock;
 use naspred_data::{CurveMetric, DataRoot, Dataset};
 use naspred_eval::{Family, Predictor, PredictorError, PredictorFactory, Requirements};
 use naspred_lcurve::{EarlyStopping, LcSvr, Lce, LceM, Sotl};
+#[cfg(feature = "lightgbm")]
+use naspred_models::LgbPredictor;
+#[cfg(feature = "xgboost")]
+use naspred_models::XgbPredictor;
+#[cfg(feature = "torch")]
 use naspred_models::{
-    BananasPredictor, BlrMode, BlrPredictor, BohamiannPredictor, BonasPredictor, DngoPredictor,
-    GcnPredictor, GpPredictor, LgbPredictor, MlpPredictor, NgbPredictor, RfPredictor,
-    SeminasPredictor, XgbPredictor,
+    BananasPredictor, BohamiannPredictor, BonasPredictor, DngoPredictor, GcnPredictor,
+    MlpPredictor, SeminasPredictor,
 };
+use naspred_models::{BlrMode, BlrPredictor, GpPredictor, NgbPredictor, RfPredictor};
 use naspred_spaces::{EncodingKind, Quirks, SpaceKind};
+#[cfg(feature = "torch")]
 use naspred_train::{WsMode, WsPredictor};
+#[cfg(feature = "torch")]
 use naspred_zerocost::{Proxy, ZeroCostPredictor, ZeroCostSettings};
 
 use crate::baselines::{ParamsBaseline, RandomBaseline};
+#[cfg(feature = "torch")]
 use crate::omni::{omni_requirements, OmniNgb, OmniSeminas};
 
 /// What the registry hands every predictor it builds (plain data; nothing is read from the
@@ -27,7 +35,8 @@ use crate::omni::{omni_requirements, OmniNgb, OmniSeminas};
 /// variables).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegistrySettings {
-    /// Settings of the zero-cost predictors and of OMNI's jacov feature.
+    /// Settings of the zero-cost predictors and of OMNI's jacov feature (feature `torch`).
+    #[cfg(feature = "torch")]
     pub zero_cost: ZeroCostSettings,
     /// The data root: images of the zero-cost proxies (without
     /// [`ZeroCostSettings::images`]) and of the weight-sharing supernets.
@@ -38,6 +47,7 @@ impl Default for RegistrySettings {
     /// Default zero-cost settings and the repository's `data/` ([`DataRoot::workspace`]).
     fn default() -> Self {
         RegistrySettings {
+            #[cfg(feature = "torch")]
             zero_cost: ZeroCostSettings::default(),
             data_root: DataRoot::workspace(),
         }
@@ -57,6 +67,7 @@ pub struct BuildContext<'a> {
     pub settings: &'a RegistrySettings,
 }
 
+#[cfg(feature = "torch")]
 impl BuildContext<'_> {
     /// The zero-cost predictor of `proxy` under this key, with the registry's settings.
     pub fn zero_cost(&self, proxy: Proxy) -> ZeroCostPredictor {
@@ -133,6 +144,7 @@ fn tuned() -> Requirements {
     }
 }
 
+#[cfg(feature = "torch")]
 /// Model-based with one unlabeled architecture per training architecture (SemiNAS).
 fn semi_supervised() -> Requirements {
     Requirements {
@@ -160,16 +172,19 @@ fn curve_svr() -> Requirements {
     }
 }
 
+#[cfg(feature = "torch")]
 /// OMNI-NGB with SoTL-E.
 fn omni_ngb() -> Requirements {
     omni_requirements(&[CurveMetric::TrainLoss], 0)
 }
 
+#[cfg(feature = "torch")]
 /// OMNI-NGB with SoTL-E and the validation accuracy.
 fn omni_ngb_valacc() -> Requirements {
     omni_requirements(&[CurveMetric::TrainLoss, CurveMetric::ValAcc], 0)
 }
 
+#[cfg(feature = "torch")]
 /// OMNI-SemiNAS (SoTL-E, one unlabeled architecture per training architecture).
 fn omni_seminas() -> Requirements {
     omni_requirements(&[CurveMetric::TrainLoss], 1)
@@ -193,31 +208,45 @@ pub fn predictors() -> &'static [PredictorInfo] {
 /// The model-based predictors.
 #[rustfmt::skip]
 fn model_based(v: &mut Vec<PredictorInfo>) {
+    #[cfg(feature = "xgboost")]
     v.push(entry("xgb", "XGBoost on the adjacency one-hot encoding (NASLib defaults, 500 rounds)", Requirements::model_based, |_| Box::new(XgbPredictor::default())));
+    #[cfg(feature = "torch")]
     v.push(entry("mlp", "MLP (20 x 20, ReLU, L1 loss, 500 epochs) on the adjacency one-hot encoding", tuned, |_| Box::new(MlpPredictor::default())));
+    #[cfg(feature = "torch")]
     v.push(entry("bananas", "BANANAS: ensemble of 3 MLPs on the path encoding (spread as std)", tuned, |_| Box::new(BananasPredictor::default())));
+    #[cfg(feature = "torch")]
     v.push(entry("gcn", "directed GCN (Wen et al.; 4 x 144, cosine schedule, 300 epochs)", tuned, |_| Box::new(GcnPredictor::default())));
+    #[cfg(feature = "torch")]
     v.push(entry("bonas", "BONAS: GCN with a global node and batch norm (100 epochs)", tuned, |_| Box::new(BonasPredictor::default())));
+    #[cfg(feature = "torch")]
     v.push(entry("gcn_faithful", "gcn as NASLib runs it: gradients never zeroed (accumulate over all steps)", tuned, |c| Box::new(GcnPredictor::new(Quirks::Faithful).with_key(c.key))));
+    #[cfg(feature = "torch")]
     v.push(entry("bonas_faithful", "bonas as NASLib runs it: gradients never zeroed (accumulate over all steps)", tuned, |c| Box::new(BonasPredictor::new(Quirks::Faithful).with_key(c.key))));
+    #[cfg(feature = "torch")]
     v.push(entry("seminas", "SemiNAS: NAO encoder-predictor-decoder with pseudo-labelled unlabeled archs", semi_supervised, |_| Box::new(SeminasPredictor::seminas())));
+    #[cfg(feature = "torch")]
     v.push(entry("nao", "NAO: LSTM encoder-predictor-decoder on the SemiNAS sequence (50 epochs)", Requirements::model_based, |_| Box::new(SeminasPredictor::nao())));
+    #[cfg(feature = "torch")]
     v.push(entry("dngo", "DNGO: MLP features + Bayesian linear regression with MCMC hyperparameters", Requirements::model_based, |_| Box::new(DngoPredictor::default())));
+    #[cfg(feature = "torch")]
     v.push(entry("bohamiann", "BOHAMIANN: Bayesian NN sampled with adaptive SGHMC", Requirements::model_based, |_| Box::new(BohamiannPredictor::default())));
     v.push(entry("gp", "exact GP, RBF kernel, marginal-likelihood hyperparameters (fix of NASLib's prior draw)", Requirements::model_based, |_| Box::new(GpPredictor::gp())));
     v.push(entry("gp_faithful", "exact GP as NASLib runs it: one LogNormal(0,1) prior draw of lengthscale and variance, noise 1", Requirements::model_based, |c| Box::new(GpPredictor::gp_prior_draw().with_key(c.key))));
     v.push(entry("gp_pyro", "exact GP as NASLib's current code trains it: MAP under LogNormal(0,1) priors, 200 Adam steps (lr 0.01) from a prior draw", Requirements::model_based, |c| Box::new(GpPredictor::gp_pyro_map().with_key(c.key))));
     v.push(entry("gp_path", "gp on the path encoding (ablation)", Requirements::model_based, |c| Box::new(GpPredictor::gp().with_encoding(EncodingKind::Path).with_key(c.key))));
+    #[cfg(feature = "lightgbm")]
     v.push(entry("lgb", "LightGBM on the adjacency one-hot encoding (GBDT-NAS defaults, 500 rounds)", Requirements::model_based, |_| Box::new(LgbPredictor::new())));
     v.push(entry("ngb", "NGBoost (Normal, natural gradient, 505 stages) on the adjacency one-hot encoding; with std", Requirements::model_based, |_| Box::new(NgbPredictor::new())));
     v.push(entry("ngb_halved", "ngb as an earlier NASLib revision: leaves min(n/2,15), splits min(n/2,20), minibatch 0.508 (better on NB101/DARTS, calibrated std)", Requirements::model_based, |c| Box::new(NgbPredictor::naslib_halved_leaves().with_key(c.key))));
     v.push(entry("rf", "random forest on the adjacency one-hot encoding (NB301 defaults, 116 trees); std over trees", Requirements::model_based, |_| Box::new(RfPredictor::new())));
+    #[cfg(feature = "xgboost")]
     v.push(entry("xgb_path", "xgb on the path encoding (ablation)", Requirements::model_based, |c| Box::new(XgbPredictor::new().with_encoding(EncodingKind::Path).with_key(c.key))));
     v.push(entry("sparse_gp", "VFE sparse GP, 10 inducing points, 200 Adam steps (NASLib defaults)", Requirements::model_based, |_| Box::new(GpPredictor::sparse_gp())));
     v.push(entry("var_sparse_gp", "whitened variational sparse GP, 10 inducing points, 200 Adam steps (NASLib defaults)", Requirements::model_based, |_| Box::new(GpPredictor::var_sparse_gp())));
     v.push(entry("bayes_lin_reg", "pybnn Bayesian linear regression, Nelder-Mead evidence maximisation (pybnn quirks kept)", Requirements::model_based, |_| Box::new(BlrPredictor::new(BlrMode::Faithful))));
     v.push(entry("bayes_lin_reg_fixed", "Bayesian linear regression with proper evidence maximisation (pybnn quirks fixed)", Requirements::model_based, |c| Box::new(BlrPredictor::new(BlrMode::Fixed).with_key(c.key))));
     v.push(entry("bayes_lin_reg_path", "bayes_lin_reg on the path encoding (ablation)", Requirements::model_based, |c| Box::new(BlrPredictor::new(BlrMode::Faithful).with_encoding(EncodingKind::Path).with_key(c.key))));
+    #[cfg(feature = "lightgbm")]
     v.push(entry("lgb_path", "lgb on the path encoding (ablation)", Requirements::model_based, |c| Box::new(LgbPredictor::new().with_encoding(EncodingKind::Path).with_key(c.key))));
     v.push(entry("ngb_path", "ngb on the path encoding (ablation)", Requirements::model_based, |c| Box::new(NgbPredictor::new().with_encoding(EncodingKind::Path).with_key(c.key))));
     v.push(entry("rf_path", "rf on the path encoding (ablation)", Requirements::model_based, |c| Box::new(RfPredictor::new().with_encoding(EncodingKind::Path).with_key(c.key))));
@@ -242,9 +271,13 @@ fn learning_curve(v: &mut Vec<PredictorInfo>) {
 #[rustfmt::skip]
 fn hybrid(v: &mut Vec<PredictorInfo>) {
     v.push(entry("lcsvr", "nu-SVR (RBF) on partial val-accuracy curve statistics, 1000-draw 3-fold CV", curve_svr, |_| Box::new(LcSvr::default())));
+    #[cfg(feature = "torch")]
     v.push(entry("omni_ngb", "OMNI: NGBoost on jacov + SoTL-E + adjacency one-hot, 35-config 3-fold CV (features that exist; test SoTL-E scaled by train statistics)", omni_ngb, |c| Box::new(c.omni_ngb())));
+    #[cfg(feature = "torch")]
     v.push(entry("omni_ngb_faithful", "omni_ngb as NASLib runs it: the test set's SoTL-E z-scored with the test set's own statistics", omni_ngb, |c| Box::new(c.omni_ngb().with_lc_scaling(Quirks::Faithful))));
+    #[cfg(feature = "torch")]
     v.push(entry("omni_ngb_valacc", "omni_ngb plus the val accuracy at the fidelity (NASLib's lce=['sotle','valacc'])", omni_ngb_valacc, |c| Box::new(c.omni_ngb().with_curve_features(&[CurveMetric::TrainLoss, CurveMetric::ValAcc]))));
+    #[cfg(feature = "torch")]
     v.push(entry("omni_seminas", "OMNI: SemiNAS with binned jacov and SoTL-E tokens (features that exist)", omni_seminas, |c| Box::new(c.omni_seminas())));
 }
 
@@ -258,25 +291,40 @@ fn baselines(v: &mut Vec<PredictorInfo>) {
 /// The zero-cost predictors.
 #[rustfmt::skip]
 fn zero_cost(v: &mut Vec<PredictorInfo>) {
+    #[cfg(feature = "torch")]
     v.push(entry("jacov", "zero-cost: Jacobian covariance of the untrained network (jacov)", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::Jacov))));
+    #[cfg(feature = "torch")]
     v.push(entry("snip", "zero-cost: SNIP saliency, sum |W * dL/dW|", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::Snip))));
+    #[cfg(feature = "torch")]
     v.push(entry("grad_norm", "zero-cost: sum of per-layer gradient L2 norms", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::GradNorm))));
+    #[cfg(feature = "torch")]
     v.push(entry("grasp", "zero-cost: GraSP, sum -W * (H g)", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::Grasp))));
+    #[cfg(feature = "torch")]
     v.push(entry("fisher", "zero-cost: Fisher information of the channels", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::Fisher))));
+    #[cfg(feature = "torch")]
     v.push(entry("synflow", "zero-cost: synaptic flow (float64, BN off, |W|, all-ones input)", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::Synflow))));
+    #[cfg(feature = "torch")]
     v.push(entry("nwot", "zero-cost: NASWOT, log|det K| of ReLU activation patterns", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::Nwot))));
+    #[cfg(feature = "torch")]
     v.push(entry("epe_nas", "zero-cost: EPE-NAS per-class Jacobian correlations", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::EpeNas))));
+    #[cfg(feature = "torch")]
     v.push(entry("zen", "zero-cost: Zen-score of the Gaussian-initialised network", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::Zen))));
+    #[cfg(feature = "torch")]
     v.push(entry("l2_norm", "zero-cost: sum of per-layer weight L2 norms", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::L2Norm))));
+    #[cfg(feature = "torch")]
     v.push(entry("plain", "zero-cost: sum W * dL/dW", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::Plain))));
+    #[cfg(feature = "torch")]
     v.push(entry("flops", "zero-cost: MFLOPs of the network (tensorwatch's count)", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::Flops))));
+    #[cfg(feature = "torch")]
     v.push(entry("zc_params", "zero-cost: M parameters of the network built (NASLib's `params` proxy)", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::Params))));
 }
 
 /// The weight-sharing predictors.
 #[rustfmt::skip]
 fn weight_sharing(v: &mut Vec<PredictorInfo>) {
+    #[cfg(feature = "torch")]
     v.push(entry("oneshot", "one-shot NB201 supernet (all ops, alpha = 1) trained on CIFAR-10; one-hot val acc", Requirements::weight_sharing, |c| Box::new(c.weight_sharing(WsMode::OneShot))));
+    #[cfg(feature = "torch")]
     v.push(entry("rsws", "random-sampling weight sharing NB201 supernet (one random path per step)", Requirements::weight_sharing, |c| Box::new(c.weight_sharing(WsMode::RandomSampling))));
 }
 

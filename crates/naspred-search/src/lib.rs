@@ -41,7 +41,7 @@
 //! * [`QueryRecord`]: one query and the best-so-far state after it (a JSON line).
 //! * [`run_search`]: all trials in parallel (rayon), written per query and resumable;
 //!   [`RunResult`], [`checkpoint`] / [`curve`] / [`render_table`] summarise them and
-//!   [`plot_error_vs_queries`] draws the SVG plot.
+//!   [`plot_error_vs_queries`] (feature `plot`, on by default) draws the SVG plot.
 //!
 //! Spaces: NB201 is searched as the whole space (its benchmark holds every cell); the NB101,
 //! DARTS and NLP benchmarks hold samples, so candidates are drawn from the sample and
@@ -51,10 +51,20 @@
 //!
 //! De-duplication: by default no architecture is queried twice in a trial. NASLib does not
 //! de-duplicate (a repeat costs a query); `dedup: false` reproduces that.
+//!
+//! # Cargo features
+//!
+//! * `plot` (default): module [`plot`] and [`plot_error_vs_queries`], the SVG plot drawn with
+//!   plotters. Without it (`default-features = false`) the crate has no plotting dependency;
+//!   everything else stays.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod acquisition;
 pub mod config;
 pub mod output;
+#[cfg(feature = "plot")]
+#[cfg_attr(docsrs, doc(cfg(feature = "plot")))]
 pub mod plot;
 pub mod search;
 
@@ -64,5 +74,6 @@ pub use output::{
     checkpoint, curve, finished_trial, read_trial, render_table, run_search, trial_path,
     write_trial, Checkpoint, RunResult,
 };
+#[cfg(feature = "plot")]
 pub use plot::plot_error_vs_queries;
 pub use search::{Batch, History, Origin, QueryRecord, Searcher};

@@ -132,7 +132,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &Factory,
                 &RunOptions {
                     results: Some(out.join("results.jsonl")),
-                    progress: false,
+                    progress: None,
                     ..Default::default()
                 },
             )?;

@@ -14,6 +14,8 @@
 //!   `valacc`, ...), built with [`RegistrySettings`] (zero-cost batch size, seed, device,
 //!   cache, images; the data root) that the CLI fills from its flags and the `NASPRED_ZC_*` /
 //!   `NASPRED_DATA` variables.
+//! * [`progress`]: the indicatif bar the CLI draws from the protocol's progress reports
+//!   ([`progress::eval_bar`]).
 //! * The `naspred` binary (`src/main.rs`): `naspred arch ...` (hash, encode, sample, mutate
 //!   architectures of any space), `naspred evaluate` (the study's protocol, writing
 //!   `results.jsonl` and `summary.csv`; `--bench FILE` reads a benchmark made by `naspred
@@ -27,6 +29,7 @@
 //! `naspred-lcurve` (learning-curve), `naspred-zerocost` (zero-cost), `naspred-train`
 //! (weight sharing) and `naspred-predictors` (the registry, OMNI, baselines).
 
+pub mod progress;
 pub mod reproduce;
 
 pub use naspred_predictors::{

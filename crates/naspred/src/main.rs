@@ -629,7 +629,7 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
         &registry,
         &RunOptions {
             results: Some(results_path.clone()),
-            progress: !args.quiet,
+            progress: naspred::progress::eval_bar(!args.quiet),
             ..Default::default()
         },
     )?;

@@ -888,7 +888,7 @@ pub fn run_suite(
                     &settings.registry,
                     &RunOptions {
                         results: Some(path.clone()),
-                        progress: settings.progress,
+                        progress: crate::progress::eval_bar(settings.progress),
                         only: Some(only),
                     },
                 )
