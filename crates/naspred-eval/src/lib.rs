@@ -54,8 +54,9 @@ use std::path::Path;
 use thiserror::Error;
 
 pub use predictor::{
-    ArchInput, Context, Family, Hyperparams, Prediction, Predictor, PredictorError,
-    PredictorFactory, PredictorRng, Requirements, Sweep,
+    catch_predictor_panic, error_chain, in_caught_call, ArchInput, BoxError, Context, Family,
+    Hyperparams, Prediction, Predictor, PredictorError, PredictorFactory, PredictorRng,
+    Requirements, Sweep,
 };
 pub use protocol::{EvalConfig, HpoConfig, RunOptions};
 pub use records::ResultRecord;

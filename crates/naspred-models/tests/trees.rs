@@ -10,8 +10,9 @@ use naspred_eval::predictor::{
     ArchInput, Context, Family, Predictor, PredictorError, PredictorRng,
 };
 use naspred_models::{
-    DataError, FeatureMatrix, ForestRegressor, LgbParams, LgbPredictor, LgbRegressor, NgbParams,
-    NgbPredictor, NgbRegressor, RfParams, RfPredictor, TabularModel, TabularParams, TreeError,
+    FeatureMatrix, ForestRegressor, LgbParams, LgbPredictor, LgbRegressor, ModelInputError,
+    NgbParams, NgbPredictor, NgbRegressor, RfParams, RfPredictor, TabularModel, TabularParams,
+    TreeError,
 };
 use naspred_spaces::{AnyArch, EncodingKind, SpaceKind};
 use rand::seq::SliceRandom;
@@ -279,20 +280,20 @@ fn check_errors<M: TabularModel>(bad_params: M::Params) {
     assert_eq!(m.predict_dist(&x).unwrap_err(), TreeError::NotFitted);
     assert_eq!(
         m.fit(&x, &y[..9], &mut rng).unwrap_err(),
-        TreeError::Data(DataError::LengthMismatch {
+        TreeError::Data(ModelInputError::LengthMismatch {
             rows: 10,
             targets: 9
         })
     );
     assert_eq!(
         m.fit(&x, &[], &mut rng).unwrap_err(),
-        TreeError::Data(DataError::EmptyTrainingSet)
+        TreeError::Data(ModelInputError::EmptyTrainingSet)
     );
     let mut bad_y = y.clone();
     bad_y[4] = f64::INFINITY;
     assert!(matches!(
         m.fit(&x, &bad_y, &mut rng).unwrap_err(),
-        TreeError::Data(DataError::NonFiniteTarget { index: 4, .. })
+        TreeError::Data(ModelInputError::NonFiniteTarget { index: 4, .. })
     ));
     let mut data = x.as_slice().to_vec();
     data[8 * 3 + 2] = f32::NAN;
@@ -304,7 +305,7 @@ fn check_errors<M: TabularModel>(bad_params: M::Params) {
     let no_cols = FeatureMatrix::from_row_major(Vec::new(), 10, 0).unwrap();
     assert_eq!(
         m.fit(&no_cols, &y, &mut rng).unwrap_err(),
-        TreeError::Data(DataError::NoFeatures)
+        TreeError::Data(ModelInputError::NoFeatures)
     );
     let mut b = M::with_params(bad_params);
     assert!(matches!(
@@ -315,7 +316,7 @@ fn check_errors<M: TabularModel>(bad_params: M::Params) {
     let narrow = FeatureMatrix::from_rows(&[[0.0f32; 3]]).unwrap();
     assert_eq!(
         m.predict_dist(&narrow).unwrap_err(),
-        TreeError::Data(DataError::FeatureCount {
+        TreeError::Data(ModelInputError::FeatureCount {
             expected: 8,
             got: 3
         })

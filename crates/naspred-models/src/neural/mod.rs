@@ -60,7 +60,7 @@ pub use mlp::{BananasPredictor, MlpPredictor};
 pub use seminas::{ExtraTokens, SeminasPredictor};
 
 /// Why a neural predictor could not fit or query.
-#[derive(Debug, Error, Clone, PartialEq)]
+#[derive(Debug, Error)]
 pub enum NeuralError {
     /// No training architectures.
     #[error("empty training set")]
@@ -113,18 +113,12 @@ pub enum NeuralError {
     /// Training diverged (non-finite loss or predictions).
     #[error("training diverged: {0}")]
     Diverged(String),
-    /// libtorch reported an error.
-    #[error("libtorch: {0}")]
-    Torch(String),
+    /// libtorch reported an error (its source).
+    #[error("libtorch")]
+    Torch(#[from] tch::TchError),
     /// Query before a successful fit.
     #[error("queried before fit")]
     NotFitted,
-}
-
-impl From<tch::TchError> for NeuralError {
-    fn from(e: tch::TchError) -> Self {
-        NeuralError::Torch(e.to_string())
-    }
 }
 
 impl NeuralError {
@@ -132,10 +126,7 @@ impl NeuralError {
     pub fn into_fit(self, key: &str) -> PredictorError {
         match self {
             NeuralError::NotFitted => PredictorError::NotFitted { key: key.into() },
-            e => PredictorError::Fit {
-                key: key.into(),
-                reason: e.to_string(),
-            },
+            e => PredictorError::fit(key, e),
         }
     }
 
@@ -143,10 +134,7 @@ impl NeuralError {
     pub fn into_query(self, key: &str) -> PredictorError {
         match self {
             NeuralError::NotFitted => PredictorError::NotFitted { key: key.into() },
-            e => PredictorError::Query {
-                key: key.into(),
-                reason: e.to_string(),
-            },
+            e => PredictorError::query(key, e),
         }
     }
 }
