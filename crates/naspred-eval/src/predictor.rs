@@ -342,13 +342,25 @@ impl PredictorError {
 }
 
 /// The text of a panic payload: the `&str` or `String` it holds, else a placeholder.
+///
+/// Only the first line is kept (up to a newline, or an escaped `\n` as in tch's
+/// `Torch("...")` text), with ` [...]` marking the cut: libtorch appends its C++ stack frames
+/// to every error message, which say nothing to a reader of the results.
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
+    let text = if let Some(s) = payload.downcast_ref::<&str>() {
+        s
     } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
+        s.as_str()
     } else {
-        "panic with a non-string payload".to_string()
+        return "panic with a non-string payload".to_string();
+    };
+    let cut = [text.find('\n'), text.find("\\n")]
+        .into_iter()
+        .flatten()
+        .min();
+    match cut {
+        Some(i) => format!("{} [...]", text[..i].trim_end()),
+        None => text.to_string(),
     }
 }
 
