@@ -89,7 +89,8 @@ fn predictor_protocol() {
         let err = p
             .fit(&train, &[94.0, f64::NAN, 90.0, 70.0], &mut ctx(&mut rng))
             .unwrap_err();
-        assert!(err.to_string().contains("target 1"), "{key}: {err}");
+        let text = naspred_eval::error_chain(&err);
+        assert!(text.contains("target 1"), "{key}: {text}");
 
         p.fit(&train, &y, &mut ctx(&mut rng)).unwrap();
         let d = p.query_dist(&train, &mut ctx(&mut rng)).unwrap();
