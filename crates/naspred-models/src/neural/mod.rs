@@ -219,7 +219,7 @@ pub fn dense_tensor(encs: &[Encoding]) -> Result<Tensor, NeuralError> {
         }
         data.extend_from_slice(v);
     }
-    Ok(Tensor::from_slice(&data).view([encs.len() as i64, cols as i64]))
+    Ok(Tensor::f_from_slice(&data)?.f_view([encs.len() as i64, cols as i64])?)
 }
 
 /// The graph encodings of `encs`, checked to share one shape.
@@ -476,7 +476,7 @@ pub fn batches(perm: &[i64], batch: usize, drop_last: bool) -> impl Iterator<Ite
 
 /// The values of a 1-D tensor as `f64`, checked finite.
 pub fn to_vec_finite(t: &Tensor) -> Result<Vec<f64>, NeuralError> {
-    let t = t.to_kind(Kind::Double).contiguous().view([-1]);
+    let t = t.f_to_kind(Kind::Double)?.f_contiguous()?.f_view([-1])?;
     let v: Vec<f64> = Vec::<f64>::try_from(&t)?;
     if let Some(i) = v.iter().position(|x| !x.is_finite()) {
         return Err(NeuralError::Diverged(format!(
