@@ -70,6 +70,59 @@ use serde::Deserialize;
 
 use crate::{ArchRecord, Benchmark, Coverage, DataError, Dataset, FidelityPoint};
 
+/// Why an [`Nb201Table`] is inconsistent ([`Nb201Table::validate`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TableError {
+    /// A dataset NB201 does not have.
+    #[error("{0} is not an NB201 dataset")]
+    NotNb201(Dataset),
+    /// A column with another length than the number of NB201 architectures.
+    #[error("{dataset}: column {column} has {len} values, expected {expected}")]
+    ColumnLength {
+        /// The table's dataset.
+        dataset: Dataset,
+        /// The column.
+        column: &'static str,
+        /// Its length.
+        len: usize,
+        /// The number of architectures.
+        expected: usize,
+    },
+    /// An architecture with a seed count outside 1..=3.
+    #[error(
+        "{dataset}: architecture {arch} (position {position}) has {seeds} seeds, expected 1..=3"
+    )]
+    SeedCount {
+        /// The table's dataset.
+        dataset: Dataset,
+        /// The architecture's op code.
+        arch: String,
+        /// Its position in the table.
+        position: usize,
+        /// Its seed count.
+        seeds: usize,
+    },
+    /// A seed accuracy that is finite beyond the seed count, or missing within it.
+    #[error(
+        "{dataset}: architecture {arch} (position {position}) has {seeds} seeds but seed \
+         {seed}'s accuracy is {value}"
+    )]
+    SeedPattern {
+        /// The table's dataset.
+        dataset: Dataset,
+        /// The architecture's op code.
+        arch: String,
+        /// Its position in the table.
+        position: usize,
+        /// Its seed count.
+        seeds: usize,
+        /// The seed.
+        seed: usize,
+        /// Its accuracy.
+        value: f64,
+    },
+}
+
 /// Name of the embedded file inside its folder.
 pub const FILE_NAME: &str = "nb201.bin.gz";
 
@@ -269,11 +322,14 @@ pub struct Nb201Table {
 }
 
 impl Nb201Table {
-    /// Checks lengths and the seed pattern; the message says what is wrong and where.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks lengths and the seed pattern; the error says what is wrong and where.
+    ///
+    /// # Errors
+    /// A [`TableError`] naming the dataset and the column or architecture.
+    pub fn validate(&self) -> Result<(), TableError> {
         let ds = self.dataset;
         if !DATASETS.contains(&ds) {
-            return Err(format!("{ds} is not an NB201 dataset"));
+            return Err(TableError::NotNb201(ds));
         }
         let mut cols: Vec<(&str, usize)> = vec![
             ("n_seeds", self.n_seeds.len()),
@@ -292,27 +348,35 @@ impl Nb201Table {
         }
         for (name, len) in cols {
             if len != NUM_ARCHS {
-                return Err(format!(
-                    "{ds}: column {name} has {len} values, expected {NUM_ARCHS}"
-                ));
+                return Err(TableError::ColumnLength {
+                    dataset: ds,
+                    column: name,
+                    len,
+                    expected: NUM_ARCHS,
+                });
             }
         }
         for i in 0..NUM_ARCHS {
             let n = self.n_seeds[i] as usize;
             if !(1..=MAX_SEEDS).contains(&n) {
-                return Err(format!(
-                    "{ds}: architecture {} (position {i}) has {n} seeds, expected 1..=3",
-                    op_code_at(i).unwrap_or_default()
-                ));
+                return Err(TableError::SeedCount {
+                    dataset: ds,
+                    arch: op_code_at(i).unwrap_or_default(),
+                    position: i,
+                    seeds: n,
+                });
             }
             for s in 0..MAX_SEEDS {
                 let v = self.val_acc[s][i];
                 if (s < n) != v.is_finite() {
-                    return Err(format!(
-                        "{ds}: architecture {} (position {i}) has {n} seeds but seed {s}'s \
-                         accuracy is {v}",
-                        op_code_at(i).unwrap_or_default()
-                    ));
+                    return Err(TableError::SeedPattern {
+                        dataset: ds,
+                        arch: op_code_at(i).unwrap_or_default(),
+                        position: i,
+                        seeds: n,
+                        seed: s,
+                        value: v,
+                    });
                 }
             }
         }
@@ -328,7 +392,7 @@ impl Nb201Table {
     /// The benchmark of this table: every architecture, [`Coverage::Full`], 200 total epochs.
     pub fn to_benchmark(&self, source: &str) -> Result<Benchmark, DataError> {
         self.validate()
-            .map_err(|reason| DataError::format(source, "table", reason))?;
+            .map_err(|reason| DataError::format(source, "table", reason.to_string()))?;
         let finite = |v: f64| v.is_finite().then_some(v);
         let mut records = Vec::with_capacity(NUM_ARCHS);
         for i in 0..NUM_ARCHS {
@@ -378,8 +442,9 @@ impl EmbeddedNb201 {
     /// Collects tables (at most one per dataset; each must pass [`Nb201Table::validate`]).
     pub fn new(tables: Vec<Nb201Table>) -> Result<EmbeddedNb201, DataError> {
         for (k, t) in tables.iter().enumerate() {
-            t.validate()
-                .map_err(|reason| DataError::format("<tables>", format!("table {k}"), reason))?;
+            t.validate().map_err(|reason| {
+                DataError::format("<tables>", format!("table {k}"), reason.to_string())
+            })?;
             if tables[..k].iter().any(|o| o.dataset == t.dataset) {
                 return Err(DataError::format(
                     "<tables>",
@@ -718,7 +783,9 @@ fn decode(
             params_mb: params.unwrap_or_else(nan),
             val_acc_12ep: low,
         };
-        table.validate().map_err(|reason| err(tloc, reason))?;
+        table
+            .validate()
+            .map_err(|reason| err(tloc, reason.to_string()))?;
         if tables.iter().any(|t: &Nb201Table| t.dataset == dataset) {
             return Err(err(
                 format!("table {k}"),

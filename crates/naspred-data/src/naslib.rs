@@ -217,14 +217,112 @@ fn repr_into(v: &Value, out: &mut String) {
     }
 }
 
+/// Why a pickled value does not have the structure a loader expects (the reason of a
+/// [`DataError::Format`], which names the file and the place).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum ValueError {
+    /// A value of another kind than expected.
+    #[error("expected {expected}, found {found}")]
+    Expected {
+        /// What was expected.
+        expected: String,
+        /// What was there.
+        found: String,
+    },
+    /// A numpy element of 0 or more than 8 bytes.
+    #[error("unsupported element width {0} bytes")]
+    ElementWidth(usize),
+    /// A numpy element type this reader does not decode.
+    #[error("unsupported numpy element type {kind:?} of {width} bytes")]
+    ElementType {
+        /// The dtype kind (`f`, `i`, `u`, `b`...).
+        kind: char,
+        /// Bytes per element.
+        width: usize,
+    },
+    /// Raw numpy data whose length is not a multiple of the element count.
+    #[error("numpy data of {bytes} bytes does not divide into {count} elements")]
+    RawLength {
+        /// Bytes of data.
+        bytes: usize,
+        /// Elements of the shape.
+        count: usize,
+    },
+    /// A dtype whose size differs from the data's bytes per element.
+    #[error("numpy dtype says {size}-byte elements but the data holds {width} bytes per element")]
+    DtypeWidth {
+        /// The dtype's element size.
+        size: usize,
+        /// Bytes per element of the data.
+        width: usize,
+    },
+    /// A numpy object array with another number of objects than its shape.
+    #[error("numpy object array of shape {shape:?} holds {objects} objects")]
+    ObjectCount {
+        /// The array's shape.
+        shape: Vec<usize>,
+        /// Objects held.
+        objects: usize,
+    },
+    /// A Python integer too large for a float.
+    #[error("integer {value} is not representable: {source}")]
+    BigInt {
+        /// The integer as text.
+        value: String,
+        /// The parse error.
+        source: std::num::ParseFloatError,
+    },
+    /// A matrix row of another length than the number of rows.
+    #[error("matrix row of length {len} in a {rows}-row matrix")]
+    RaggedRow {
+        /// The row's length.
+        len: usize,
+        /// Rows of the matrix.
+        rows: usize,
+    },
+    /// An adjacency matrix entry other than 0 or 1.
+    #[error("adjacency entry {0} is not 0 or 1")]
+    AdjacencyEntry(f64),
+    /// An NB101 tuple matrix entry other than 0 or 1.
+    #[error("matrix entry {0} is not 0 or 1")]
+    MatrixEntry(i64),
+    /// An NB201 op-index tuple of another length than 6.
+    #[error("an NB201 op-index tuple has 6 entries, found {0}")]
+    Nb201TupleLength(usize),
+    /// An NB201 op index outside the op list.
+    #[error("op index {index} on edge {edge} is outside 0..5")]
+    Nb201OpIndex {
+        /// The index.
+        index: i64,
+        /// The edge (0-based, NASLib's edge order).
+        edge: usize,
+    },
+    /// An NB101 tuple whose length is not n*n + n.
+    #[error("an NB101 tuple has n*n + n entries for n <= 7, found {0}")]
+    Nb101TupleLength(usize),
+    /// An NB101 op index outside the op list.
+    #[error("op index {0} is outside 0..5")]
+    Nb101OpIndex(i64),
+}
+
+impl ValueError {
+    /// A value of another kind than `expected`.
+    fn expected(expected: impl Into<String>, found: impl Into<String>) -> Self {
+        ValueError::Expected {
+            expected: expected.into(),
+            found: found.into(),
+        }
+    }
+}
+
 type Dict = BTreeMap<HashableValue, Value>;
 
-fn as_dict<'v>(v: &'v Value, what: &str) -> Result<&'v Dict, String> {
+fn as_dict<'v>(v: &'v Value, what: &str) -> Result<&'v Dict, ValueError> {
     match v {
         Value::Dict(d) => Ok(d),
-        other => Err(format!(
-            "expected {what} (a dict), found a {}",
-            type_name(other)
+        other => Err(ValueError::expected(
+            format!("{what} (a dict)"),
+            format!("a {}", type_name(other)),
         )),
     }
 }
@@ -298,11 +396,11 @@ fn parse_dtype(v: &Value) -> DType {
 }
 
 /// Converts one raw element; `kind` is already resolved.
-fn decode_elem(b: &[u8], kind: u8, big: bool) -> Result<f64, String> {
+fn decode_elem(b: &[u8], kind: u8, big: bool) -> Result<f64, ValueError> {
     let mut buf = [0u8; 8];
     let w = b.len();
     if w > 8 || w == 0 {
-        return Err(format!("unsupported element width {w} bytes"));
+        return Err(ValueError::ElementWidth(w));
     }
     buf[..w].copy_from_slice(b);
     if big {
@@ -321,10 +419,10 @@ fn decode_elem(b: &[u8], kind: u8, big: bool) -> Result<f64, String> {
         (b'u', 2) => u16::from_le_bytes([buf[0], buf[1]]) as f64,
         (b'u', 1) | (b'b', 1) => buf[0] as f64,
         (k, w) => {
-            return Err(format!(
-                "unsupported numpy element type {:?} of {w} bytes",
-                char::from(k)
-            ))
+            return Err(ValueError::ElementType {
+                kind: char::from(k),
+                width: w,
+            })
         }
     })
 }
@@ -348,22 +446,20 @@ fn f16_to_f64(h: u16) -> f64 {
 }
 
 /// Decodes raw numpy bytes of `count` elements.
-fn decode_raw(raw: &[u8], count: usize, dt: DType, prefer: Prefer) -> Result<Vec<f64>, String> {
+fn decode_raw(raw: &[u8], count: usize, dt: DType, prefer: Prefer) -> Result<Vec<f64>, ValueError> {
     if count == 0 {
         return Ok(Vec::new());
     }
     if !raw.len().is_multiple_of(count) {
-        return Err(format!(
-            "numpy data of {} bytes does not divide into {count} elements",
-            raw.len()
-        ));
+        return Err(ValueError::RawLength {
+            bytes: raw.len(),
+            count,
+        });
     }
     let width = raw.len() / count;
     if let Some(size) = dt.size {
         if size != width {
-            return Err(format!(
-                "numpy dtype says {size}-byte elements but the data holds {width} bytes per element"
-            ));
+            return Err(ValueError::DtypeWidth { size, width });
         }
     }
     let kind = match dt.kind {
@@ -432,7 +528,7 @@ fn fortran_to_c(data: Vec<f64>, shape: &[usize]) -> Vec<f64> {
 }
 
 /// Recognises a numpy array in one of its pickled forms; `Ok(None)` if `v` is not one.
-fn as_ndarray(v: &Value, prefer: Prefer) -> Result<Option<NdArray>, String> {
+fn as_ndarray(v: &Value, prefer: Prefer) -> Result<Option<NdArray>, ValueError> {
     let items = match v {
         Value::Tuple(items) => items,
         _ => return Ok(None),
@@ -452,19 +548,19 @@ fn as_ndarray(v: &Value, prefer: Prefer) -> Result<Option<NdArray>, String> {
                 Value::List(objs) => {
                     // Object array: the elements themselves.
                     if objs.len() != count {
-                        return Err(format!(
-                            "numpy object array of shape {shape:?} holds {} objects",
-                            objs.len()
-                        ));
+                        return Err(ValueError::ObjectCount {
+                            shape,
+                            objects: objs.len(),
+                        });
                     }
                     objs.iter()
                         .map(|o| num(o, prefer))
                         .collect::<Result<_, _>>()?
                 }
                 other => {
-                    return Err(format!(
-                        "numpy array data is a {}, expected bytes",
-                        type_name(other)
+                    return Err(ValueError::expected(
+                        "bytes as numpy array data",
+                        format!("a {}", type_name(other)),
                     ))
                 }
             };
@@ -496,14 +592,17 @@ fn as_ndarray(v: &Value, prefer: Prefer) -> Result<Option<NdArray>, String> {
 }
 
 /// A scalar number: Python `int`/`float`/`bool`, a numpy scalar or a one-element array.
-fn num(v: &Value, prefer: Prefer) -> Result<f64, String> {
+fn num(v: &Value, prefer: Prefer) -> Result<f64, ValueError> {
     match v {
         Value::F64(f) => Ok(*f),
         Value::I64(i) => Ok(*i as f64),
         Value::Int(i) => i
             .to_string()
             .parse::<f64>()
-            .map_err(|e| format!("integer {i} is not representable: {e}")),
+            .map_err(|source| ValueError::BigInt {
+                value: i.to_string(),
+                source,
+            }),
         Value::Bool(b) => Ok(if *b { 1.0 } else { 0.0 }),
         Value::Tuple(items) if items.len() == 2 && matches!(items[1], Value::Bytes(_)) => {
             // numpy scalar: scalar(dtype, raw bytes).
@@ -515,27 +614,30 @@ fn num(v: &Value, prefer: Prefer) -> Result<f64, String> {
         }
         other => match as_ndarray(other, prefer)? {
             Some(a) if a.data.len() == 1 => Ok(a.data[0]),
-            Some(a) => Err(format!(
-                "expected a number, found a numpy array of shape {:?}",
-                a.shape
+            Some(a) => Err(ValueError::expected(
+                "a number",
+                format!("a numpy array of shape {:?}", a.shape),
             )),
-            None => Err(format!("expected a number, found a {}", type_name(other))),
+            None => Err(ValueError::expected(
+                "a number",
+                format!("a {}", type_name(other)),
+            )),
         },
     }
 }
 
 /// An integer-valued number.
-fn int(v: &Value) -> Result<i64, String> {
+fn int(v: &Value) -> Result<i64, ValueError> {
     let x = num(v, Prefer::Int)?;
     if x.fract() == 0.0 && x.abs() < 9.0e15 {
         Ok(x as i64)
     } else {
-        Err(format!("expected an integer, found {x}"))
+        Err(ValueError::expected("an integer", x.to_string()))
     }
 }
 
 /// A one-dimensional sequence of numbers: a list/tuple of numbers or a numpy array.
-fn num_vec(v: &Value, prefer: Prefer) -> Result<Vec<f64>, String> {
+fn num_vec(v: &Value, prefer: Prefer) -> Result<Vec<f64>, ValueError> {
     match v {
         Value::List(items) | Value::Tuple(items) => {
             if let Some(a) = as_ndarray(v, prefer)? {
@@ -543,15 +645,15 @@ fn num_vec(v: &Value, prefer: Prefer) -> Result<Vec<f64>, String> {
             }
             items.iter().map(|x| num(x, prefer)).collect()
         }
-        other => Err(format!(
-            "expected a list of numbers, found a {}",
-            type_name(other)
+        other => Err(ValueError::expected(
+            "a list of numbers",
+            format!("a {}", type_name(other)),
         )),
     }
 }
 
 /// A square 0/1 matrix: a numpy array or nested lists. Returns `(n, row-major entries)`.
-fn square_matrix(v: &Value) -> Result<(usize, Vec<u8>), String> {
+fn square_matrix(v: &Value) -> Result<(usize, Vec<u8>), ValueError> {
     let (shape, data) = match as_ndarray(v, Prefer::Int)? {
         Some(a) => (a.shape, a.data),
         None => match v {
@@ -560,21 +662,28 @@ fn square_matrix(v: &Value) -> Result<(usize, Vec<u8>), String> {
                 for r in rows {
                     let row = num_vec(r, Prefer::Int)?;
                     if row.len() != rows.len() {
-                        return Err(format!(
-                            "matrix row of length {} in a {}-row matrix",
-                            row.len(),
-                            rows.len()
-                        ));
+                        return Err(ValueError::RaggedRow {
+                            len: row.len(),
+                            rows: rows.len(),
+                        });
                     }
                     data.extend(row);
                 }
                 (vec![rows.len(), rows.len()], data)
             }
-            other => return Err(format!("expected a matrix, found a {}", type_name(other))),
+            other => {
+                return Err(ValueError::expected(
+                    "a matrix",
+                    format!("a {}", type_name(other)),
+                ))
+            }
         },
     };
     if shape.len() != 2 || shape[0] != shape[1] {
-        return Err(format!("expected a square matrix, found shape {shape:?}"));
+        return Err(ValueError::expected(
+            "a square matrix",
+            format!("shape {shape:?}"),
+        ));
     }
     let bits = data
         .iter()
@@ -584,17 +693,17 @@ fn square_matrix(v: &Value) -> Result<(usize, Vec<u8>), String> {
             } else if x == 1.0 {
                 Ok(1u8)
             } else {
-                Err(format!("adjacency entry {x} is not 0 or 1"))
+                Err(ValueError::AdjacencyEntry(x))
             }
         })
-        .collect::<Result<Vec<u8>, String>>()?;
+        .collect::<Result<Vec<u8>, ValueError>>()?;
     Ok((shape[0], bits))
 }
 
 /// Python `repr` of a nested tuple/list of integers (numpy integers included), the text form
 /// NASLib's compact keys are printed in.
-fn int_tuple_repr(v: &Value) -> Result<String, String> {
-    fn go(v: &Value, out: &mut String) -> Result<(), String> {
+fn int_tuple_repr(v: &Value) -> Result<String, ValueError> {
+    fn go(v: &Value, out: &mut String) -> Result<(), ValueError> {
         match v {
             Value::List(items) | Value::Tuple(items) => {
                 out.push('(');
@@ -623,7 +732,7 @@ fn int_tuple_repr(v: &Value) -> Result<String, String> {
 }
 
 /// A flat tuple of integers.
-fn int_vec(v: &Value) -> Result<Vec<i64>, String> {
+fn int_vec(v: &Value) -> Result<Vec<i64>, ValueError> {
     match v {
         Value::List(items) | Value::Tuple(items) => {
             if let Some(a) = as_ndarray(v, Prefer::Int)? {
@@ -634,16 +743,16 @@ fn int_vec(v: &Value) -> Result<Vec<i64>, String> {
                         if x.fract() == 0.0 {
                             Ok(x as i64)
                         } else {
-                            Err(format!("expected integers, found {x}"))
+                            Err(ValueError::expected("integers", x.to_string()))
                         }
                     })
                     .collect();
             }
             items.iter().map(int).collect()
         }
-        other => Err(format!(
-            "expected a tuple of integers, found a {}",
-            type_name(other)
+        other => Err(ValueError::expected(
+            "a tuple of integers",
+            format!("a {}", type_name(other)),
         )),
     }
 }
@@ -653,19 +762,16 @@ fn int_vec(v: &Value) -> Result<Vec<i64>, String> {
 // ---------------------------------------------------------------------------------------------
 
 /// The NB201 arch string of NASLib's op-index tuple.
-fn nb201_tuple_to_str(t: &[i64]) -> Result<String, String> {
+fn nb201_tuple_to_str(t: &[i64]) -> Result<String, ValueError> {
     if t.len() != 6 {
-        return Err(format!(
-            "an NB201 op-index tuple has 6 entries, found {}",
-            t.len()
-        ));
+        return Err(ValueError::Nb201TupleLength(t.len()));
     }
     let mut names = [""; 6];
     for (e, (&i, slot)) in t.iter().zip(names.iter_mut()).enumerate() {
         *slot = usize::try_from(i)
             .ok()
             .and_then(|i| NB201_NASLIB_OPS.get(i))
-            .ok_or_else(|| format!("op index {i} on edge {e} is outside 0..5"))?;
+            .ok_or(ValueError::Nb201OpIndex { index: i, edge: e })?;
     }
     // Edge order (1,2) (1,3) (1,4) (2,3) (2,4) (3,4); the string lists node 1's input, node
     // 2's inputs from 0 and 1, node 3's inputs from 0, 1, 2.
@@ -688,17 +794,17 @@ fn nb101_text(bits: &[u8], ops: &[&str]) -> String {
 }
 
 /// The NB101 architecture of NASLib's tuple hash: `n*n` matrix entries, then `n` op indices.
-fn nb101_tuple_to_text(t: &[i64]) -> Result<String, String> {
+fn nb101_tuple_to_text(t: &[i64]) -> Result<String, ValueError> {
     let l = t.len();
     let n = (1..=7)
         .find(|n| n * n + n == l)
-        .ok_or_else(|| format!("an NB101 tuple has n*n + n entries for n <= 7, found {l}"))?;
+        .ok_or(ValueError::Nb101TupleLength(l))?;
     let mut bits = Vec::with_capacity(n * n);
     for &x in &t[..n * n] {
         match x {
             0 => bits.push(0),
             1 => bits.push(1),
-            other => return Err(format!("matrix entry {other} is not 0 or 1")),
+            other => return Err(ValueError::MatrixEntry(other)),
         }
     }
     let ops = t[n * n..]
@@ -707,9 +813,9 @@ fn nb101_tuple_to_text(t: &[i64]) -> Result<String, String> {
             usize::try_from(i)
                 .ok()
                 .and_then(|i| NB101_TUPLE_OPS.get(i).copied())
-                .ok_or_else(|| format!("op index {i} is outside 0..5"))
+                .ok_or(ValueError::Nb101OpIndex(i))
         })
-        .collect::<Result<Vec<&str>, String>>()?;
+        .collect::<Result<Vec<&str>, ValueError>>()?;
     Ok(nb101_text(&bits, &ops))
 }
 
@@ -723,8 +829,8 @@ struct Src<'a> {
 }
 
 impl Src<'_> {
-    fn fmt(&self, location: impl Into<String>, reason: impl Into<String>) -> DataError {
-        DataError::format(self.path, location, reason)
+    fn fmt(&self, location: impl Into<String>, reason: impl fmt::Display) -> DataError {
+        DataError::format(self.path, location, reason.to_string())
     }
 
     fn arch(

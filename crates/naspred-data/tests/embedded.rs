@@ -321,10 +321,10 @@ fn invalid_tables_are_rejected() {
     let mut t = random_table(Dataset::Cifar10, 3, false);
     t.n_seeds[5] = 1;
     t.val_acc[1][5] = 50.0; // a value beyond the seed count
-    assert!(t.validate().unwrap_err().contains("position 5"));
+    assert!(t.validate().unwrap_err().to_string().contains("position 5"));
     let mut t = random_table(Dataset::Cifar10, 3, false);
     t.params_mb.pop();
-    assert!(t.validate().unwrap_err().contains("params_mb"));
+    assert!(t.validate().unwrap_err().to_string().contains("params_mb"));
     let t = random_table(Dataset::Wikitext2, 3, false);
     assert!(t.validate().is_err());
     let a = random_table(Dataset::Cifar10, 3, false);

@@ -78,21 +78,54 @@ pub fn fidelities(space: SpaceKind) -> Vec<u32> {
     }
 }
 
+/// Why a comma-separated list of positive integers does not parse ([`parse_list`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ListError {
+    /// An item that is not an integer.
+    #[error("item {index} ({item:?}) is not a positive integer")]
+    NotAnInteger {
+        /// 1-based position in the list.
+        index: usize,
+        /// The item as written (trimmed).
+        item: String,
+    },
+    /// An item that is zero or negative.
+    #[error("item {index} ({item:?}) must be positive")]
+    NotPositive {
+        /// 1-based position in the list.
+        index: usize,
+        /// The item as written (trimmed).
+        item: String,
+    },
+    /// No items.
+    #[error("empty list")]
+    Empty,
+}
+
 /// Parses a comma-separated list of positive integers (`"10,100,1000"`).
-pub fn parse_list<T: std::str::FromStr + PartialOrd + Default>(s: &str) -> Result<Vec<T>, String> {
+///
+/// # Errors
+/// A [`ListError`] naming the first bad item and its position.
+pub fn parse_list<T: std::str::FromStr + PartialOrd + Default>(
+    s: &str,
+) -> Result<Vec<T>, ListError> {
     let mut out = Vec::new();
     for (i, part) in s.split(',').enumerate() {
         let p = part.trim();
-        let v: T = p
-            .parse()
-            .map_err(|_| format!("item {} ({p:?}) is not a positive integer", i + 1))?;
+        let v: T = p.parse().map_err(|_| ListError::NotAnInteger {
+            index: i + 1,
+            item: p.to_string(),
+        })?;
         if v <= T::default() {
-            return Err(format!("item {} ({p:?}) must be positive", i + 1));
+            return Err(ListError::NotPositive {
+                index: i + 1,
+                item: p.to_string(),
+            });
         }
         out.push(v);
     }
     if out.is_empty() {
-        return Err("empty list".to_string());
+        return Err(ListError::Empty);
     }
     Ok(out)
 }
@@ -147,7 +180,10 @@ mod tests {
     #[test]
     fn lists_parse_and_reject() {
         assert_eq!(parse_list::<usize>("10, 20,30").unwrap(), vec![10, 20, 30]);
-        assert!(parse_list::<usize>("10,x").unwrap_err().contains("item 2"));
+        assert!(parse_list::<usize>("10,x")
+            .unwrap_err()
+            .to_string()
+            .contains("item 2"));
         assert!(parse_list::<usize>("0").is_err());
         assert!(parse_list::<u32>("").is_err());
     }

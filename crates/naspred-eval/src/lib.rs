@@ -106,8 +106,9 @@ use thiserror::Error;
 
 pub use hpo::{HpError, HpKind, HpSpace, HpSpec, HpoState, Tunable, TunableParams};
 pub use predictor::{
-    ArchInput, Context, Family, Hyperparams, Prediction, Predictor, PredictorError,
-    PredictorFactory, PredictorRng, Requirements, Sweep,
+    catch_predictor_panic, error_chain, in_caught_call, ArchInput, BoxError, Context, Family,
+    Hyperparams, Prediction, Predictor, PredictorError, PredictorFactory, PredictorRng,
+    Requirements, Sweep,
 };
 pub use protocol::{EvalConfig, HpoConfig, Progress, ProgressSink, RunOptions};
 pub use records::ResultRecord;

@@ -214,8 +214,17 @@ pub struct Prediction {
     pub std: Option<Vec<f64>>,
 }
 
+/// A boxed error that can be the source of a [`PredictorError`] (any typed error of a
+/// predictor's own crate, a libtorch error, an I/O error...).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Why a predictor could not fit or query.
-#[derive(Debug, Error, Clone, PartialEq)]
+///
+/// Failures caused by a typed error ([`PredictorError::Fit`], [`PredictorError::Query`]) keep
+/// it as their [`std::error::Error::source`]; failures that have no underlying error carry a
+/// reason ([`PredictorError::FitReason`], [`PredictorError::QueryReason`]). Where an error is
+/// written as text (a result record), [`error_chain`] joins the message and its sources.
+#[derive(Debug, Error)]
 pub enum PredictorError {
     /// The predictor does not work in this setting (space, dataset, fidelity).
     #[error("{key}: unsupported: {reason}")]
@@ -233,21 +242,49 @@ pub enum PredictorError {
         /// What is missing.
         what: String,
     },
-    /// Fitting failed.
-    #[error("{key}: fit failed: {reason}")]
+    /// Fitting failed because of an underlying error (its source).
+    #[error("{key}: fit failed")]
     Fit {
+        /// Predictor key.
+        key: String,
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+    /// Fitting failed for a reason that has no underlying error (invalid targets, too few
+    /// architectures...).
+    #[error("{key}: fit failed: {reason}")]
+    FitReason {
         /// Predictor key.
         key: String,
         /// Why.
         reason: String,
     },
-    /// Querying failed.
-    #[error("{key}: query failed: {reason}")]
+    /// Querying failed because of an underlying error (its source).
+    #[error("{key}: query failed")]
     Query {
+        /// Predictor key.
+        key: String,
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+    /// Querying failed for a reason that has no underlying error.
+    #[error("{key}: query failed: {reason}")]
+    QueryReason {
         /// Predictor key.
         key: String,
         /// Why.
         reason: String,
+    },
+    /// The predictor panicked while fitting or querying (e.g. a libtorch error raised by a
+    /// tch method without the `f_` prefix); the evaluator caught the panic.
+    #[error("{key}: panicked: {message}")]
+    Panicked {
+        /// Predictor key.
+        key: String,
+        /// The panic payload (tch's `Torch("...")` text for a libtorch error).
+        message: String,
     },
     /// Query before fit.
     #[error("{key}: queried before it was fitted")]
@@ -272,6 +309,142 @@ pub enum PredictorError {
         /// The registry's keys.
         known: String,
     },
+}
+
+impl PredictorError {
+    /// A fit failure caused by `source`.
+    pub fn fit(key: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        PredictorError::Fit {
+            key: key.into(),
+            source: source.into(),
+        }
+    }
+
+    /// A fit failure with a reason and no underlying error.
+    pub fn fit_msg(key: impl Into<String>, reason: impl fmt::Display) -> Self {
+        PredictorError::FitReason {
+            key: key.into(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// A query failure caused by `source`.
+    pub fn query(key: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        PredictorError::Query {
+            key: key.into(),
+            source: source.into(),
+        }
+    }
+
+    /// A query failure with a reason and no underlying error.
+    pub fn query_msg(key: impl Into<String>, reason: impl fmt::Display) -> Self {
+        PredictorError::QueryReason {
+            key: key.into(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// A caught panic of `key`, with the panic payload as message where it is a `&str` or a
+    /// `String` (tch's libtorch errors are).
+    pub fn panicked(key: impl Into<String>, payload: &(dyn std::any::Any + Send)) -> Self {
+        PredictorError::Panicked {
+            key: key.into(),
+            message: panic_message(payload),
+        }
+    }
+
+    /// Whether this is a fit failure ([`PredictorError::Fit`] or [`PredictorError::FitReason`]).
+    pub fn is_fit(&self) -> bool {
+        matches!(
+            self,
+            PredictorError::Fit { .. } | PredictorError::FitReason { .. }
+        )
+    }
+
+    /// Whether this is a query failure ([`PredictorError::Query`] or
+    /// [`PredictorError::QueryReason`]).
+    pub fn is_query(&self) -> bool {
+        matches!(
+            self,
+            PredictorError::Query { .. } | PredictorError::QueryReason { .. }
+        )
+    }
+}
+
+/// The text of a panic payload: the `&str` or `String` it holds, else a placeholder.
+///
+/// Only the first line is kept (up to a newline, or an escaped `\n` as in tch's
+/// `Torch("...")` text), with ` [...]` marking the cut: libtorch appends its C++ stack frames
+/// to every error message, which say nothing to a reader of the results.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.as_str()
+    } else {
+        return "panic with a non-string payload".to_string();
+    };
+    let cut = [text.find('\n'), text.find("\\n")]
+        .into_iter()
+        .flatten()
+        .min();
+    match cut {
+        Some(i) => format!("{} [...]", text[..i].trim_end()),
+        None => text.to_string(),
+    }
+}
+
+thread_local! {
+    /// How many [`catch_predictor_panic`] calls are running on this thread.
+    static CAUGHT_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs one fit or query of predictor `key` so that a panic inside it (a libtorch error raised
+/// by a tch method without the `f_` prefix, an index out of bounds...) becomes a
+/// [`PredictorError::Panicked`] instead of unwinding through the caller: a sweep records the
+/// failure and goes on with its other points.
+///
+/// While `f` runs, [`in_caught_call`] is true on this thread, so that a panic hook can stay
+/// quiet about panics that are caught here.
+pub fn catch_predictor_panic<T>(
+    key: &str,
+    f: impl FnOnce() -> Result<T, PredictorError>,
+) -> Result<T, PredictorError> {
+    /// Decrements the depth even when `f` unwinds.
+    struct Depth;
+    impl Drop for Depth {
+        fn drop(&mut self) {
+            CAUGHT_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+        }
+    }
+    CAUGHT_DEPTH.with(|d| d.set(d.get() + 1));
+    let depth = Depth;
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    drop(depth);
+    result.unwrap_or_else(|payload| Err(PredictorError::panicked(key, payload.as_ref())))
+}
+
+/// Whether the current thread is inside [`catch_predictor_panic`], i.e. a panic now will be
+/// caught and recorded as a [`PredictorError::Panicked`] (for panic hooks).
+pub fn in_caught_call() -> bool {
+    CAUGHT_DEPTH.with(|d| d.get() > 0)
+}
+
+/// An error and its sources as one line: the top message, then each source's message joined
+/// with `": "`. A source whose text the line already contains (an error that prints its source
+/// itself) is not repeated. This is the text a result record stores.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut next = err.source();
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = e.source();
+    }
+    out
 }
 
 /// A performance predictor.

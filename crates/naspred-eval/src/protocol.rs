@@ -18,8 +18,8 @@ use crate::calibration::Calibration;
 use crate::grid;
 use crate::metrics::{kendall_tau_b, Metrics};
 use crate::predictor::{
-    ArchInput, Context, Predictor, PredictorError, PredictorFactory, PredictorRng, Requirements,
-    Sweep,
+    catch_predictor_panic, error_chain, ArchInput, Context, Predictor, PredictorError,
+    PredictorFactory, PredictorRng, Requirements, Sweep,
 };
 use crate::records::{finished_keys, read_records, RecordKey, ResultRecord, ResultWriter};
 use crate::sampling::{draw_trial, TestSetMode, TrialSets};
@@ -434,11 +434,12 @@ fn hpo(
     cfg: &HpoConfig,
     start: Instant,
 ) -> Result<f64, PredictorError> {
-    let no_tuning = |pred: &dyn Predictor| PredictorError::Fit {
-        key: pred.key().to_string(),
-        reason: "requirements ask for the CV hyperparameter search but the predictor has no \
-                 tunable hyperparameters (tuning() is None)"
-            .into(),
+    let no_tuning = |pred: &dyn Predictor| {
+        PredictorError::fit_msg(
+            pred.key(),
+            "requirements ask for the CV hyperparameter search but the predictor has no \
+             tunable hyperparameters (tuning() is None)",
+        )
     };
     let budget = cfg.max_time_s * train.len() as f64 / 1000.0 + 20.0;
     let mut best: Option<(f64, crate::predictor::Hyperparams)> = None;
@@ -502,11 +503,11 @@ fn single_evaluate(
     };
     let train = match inputs(bench, &sets.train[..n], reqs, fidelity) {
         Ok(t) => t,
-        Err(e) => return fail(e.to_string(), f64::NAN),
+        Err(e) => return fail(error_chain(&e), f64::NAN),
     };
     let test = match inputs(bench, &sets.test, reqs, fidelity) {
         Ok(t) => t,
-        Err(e) => return fail(e.to_string(), f64::NAN),
+        Err(e) => return fail(error_chain(&e), f64::NAN),
     };
     let y_train = &sets.y_train[..n];
     let mut ctx = Context {
@@ -521,23 +522,27 @@ fn single_evaluate(
         t.reset();
     }
     let _ = pred.take_reused_seconds();
+    // A panic of the predictor (a libtorch error) becomes this point's error.
+    let key = pred.key().to_string();
     let start = Instant::now();
     let mut cv = None;
     if reqs.hpo && cfg.hpo.enabled && n >= 10 {
-        match hpo(pred, &train, y_train, &mut ctx, &cfg.hpo, start) {
+        match catch_predictor_panic(&key, || {
+            hpo(pred, &train, y_train, &mut ctx, &cfg.hpo, start)
+        }) {
             Ok(s) => cv = Some(s),
-            Err(e) => return fail(e.to_string(), start.elapsed().as_secs_f64()),
+            Err(e) => return fail(error_chain(&e), start.elapsed().as_secs_f64()),
         }
     }
-    if let Err(e) = pred.fit(&train, y_train, &mut ctx) {
-        return fail(e.to_string(), start.elapsed().as_secs_f64());
+    if let Err(e) = catch_predictor_panic(&key, || pred.fit(&train, y_train, &mut ctx)) {
+        return fail(error_chain(&e), start.elapsed().as_secs_f64());
     }
     // Cached work the fit reused (zero-cost scores) counts as if it had been done now.
     let fit_time_s = start.elapsed().as_secs_f64() + pred.take_reused_seconds();
     let qstart = Instant::now();
-    let prediction = match pred.query_dist(&test, &mut ctx) {
+    let prediction = match catch_predictor_panic(&key, || pred.query_dist(&test, &mut ctx)) {
         Ok(p) => p,
-        Err(e) => return fail(e.to_string(), fit_time_s),
+        Err(e) => return fail(error_chain(&e), fit_time_s),
     };
     let preds = prediction.mean;
     let query_time_s =
@@ -754,7 +759,7 @@ pub fn run(
                         fit_time_s: f64::NAN,
                         query_time_s: f64::NAN,
                         cv_score: None,
-                        error: Some(e.to_string()),
+                        error: Some(error_chain(e)),
                     },
                 };
                 let hyperparams = predictor

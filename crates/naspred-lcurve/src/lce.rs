@@ -217,7 +217,7 @@ pub fn lce_extrapolate(
 /// (proposals are copies; each sample keeps its own parameters) and reports failed
 /// (non-finite) extrapolations: each one is counted (`hp_failed_extrapolations` in the
 /// results) and predicted by the curve's last observed value, and a query where every
-/// extrapolation fails is a [`PredictorError::Query`]. [`Quirks::Faithful`] (registry
+/// extrapolation fails is a [`PredictorError::QueryReason`]. [`Quirks::Faithful`] (registry
 /// key `lce_faithful`) is NASLib's behaviour: the model parameters random-walk in place, every
 /// sample shares the final parameters, and a failed extrapolation silently becomes the
 /// default guess plus U(0, 1) noise.
@@ -318,7 +318,7 @@ where
         .collect();
     if quirks == Quirks::Fixed && failed.len() == test.len() {
         let i = failed[0];
-        return Err(PredictorError::Query {
+        return Err(PredictorError::QueryReason {
             key: key.to_string(),
             reason: format!(
                 "every extrapolation failed (not finite), e.g. of the {}-epoch curve of {}",
@@ -474,7 +474,7 @@ mod tests {
         // Every extrapolation failed: an error naming the predictor (fixed); NB201's default
         // guess 85 + U(0, 1) (faithful).
         match run(Quirks::Fixed, true) {
-            Err(PredictorError::Query { key, reason }) => {
+            Err(PredictorError::QueryReason { key, reason }) => {
                 assert_eq!(key, "lce");
                 assert!(reason.contains("not finite"), "{reason}");
             }

@@ -210,7 +210,7 @@ pub fn lcem_extrapolate(y: &[f64], final_epoch: u32, cfg: LcemConfig) -> Option<
 /// [`Quirks::Fixed`] (the default, registry key `lce_m`) reports failed extrapolations (no
 /// model survives the ML fits, or a non-finite posterior mean): each is counted
 /// (`hp_failed_extrapolations` in the results) and predicted by the curve's last observed
-/// value, and a query where every extrapolation fails is a [`PredictorError::Query`];
+/// value, and a query where every extrapolation fails is a [`PredictorError::QueryReason`];
 /// [`Quirks::Faithful`] (registry key `lce_m_faithful`) replaces
 /// it by NASLib's default guess plus U(0, 1) noise. The sampler itself is the same in both.
 #[derive(Clone, Debug)]

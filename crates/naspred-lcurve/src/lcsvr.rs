@@ -142,7 +142,7 @@ impl Predictor for LcSvr {
         ctx: &mut Context<'_>,
     ) -> Result<(), PredictorError> {
         if train.len() < 3 || train.len() != y.len() {
-            return Err(PredictorError::Fit {
+            return Err(PredictorError::FitReason {
                 key: "lcsvr".into(),
                 reason: format!(
                     "needs at least 3 training architectures with one target each (got {} and {})",
@@ -174,7 +174,7 @@ impl Predictor for LcSvr {
                 best = Some((s, p));
             }
         }
-        let (score, p) = best.ok_or_else(|| PredictorError::Fit {
+        let (score, p) = best.ok_or_else(|| PredictorError::FitReason {
             key: "lcsvr".into(),
             reason: "no hyperparameter configuration could be cross-validated".into(),
         })?;
@@ -182,7 +182,7 @@ impl Predictor for LcSvr {
         self.best = Some(p);
         self.best_cv_r2 = score;
         if self.model.is_none() {
-            return Err(PredictorError::Fit {
+            return Err(PredictorError::FitReason {
                 key: "lcsvr".into(),
                 reason: format!("ν-SVR refit failed for {p:?}"),
             });

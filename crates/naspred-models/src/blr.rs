@@ -19,19 +19,17 @@
 //! Log-determinants come from a Cholesky factorisation (pybnn takes `log(det(A))`, which
 //! overflows for wide encodings; the values agree otherwise).
 
-use std::fmt;
-
 use argmin::core::{CostFunction, Executor, State};
 use argmin::solver::neldermead::NelderMead;
 use nalgebra::{Cholesky, DMatrix, DVector};
 use naspred_eval::predictor::{
-    ArchInput, Context, Prediction, Predictor, PredictorError, PredictorRng, Requirements,
+    ArchInput, BoxError, Context, Prediction, Predictor, PredictorError, PredictorRng, Requirements,
 };
 use naspred_spaces::{EncodingKind, Quirks};
 use rand::Rng;
 use thiserror::Error;
 
-use crate::check::{check_lengths, check_targets, check_width, DataError};
+use crate::check::{check_lengths, check_targets, check_width, ModelInputError};
 use crate::features::encode_inputs;
 use crate::linalg::{scipy_fmin, to_f64};
 
@@ -40,7 +38,7 @@ use crate::linalg::{scipy_fmin, to_f64};
 pub enum BlrError {
     /// The training or query data failed a check shared by every model.
     #[error(transparent)]
-    Data(#[from] DataError),
+    Data(#[from] ModelInputError),
     /// The optimised hyperparameters give a singular or non-finite posterior.
     #[error("posterior covariance is not positive definite (alpha {alpha}, beta {beta})")]
     Singular {
@@ -254,7 +252,7 @@ impl BayesLinReg {
     /// epsilon, as pybnn does).
     ///
     /// # Errors
-    /// [`BlrError::NotFitted`], [`DataError::FeatureCount`].
+    /// [`BlrError::NotFitted`], [`ModelInputError::FeatureCount`].
     pub fn predict(&self, x: &DMatrix<f64>) -> Result<(Vec<f64>, Vec<f64>), BlrError> {
         let st = self.state.as_ref().ok_or(BlrError::NotFitted)?;
         check_width(st.m.len() - 1, x.ncols())?;
@@ -321,12 +319,11 @@ impl BlrPredictor {
         &self.model
     }
 
-    fn err(&self, fit: bool, reason: impl fmt::Display) -> PredictorError {
-        let (key, reason) = (self.key.clone(), reason.to_string());
+    fn err(&self, fit: bool, source: impl Into<BoxError>) -> PredictorError {
         if fit {
-            PredictorError::Fit { key, reason }
+            PredictorError::fit(self.key.as_str(), source)
         } else {
-            PredictorError::Query { key, reason }
+            PredictorError::query(self.key.as_str(), source)
         }
     }
 }

@@ -36,7 +36,7 @@
 
 use rand::Rng;
 
-use crate::check::{check_width, DataError};
+use crate::check::{check_width, ModelInputError};
 use crate::features::FeatureMatrix;
 use crate::tabular::TreeError;
 
@@ -148,12 +148,12 @@ impl BinnedMatrix {
     /// Bins `x`.
     ///
     /// # Errors
-    /// [`DataError::NoFeatures`] for a matrix without columns, [`TreeError::NonFiniteFeature`]
+    /// [`ModelInputError::NoFeatures`] for a matrix without columns, [`TreeError::NonFiniteFeature`]
     /// for a NaN or infinite value.
     pub fn new(x: &FeatureMatrix) -> Result<Self, TreeError> {
         let (rows, cols) = (x.rows(), x.cols());
         if cols == 0 {
-            return Err(TreeError::Data(DataError::NoFeatures));
+            return Err(TreeError::Data(ModelInputError::NoFeatures));
         }
         crate::tabular::check_finite_features(x)?;
         let data = x.as_slice();
@@ -309,8 +309,8 @@ impl RegressionTree {
     /// so `y.len() == data.rows()`; only the listed rows are read). Rows may repeat.
     ///
     /// # Errors
-    /// [`TreeError::InvalidParam`] for bad parameters, [`DataError::EmptyTrainingSet`] for no
-    /// rows, [`DataError::LengthMismatch`] when `y` does not cover the rows of `data`.
+    /// [`TreeError::InvalidParam`] for bad parameters, [`ModelInputError::EmptyTrainingSet`] for no
+    /// rows, [`ModelInputError::LengthMismatch`] when `y` does not cover the rows of `data`.
     pub fn fit<R: Rng + ?Sized>(
         data: &BinnedMatrix,
         rows: &[u32],
@@ -321,10 +321,10 @@ impl RegressionTree {
     ) -> Result<Self, TreeError> {
         params.validate()?;
         if rows.is_empty() {
-            return Err(TreeError::Data(DataError::EmptyTrainingSet));
+            return Err(TreeError::Data(ModelInputError::EmptyTrainingSet));
         }
         if y.len() != data.rows() {
-            return Err(TreeError::Data(DataError::LengthMismatch {
+            return Err(TreeError::Data(ModelInputError::LengthMismatch {
                 rows: data.rows(),
                 targets: y.len(),
             }));
@@ -587,7 +587,7 @@ impl RegressionTree {
     /// Predictions for the rows of `x`.
     ///
     /// # Errors
-    /// [`DataError::FeatureCount`] when `x` has another width than the training matrix.
+    /// [`ModelInputError::FeatureCount`] when `x` has another width than the training matrix.
     pub fn predict(&self, x: &FeatureMatrix) -> Result<Vec<f64>, TreeError> {
         check_width(self.n_features, x.cols())?;
         Ok(x.iter_rows().map(|r| self.predict_row(r)).collect())
@@ -764,11 +764,11 @@ mod tests {
         let p = TreeParams::default();
         assert_eq!(
             RegressionTree::fit(&data, &[], &[1.0, 2.0], &p, &mut b, &mut rng),
-            Err(TreeError::Data(DataError::EmptyTrainingSet))
+            Err(TreeError::Data(ModelInputError::EmptyTrainingSet))
         );
         assert!(matches!(
             RegressionTree::fit(&data, &[0, 1], &[1.0], &p, &mut b, &mut rng),
-            Err(TreeError::Data(DataError::LengthMismatch { .. }))
+            Err(TreeError::Data(ModelInputError::LengthMismatch { .. }))
         ));
         for bad in [
             TreeParams {
@@ -797,7 +797,7 @@ mod tests {
         let wide = FeatureMatrix::from_rows(&[[1.0f32, 2.0]]).unwrap();
         assert_eq!(
             t.predict(&wide),
-            Err(TreeError::Data(DataError::FeatureCount {
+            Err(TreeError::Data(ModelInputError::FeatureCount {
                 expected: 1,
                 got: 2
             }))

@@ -1,7 +1,7 @@
-//! Input checks shared by every model: [`DataError`], the ways a training or query set can be
+//! Input checks shared by every model: [`ModelInputError`], the ways a training or query set can be
 //! unusable whatever the model, and the functions that detect them. Each model's error type
 //! ([`TreeError`](crate::TreeError), [`GpError`](crate::GpError),
-//! [`BlrError`](crate::BlrError)) wraps a [`DataError`] in its `Data` variant.
+//! [`BlrError`](crate::BlrError)) wraps a [`ModelInputError`] in its `Data` variant.
 
 use thiserror::Error;
 
@@ -9,7 +9,7 @@ use crate::features::FeatureMatrix;
 
 /// A training or query set that no model can use.
 #[derive(Debug, Error, Clone, PartialEq)]
-pub enum DataError {
+pub enum ModelInputError {
     /// No training rows.
     #[error("empty training set")]
     EmptyTrainingSet,
@@ -46,9 +46,9 @@ pub enum DataError {
 /// rows, every target finite (checked in that order).
 ///
 /// # Errors
-/// [`DataError::EmptyTrainingSet`], [`DataError::LengthMismatch`] or
-/// [`DataError::NonFiniteTarget`].
-pub fn check_targets(rows: usize, y: &[f64]) -> Result<(), DataError> {
+/// [`ModelInputError::EmptyTrainingSet`], [`ModelInputError::LengthMismatch`] or
+/// [`ModelInputError::NonFiniteTarget`].
+pub fn check_targets(rows: usize, y: &[f64]) -> Result<(), ModelInputError> {
     check_lengths(rows, y)?;
     check_finite_targets(y)
 }
@@ -57,11 +57,11 @@ pub fn check_targets(rows: usize, y: &[f64]) -> Result<(), DataError> {
 /// after the lengths, before the targets' values).
 ///
 /// # Errors
-/// As [`check_targets`], or [`DataError::NoFeatures`].
-pub fn check_training_set(x: &FeatureMatrix, y: &[f64]) -> Result<(), DataError> {
+/// As [`check_targets`], or [`ModelInputError::NoFeatures`].
+pub fn check_training_set(x: &FeatureMatrix, y: &[f64]) -> Result<(), ModelInputError> {
     check_lengths(x.rows(), y)?;
     if x.cols() == 0 {
-        return Err(DataError::NoFeatures);
+        return Err(ModelInputError::NoFeatures);
     }
     check_finite_targets(y)
 }
@@ -70,13 +70,13 @@ pub fn check_training_set(x: &FeatureMatrix, y: &[f64]) -> Result<(), DataError>
 /// (for a predictor to call before encoding its architectures; the model checks the values).
 ///
 /// # Errors
-/// [`DataError::EmptyTrainingSet`] or [`DataError::LengthMismatch`].
-pub fn check_lengths(rows: usize, y: &[f64]) -> Result<(), DataError> {
+/// [`ModelInputError::EmptyTrainingSet`] or [`ModelInputError::LengthMismatch`].
+pub fn check_lengths(rows: usize, y: &[f64]) -> Result<(), ModelInputError> {
     if y.is_empty() {
-        return Err(DataError::EmptyTrainingSet);
+        return Err(ModelInputError::EmptyTrainingSet);
     }
     if rows != y.len() {
-        return Err(DataError::LengthMismatch {
+        return Err(ModelInputError::LengthMismatch {
             rows,
             targets: y.len(),
         });
@@ -84,9 +84,9 @@ pub fn check_lengths(rows: usize, y: &[f64]) -> Result<(), DataError> {
     Ok(())
 }
 
-fn check_finite_targets(y: &[f64]) -> Result<(), DataError> {
+fn check_finite_targets(y: &[f64]) -> Result<(), ModelInputError> {
     match y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        Some((index, &value)) => Err(DataError::NonFiniteTarget { index, value }),
+        Some((index, &value)) => Err(ModelInputError::NonFiniteTarget { index, value }),
         None => Ok(()),
     }
 }
@@ -94,12 +94,12 @@ fn check_finite_targets(y: &[f64]) -> Result<(), DataError> {
 /// Checks a query matrix's width against the training width.
 ///
 /// # Errors
-/// [`DataError::FeatureCount`].
-pub fn check_width(expected: usize, got: usize) -> Result<(), DataError> {
+/// [`ModelInputError::FeatureCount`].
+pub fn check_width(expected: usize, got: usize) -> Result<(), ModelInputError> {
     if expected == got {
         Ok(())
     } else {
-        Err(DataError::FeatureCount { expected, got })
+        Err(ModelInputError::FeatureCount { expected, got })
     }
 }
 
@@ -112,25 +112,28 @@ mod tests {
         let x = FeatureMatrix::from_rows(&[[1.0f32, 2.0], [3.0, 4.0]]).unwrap();
         assert_eq!(
             check_training_set(&x, &[]),
-            Err(DataError::EmptyTrainingSet)
+            Err(ModelInputError::EmptyTrainingSet)
         );
         assert_eq!(
             check_training_set(&x, &[1.0]),
-            Err(DataError::LengthMismatch {
+            Err(ModelInputError::LengthMismatch {
                 rows: 2,
                 targets: 1
             })
         );
         assert!(matches!(
             check_training_set(&x, &[1.0, f64::NAN]),
-            Err(DataError::NonFiniteTarget { index: 1, .. })
+            Err(ModelInputError::NonFiniteTarget { index: 1, .. })
         ));
         assert_eq!(check_training_set(&x, &[1.0, 2.0]), Ok(()));
-        assert_eq!(check_targets(0, &[]), Err(DataError::EmptyTrainingSet));
+        assert_eq!(
+            check_targets(0, &[]),
+            Err(ModelInputError::EmptyTrainingSet)
+        );
         assert_eq!(check_lengths(2, &[1.0, f64::NAN]), Ok(()));
         assert_eq!(
             check_width(3, 4),
-            Err(DataError::FeatureCount {
+            Err(ModelInputError::FeatureCount {
                 expected: 3,
                 got: 4
             })

@@ -209,8 +209,8 @@ impl TabularModel for ForestRegressor {
     /// Fits `n_estimators` trees on the z-scored targets.
     ///
     /// # Errors
-    /// [`DataError::EmptyTrainingSet`](crate::DataError::EmptyTrainingSet), [`DataError::LengthMismatch`](crate::DataError::LengthMismatch),
-    /// [`DataError::NoFeatures`](crate::DataError::NoFeatures), [`DataError::NonFiniteTarget`](crate::DataError::NonFiniteTarget),
+    /// [`ModelInputError::EmptyTrainingSet`](crate::ModelInputError::EmptyTrainingSet), [`ModelInputError::LengthMismatch`](crate::ModelInputError::LengthMismatch),
+    /// [`ModelInputError::NoFeatures`](crate::ModelInputError::NoFeatures), [`ModelInputError::NonFiniteTarget`](crate::ModelInputError::NonFiniteTarget),
     /// [`TreeError::NonFiniteFeature`] or [`TreeError::Hyperparam`].
     fn fit(
         &mut self,

@@ -44,20 +44,18 @@
 //! inducing points through `dk/dlog v = k`, `dk/dlog l = k |x - z|² / l²` and
 //! `dk/dz = k (x - z) / l²`. The unit tests check every gradient against finite differences.
 
-use std::fmt;
-
 use argmin::core::{CostFunction, Executor, State};
 use argmin::solver::neldermead::NelderMead;
 use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
 use naspred_eval::predictor::{
-    ArchInput, Context, Prediction, Predictor, PredictorError, PredictorRng, Requirements,
+    ArchInput, BoxError, Context, Prediction, Predictor, PredictorError, PredictorRng, Requirements,
 };
 use naspred_spaces::{EncodingKind, Quirks};
 use rand::seq::index::sample;
 use rand_distr::{Distribution, LogNormal};
 use thiserror::Error;
 
-use crate::check::{check_targets, check_width, DataError};
+use crate::check::{check_targets, check_width, ModelInputError};
 use crate::features::{encode_inputs, FeatureMatrix};
 use crate::linalg::{sq_dist, standardise, to_f64, z_scores, Adam, Rbf};
 
@@ -68,7 +66,7 @@ const LN_2PI: f64 = 1.837_877_066_409_345_3;
 pub enum GpError {
     /// The training or query data failed a check shared by every model.
     #[error(transparent)]
-    Data(#[from] DataError),
+    Data(#[from] ModelInputError),
     /// A covariance matrix could not be factorised even with added jitter.
     #[error("{what} is not positive definite")]
     NotPositiveDefinite {
@@ -161,7 +159,7 @@ fn ln_det(c: &Cholesky<f64, Dyn>) -> f64 {
 fn check_fit(x: &DMatrix<f64>, y: &[f64]) -> Result<(), GpError> {
     check_targets(x.nrows(), y)?;
     if x.ncols() == 0 {
-        return Err(DataError::NoFeatures.into());
+        return Err(ModelInputError::NoFeatures.into());
     }
     Ok(())
 }
@@ -424,7 +422,7 @@ impl ExactGp {
     /// Predictive mean and variance of a noisy observation at the rows of `xs`.
     ///
     /// # Errors
-    /// [`GpError::NotFitted`], [`DataError::FeatureCount`].
+    /// [`GpError::NotFitted`], [`ModelInputError::FeatureCount`].
     pub fn predict(&self, xs: &DMatrix<f64>) -> Result<(Vec<f64>, Vec<f64>), GpError> {
         let s = self.state.as_ref().ok_or(GpError::NotFitted)?;
         check_width(s.x.ncols(), xs.ncols())?;
@@ -881,7 +879,7 @@ impl SparseGp {
     /// mean, as NASLib predicts, plus the noise variance in the variance).
     ///
     /// # Errors
-    /// [`GpError::NotFitted`], [`DataError::FeatureCount`].
+    /// [`GpError::NotFitted`], [`ModelInputError::FeatureCount`].
     pub fn predict(&self, xs: &DMatrix<f64>) -> Result<(Vec<f64>, Vec<f64>), GpError> {
         let st = self.state.as_ref().ok_or(GpError::NotFitted)?;
         check_width(st.z.ncols(), xs.ncols())?;
@@ -1044,18 +1042,12 @@ impl GpPredictor {
         }
     }
 
-    fn fit_err(&self, reason: impl fmt::Display) -> PredictorError {
-        PredictorError::Fit {
-            key: self.key.clone(),
-            reason: reason.to_string(),
-        }
+    fn fit_err(&self, source: impl Into<BoxError>) -> PredictorError {
+        PredictorError::fit(self.key.as_str(), source)
     }
 
-    fn query_err(&self, reason: impl fmt::Display) -> PredictorError {
-        PredictorError::Query {
-            key: self.key.clone(),
-            reason: reason.to_string(),
-        }
+    fn query_err(&self, source: impl Into<BoxError>) -> PredictorError {
+        PredictorError::query(self.key.as_str(), source)
     }
 
     fn encode(&self, inputs: &[ArchInput]) -> Result<FeatureMatrix, crate::FeatureError> {

@@ -258,7 +258,7 @@ impl LgbRegressor {
     /// Predictions for the rows of `x`, in target units.
     ///
     /// # Errors
-    /// [`TreeError::NotFitted`], [`DataError::FeatureCount`](crate::DataError::FeatureCount), [`TreeError::NonFiniteFeature`]
+    /// [`TreeError::NotFitted`], [`ModelInputError::FeatureCount`](crate::ModelInputError::FeatureCount), [`TreeError::NonFiniteFeature`]
     /// or [`TreeError::Lightgbm`].
     pub fn predict(&self, x: &FeatureMatrix) -> Result<Vec<f64>, TreeError> {
         let m = self.model.as_ref().ok_or(TreeError::NotFitted)?;
@@ -350,8 +350,8 @@ impl TabularModel for LgbRegressor {
     /// Trains `num_boost_round` iterations on the z-scored targets.
     ///
     /// # Errors
-    /// [`DataError::EmptyTrainingSet`](crate::DataError::EmptyTrainingSet), [`DataError::LengthMismatch`](crate::DataError::LengthMismatch),
-    /// [`DataError::NoFeatures`](crate::DataError::NoFeatures), [`DataError::NonFiniteTarget`](crate::DataError::NonFiniteTarget),
+    /// [`ModelInputError::EmptyTrainingSet`](crate::ModelInputError::EmptyTrainingSet), [`ModelInputError::LengthMismatch`](crate::ModelInputError::LengthMismatch),
+    /// [`ModelInputError::NoFeatures`](crate::ModelInputError::NoFeatures), [`ModelInputError::NonFiniteTarget`](crate::ModelInputError::NonFiniteTarget),
     /// [`TreeError::NonFiniteFeature`], [`TreeError::Hyperparam`], [`TreeError::InvalidParam`] or
     /// [`TreeError::Lightgbm`].
     fn fit(

@@ -67,7 +67,7 @@
 //! * [`TabularPredictor`], [`TabularModel`], [`TargetScaling`]: the generic predictor over an
 //!   encoded-architecture regressor with NASLib's z-scored targets ([`tabular`]); `xgb`, `lgb`,
 //!   `ngb` and `rf` are all tabular predictors.
-//! * Errors: [`DataError`] (checks shared by every model, [`check`]), [`GpError`], [`BlrError`],
+//! * Errors: [`ModelInputError`] (checks shared by every model, [`check`]), [`GpError`], [`BlrError`],
 //!   [`TreeError`] (the tree models; [`XgbError`] is its
 //!   alias), [`FeatureError`] (encoding); the [`Predictor`] methods wrap them in
 //!   [`PredictorError`](naspred_eval::predictor::PredictorError).
@@ -110,7 +110,7 @@ pub mod xgb;
 
 pub use blr::{BayesLinReg, BlrError, BlrMode, BlrPredictor};
 pub use cart::{BinnedMatrix, MaxFeatures, RegressionTree, TreeBuilder, TreeParams};
-pub use check::{check_lengths, check_targets, check_training_set, check_width, DataError};
+pub use check::{check_lengths, check_targets, check_training_set, check_width, ModelInputError};
 pub use features::{encode_arch, encode_archs, encode_inputs, FeatureError, FeatureMatrix};
 pub use forest::{ForestRegressor, RfParams, RfPredictor};
 pub use gp::{

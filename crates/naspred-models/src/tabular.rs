@@ -18,13 +18,13 @@ use std::fmt;
 use naspred_eval::hpo::{HpError, HpoState, Tunable, TunableParams};
 use naspred_eval::metrics::pairwise_sum;
 use naspred_eval::predictor::{
-    ArchInput, Context, Hyperparams, Prediction, Predictor, PredictorError, PredictorRng,
+    ArchInput, BoxError, Context, Hyperparams, Prediction, Predictor, PredictorError, PredictorRng,
     Requirements,
 };
 use naspred_spaces::{EncodingKind, Quirks};
 use thiserror::Error;
 
-use crate::check::{check_lengths, DataError};
+use crate::check::{check_lengths, ModelInputError};
 use crate::features::{encode_inputs, FeatureError, FeatureMatrix};
 
 /// Why a tree model could not be fitted or queried.
@@ -32,7 +32,7 @@ use crate::features::{encode_inputs, FeatureError, FeatureMatrix};
 pub enum TreeError {
     /// The training or query data failed a check shared by every model.
     #[error(transparent)]
-    Data(#[from] DataError),
+    Data(#[from] ModelInputError),
     /// A feature value is NaN or infinite (the trees have no notion of missing values).
     #[error("feature {col} of row {row} is not finite ({value})")]
     NonFiniteFeature {
@@ -167,7 +167,7 @@ pub trait TabularModel: fmt::Debug {
     /// Predictive means and, where the model has one, standard deviations, in target units.
     ///
     /// # Errors
-    /// [`TreeError::NotFitted`], [`DataError::FeatureCount`], or the model's own errors.
+    /// [`TreeError::NotFitted`], [`ModelInputError::FeatureCount`], or the model's own errors.
     fn predict_dist(&self, x: &FeatureMatrix) -> Result<(Vec<f64>, Option<Vec<f64>>), TreeError>;
 }
 
@@ -258,18 +258,12 @@ impl<M: TabularModel> TabularPredictor<M> {
         &self.model
     }
 
-    fn fit_err(&self, reason: impl fmt::Display) -> PredictorError {
-        PredictorError::Fit {
-            key: self.key.clone(),
-            reason: reason.to_string(),
-        }
+    fn fit_err(&self, source: impl Into<BoxError>) -> PredictorError {
+        PredictorError::fit(self.key.as_str(), source)
     }
 
-    fn query_err(&self, reason: impl fmt::Display) -> PredictorError {
-        PredictorError::Query {
-            key: self.key.clone(),
-            reason: reason.to_string(),
-        }
+    fn query_err(&self, source: impl Into<BoxError>) -> PredictorError {
+        PredictorError::query(self.key.as_str(), source)
     }
 }
 

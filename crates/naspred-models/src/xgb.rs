@@ -20,7 +20,7 @@ use naspred_eval::predictor::{Hyperparams, PredictorRng};
 use rand::{Rng, RngCore};
 use xgboost_rs::{Booster, DMatrix};
 
-use crate::check::{check_training_set, check_width, DataError};
+use crate::check::{check_training_set, check_width, ModelInputError};
 use crate::features::FeatureMatrix;
 use crate::tabular::{TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError};
 
@@ -165,8 +165,8 @@ impl XgbRegressor {
     /// On error the previous model, if any, is discarded.
     ///
     /// # Errors
-    /// [`DataError::EmptyTrainingSet`], [`DataError::LengthMismatch`], [`DataError::NoFeatures`],
-    /// [`DataError::NonFiniteTarget`], [`TreeError::Hyperparam`], or [`TreeError::Xgboost`].
+    /// [`ModelInputError::EmptyTrainingSet`], [`ModelInputError::LengthMismatch`], [`ModelInputError::NoFeatures`],
+    /// [`ModelInputError::NonFiniteTarget`], [`TreeError::Hyperparam`], or [`TreeError::Xgboost`].
     pub fn fit(&mut self, x: &FeatureMatrix, y: &[f64], seed: u64) -> Result<(), TreeError> {
         self.model = None;
         self.params.check()?;
@@ -193,7 +193,7 @@ impl XgbRegressor {
     /// Predictions for the rows of `x`, in target units.
     ///
     /// # Errors
-    /// [`TreeError::NotFitted`], [`DataError::FeatureCount`], or [`TreeError::Xgboost`].
+    /// [`TreeError::NotFitted`], [`ModelInputError::FeatureCount`], or [`TreeError::Xgboost`].
     pub fn predict(&self, x: &FeatureMatrix) -> Result<Vec<f64>, TreeError> {
         let m = self.model.as_ref().ok_or(TreeError::NotFitted)?;
         check_width(m.n_features, x.cols())?;
@@ -217,7 +217,7 @@ impl XgbRegressor {
 /// `xgb.DMatrix(X)`; `DMatrix::from_dense` would treat every 0 as missing).
 fn dmatrix(x: &FeatureMatrix, nthread: u32) -> Result<DMatrix, TreeError> {
     if x.cols() == 0 {
-        return Err(TreeError::Data(DataError::NoFeatures));
+        return Err(TreeError::Data(ModelInputError::NoFeatures));
     }
     let f = std::mem::size_of::<f32>();
     // `from_col_major_f32` takes explicit byte strides (array-interface style), so row-major

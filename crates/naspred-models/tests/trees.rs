@@ -12,8 +12,8 @@ use naspred_eval::predictor::{
     ArchInput, Context, Family, Predictor, PredictorError, PredictorRng,
 };
 use naspred_models::{
-    DataError, FeatureMatrix, ForestRegressor, NgbParams, NgbPredictor, NgbRegressor, RfParams,
-    RfPredictor, TabularModel, TabularParams, TreeError,
+    FeatureMatrix, ForestRegressor, ModelInputError, NgbParams, NgbPredictor, NgbRegressor,
+    RfParams, RfPredictor, TabularModel, TabularParams, TreeError,
 };
 #[cfg(feature = "lightgbm")]
 use naspred_models::{LgbParams, LgbPredictor, LgbRegressor};
@@ -101,7 +101,8 @@ fn predictor_protocol() {
         let err = p
             .fit(&train, &[94.0, f64::NAN, 90.0, 70.0], &mut ctx(&mut rng))
             .unwrap_err();
-        assert!(err.to_string().contains("target 1"), "{key}: {err}");
+        let text = naspred_eval::error_chain(&err);
+        assert!(text.contains("target 1"), "{key}: {text}");
 
         p.fit(&train, &y, &mut ctx(&mut rng)).unwrap();
         let d = p.query_dist(&train, &mut ctx(&mut rng)).unwrap();
@@ -298,20 +299,20 @@ fn check_errors<M: TabularModel>(bad_params: M::Params) {
     assert_eq!(m.predict_dist(&x).unwrap_err(), TreeError::NotFitted);
     assert_eq!(
         m.fit(&x, &y[..9], &mut rng).unwrap_err(),
-        TreeError::Data(DataError::LengthMismatch {
+        TreeError::Data(ModelInputError::LengthMismatch {
             rows: 10,
             targets: 9
         })
     );
     assert_eq!(
         m.fit(&x, &[], &mut rng).unwrap_err(),
-        TreeError::Data(DataError::EmptyTrainingSet)
+        TreeError::Data(ModelInputError::EmptyTrainingSet)
     );
     let mut bad_y = y.clone();
     bad_y[4] = f64::INFINITY;
     assert!(matches!(
         m.fit(&x, &bad_y, &mut rng).unwrap_err(),
-        TreeError::Data(DataError::NonFiniteTarget { index: 4, .. })
+        TreeError::Data(ModelInputError::NonFiniteTarget { index: 4, .. })
     ));
     let mut data = x.as_slice().to_vec();
     data[8 * 3 + 2] = f32::NAN;
@@ -323,7 +324,7 @@ fn check_errors<M: TabularModel>(bad_params: M::Params) {
     let no_cols = FeatureMatrix::from_row_major(Vec::new(), 10, 0).unwrap();
     assert_eq!(
         m.fit(&no_cols, &y, &mut rng).unwrap_err(),
-        TreeError::Data(DataError::NoFeatures)
+        TreeError::Data(ModelInputError::NoFeatures)
     );
     let mut b = M::with_params(bad_params);
     assert!(matches!(
@@ -334,7 +335,7 @@ fn check_errors<M: TabularModel>(bad_params: M::Params) {
     let narrow = FeatureMatrix::from_rows(&[[0.0f32; 3]]).unwrap();
     assert_eq!(
         m.predict_dist(&narrow).unwrap_err(),
-        TreeError::Data(DataError::FeatureCount {
+        TreeError::Data(ModelInputError::FeatureCount {
             expected: 8,
             got: 3
         })

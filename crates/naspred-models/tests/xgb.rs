@@ -11,7 +11,7 @@ use naspred_eval::predictor::{
     ArchInput, Context, Family, Predictor, PredictorError, PredictorRng,
 };
 use naspred_models::{
-    DataError, FeatureMatrix, TabularModel, TabularParams, XgbError, XgbParams, XgbPredictor,
+    FeatureMatrix, ModelInputError, TabularModel, TabularParams, XgbError, XgbParams, XgbPredictor,
     XgbRegressor,
 };
 use naspred_spaces::{AnyArch, EncodingKind, SpaceKind};
@@ -117,30 +117,30 @@ fn typed_errors() {
     assert_eq!(reg.predict(&x).unwrap_err(), XgbError::NotFitted);
     assert_eq!(
         reg.fit(&x, &y[..9], 0).unwrap_err(),
-        XgbError::Data(DataError::LengthMismatch {
+        XgbError::Data(ModelInputError::LengthMismatch {
             rows: 10,
             targets: 9
         })
     );
     assert_eq!(
         reg.fit(&x, &[], 0).unwrap_err(),
-        XgbError::Data(DataError::EmptyTrainingSet)
+        XgbError::Data(ModelInputError::EmptyTrainingSet)
     );
     let mut bad = y.clone();
     bad[3] = f64::NAN;
     assert!(matches!(
         reg.fit(&x, &bad, 0).unwrap_err(),
-        XgbError::Data(DataError::NonFiniteTarget { index: 3, .. })
+        XgbError::Data(ModelInputError::NonFiniteTarget { index: 3, .. })
     ));
     bad[3] = f64::INFINITY;
     assert!(matches!(
         reg.fit(&x, &bad, 0).unwrap_err(),
-        XgbError::Data(DataError::NonFiniteTarget { index: 3, .. })
+        XgbError::Data(ModelInputError::NonFiniteTarget { index: 3, .. })
     ));
     let empty_cols = FeatureMatrix::from_row_major(Vec::new(), 10, 0).unwrap();
     assert_eq!(
         reg.fit(&empty_cols, &y, 0).unwrap_err(),
-        XgbError::Data(DataError::NoFeatures)
+        XgbError::Data(ModelInputError::NoFeatures)
     );
     for p in [
         XgbParams {
@@ -170,7 +170,7 @@ fn typed_errors() {
     let narrow = FeatureMatrix::from_rows(&[[0.0f32; 3]]).unwrap();
     assert_eq!(
         reg.predict(&narrow).unwrap_err(),
-        XgbError::Data(DataError::FeatureCount {
+        XgbError::Data(ModelInputError::FeatureCount {
             expected: 6,
             got: 3
         })

@@ -54,8 +54,24 @@ struct Cell {
     input_proj: Vec<Option<ConvBnRelu>>,
 }
 
+/// Why a (pruned) NB101 cell has no network (the reason of a [`NetError::InvalidArch`]).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+enum CellError {
+    /// An interior vertex that nasbench's channel rule leaves without channels.
+    #[error("vertex {0} gets no channels")]
+    NoChannels(usize),
+    /// An interior vertex whose op is not a convolution or pooling.
+    #[error("vertex {vertex} has op {op}")]
+    InteriorOp {
+        /// The vertex.
+        vertex: usize,
+        /// Its op's name.
+        op: &'static str,
+    },
+}
+
 /// nasbench's `ComputeVertexChannels`.
-fn vertex_channels(cin: i64, cout: i64, adj: &[Vec<bool>]) -> Result<Vec<i64>, String> {
+fn vertex_channels(cin: i64, cout: i64, adj: &[Vec<bool>]) -> Result<Vec<i64>, CellError> {
     let n = adj.len();
     let mut ch = vec![0i64; n];
     ch[0] = cin;
@@ -88,14 +104,14 @@ fn vertex_channels(cin: i64, cout: i64, adj: &[Vec<bool>]) -> Result<Vec<i64>, S
             }
         }
         if ch[v] <= 0 {
-            return Err(format!("vertex {v} gets no channels"));
+            return Err(CellError::NoChannels(v));
         }
     }
     Ok(ch)
 }
 
 impl Cell {
-    fn new(b: &mut Builder, arch: &Nb101Arch, cin: i64, cout: i64) -> Result<Self, String> {
+    fn new(b: &mut Builder, arch: &Nb101Arch, cin: i64, cout: i64) -> Result<Self, CellError> {
         let n = arch.n();
         let adj: Vec<Vec<bool>> = (0..n)
             .map(|i| (0..n).map(|j| arch.edge(i, j)).collect())
@@ -107,7 +123,12 @@ impl Cell {
                 Nb101Op::Conv3x3 => VertexOp::Conv(ConvBnRelu::new(b, c, c, 3)),
                 Nb101Op::Conv1x1 => VertexOp::Conv(ConvBnRelu::new(b, c, c, 1)),
                 Nb101Op::MaxPool3x3 => VertexOp::MaxPool,
-                other => return Err(format!("vertex {t} has op {}", other.name())),
+                other => {
+                    return Err(CellError::InteriorOp {
+                        vertex: t,
+                        op: other.name(),
+                    })
+                }
             }));
         }
         let mut input_proj = vec![None];
@@ -223,7 +244,7 @@ impl Nb101Net {
             }
             for _ in 0..Self::MODULES {
                 layers.push(Layer::Cell(Box::new(
-                    Cell::new(&mut b, &cell, cin, cout).map_err(invalid)?,
+                    Cell::new(&mut b, &cell, cin, cout).map_err(|e| invalid(e.to_string()))?,
                 )));
                 cin = cout;
             }

@@ -38,8 +38,8 @@ use naspred_eval::{
 };
 use naspred_models::neural::ExtraTokens;
 use naspred_models::{
-    encode_inputs, FeatureMatrix, LeafRule, NgbParams, NgbRegressor, SeminasPredictor,
-    TabularModel, TabularParams, TargetScaling,
+    encode_inputs, FeatureError, FeatureMatrix, LeafRule, NgbParams, NgbRegressor,
+    SeminasPredictor, TabularModel, TabularParams, TargetScaling,
 };
 use naspred_spaces::{EncodingKind, Quirks, SpaceKind};
 use naspred_zerocost::{Proxy, ZeroCostPredictor, ZeroCostSettings};
@@ -116,10 +116,9 @@ impl JacovSource {
         if archs.is_empty() {
             return Ok(Vec::new());
         }
-        self.zc.query(archs, ctx).map_err(|e| PredictorError::Fit {
-            key: key.to_string(),
-            reason: format!("jacov scores: {e}"),
-        })
+        self.zc
+            .query(archs, ctx)
+            .map_err(|e| PredictorError::fit(key, e))
     }
 }
 
@@ -207,32 +206,29 @@ pub fn discretize(x: f64, upper_bounds: &[f64]) -> Vec<u8> {
     bits
 }
 
-fn fit_err(key: &str, reason: impl std::fmt::Display) -> PredictorError {
-    PredictorError::Fit {
-        key: key.to_string(),
-        reason: reason.to_string(),
-    }
+fn fit_err(key: &str, source: impl Into<naspred_eval::BoxError>) -> PredictorError {
+    PredictorError::fit(key, source)
 }
 
-fn query_err(key: &str, reason: impl std::fmt::Display) -> PredictorError {
-    PredictorError::Query {
-        key: key.to_string(),
-        reason: reason.to_string(),
-    }
+fn query_err(key: &str, source: impl Into<naspred_eval::BoxError>) -> PredictorError {
+    PredictorError::query(key, source)
 }
 
 fn check_train(key: &str, train: &[ArchInput], y: &[f64]) -> Result<(), PredictorError> {
     if train.is_empty() {
-        return Err(fit_err(key, "empty training set"));
+        return Err(PredictorError::fit_msg(key, "empty training set"));
     }
     if train.len() != y.len() {
-        return Err(fit_err(
+        return Err(PredictorError::fit_msg(
             key,
             format!("{} architectures but {} targets", train.len(), y.len()),
         ));
     }
     if let Some((i, v)) = y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(fit_err(key, format!("target {i} is not finite ({v})")));
+        return Err(PredictorError::fit_msg(
+            key,
+            format!("target {i} is not finite ({v})"),
+        ));
     }
     Ok(())
 }
@@ -442,9 +438,8 @@ impl OmniNgb {
         archs: &[ArchInput],
         jacov_z: Option<&[f64]>,
         lc_z: &[Vec<f64>],
-    ) -> Result<FeatureMatrix, String> {
-        let enc = encode_inputs(archs, EncodingKind::AdjacencyOneHot, Quirks::Faithful)
-            .map_err(|e| e.to_string())?;
+    ) -> Result<FeatureMatrix, FeatureError> {
+        let enc = encode_inputs(archs, EncodingKind::AdjacencyOneHot, Quirks::Faithful)?;
         let extra = usize::from(jacov_z.is_some()) + lc_z.len();
         let cols = enc.cols() + extra;
         let mut data = Vec::with_capacity(archs.len() * cols);
@@ -457,7 +452,7 @@ impl OmniNgb {
             }
             data.extend_from_slice(row);
         }
-        FeatureMatrix::from_row_major(data, archs.len(), cols).map_err(|e| e.to_string())
+        FeatureMatrix::from_row_major(data, archs.len(), cols)
     }
 }
 

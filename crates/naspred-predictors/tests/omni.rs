@@ -117,17 +117,17 @@ fn omni_rejects_bad_input_and_survives_degenerate_sets() {
         // Empty training set, length mismatch, non-finite target.
         assert!(matches!(
             p.fit(&[], &[], &mut ctx),
-            Err(PredictorError::Fit { .. })
+            Err(e) if e.is_fit()
         ));
         assert!(matches!(
             p.fit(&archs, &[1.0, 2.0], &mut ctx),
-            Err(PredictorError::Fit { .. })
+            Err(e) if e.is_fit()
         ));
         let mut y = vec![90.0; archs.len()];
         y[3] = f64::NAN;
         assert!(matches!(
             p.fit(&archs, &y, &mut ctx),
-            Err(PredictorError::Fit { .. })
+            Err(e) if e.is_fit()
         ));
         // Constant targets: a fit and constant (finite) predictions.
         let y = vec![90.0; archs.len()];

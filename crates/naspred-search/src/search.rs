@@ -6,7 +6,10 @@ use std::time::Instant;
 
 use naspred_data::{Benchmark, Coverage};
 use naspred_eval::protocol::stream_seed;
-use naspred_eval::{ArchInput, Context, Predictor, PredictorFactory, PredictorRng, Requirements};
+use naspred_eval::{
+    catch_predictor_panic, ArchInput, Context, Predictor, PredictorFactory, PredictorRng,
+    Requirements,
+};
 use rand::seq::index::sample as index_sample;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -314,7 +317,8 @@ impl<'a> Searcher<'a> {
                 unlabeled: &unlabeled,
                 rng: &mut rng,
             };
-            p.fit(&train, &hist.values, &mut ctx)?;
+            // A panic of the predictor (a libtorch error) is this run's predictor error.
+            catch_predictor_panic(key, || p.fit(&train, &hist.values, &mut ctx))?;
             models.push((p, rng));
         }
         let fit_time = t0.elapsed().as_secs_f64();
@@ -330,9 +334,11 @@ impl<'a> Searcher<'a> {
                 rng,
             };
             match self.cfg.uncertainty {
-                Uncertainty::Ensemble => preds.push(p.query(&test, &mut ctx)?),
+                Uncertainty::Ensemble => {
+                    preds.push(catch_predictor_panic(key, || p.query(&test, &mut ctx))?)
+                }
                 Uncertainty::Own => {
-                    let d = p.query_dist(&test, &mut ctx)?;
+                    let d = catch_predictor_panic(key, || p.query_dist(&test, &mut ctx))?;
                     own_std = Some(d.std.ok_or_else(|| SearchError::Unsupported {
                         space: self.bench.space(),
                         what: format!("predictor {key} has no predictive uncertainty (use --uncertainty ensemble)"),

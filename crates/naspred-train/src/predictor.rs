@@ -217,10 +217,7 @@ impl WsPredictor {
             }
         }
         let mut d = TrainData::shared_cifar10(&self.data_root, s.image_size, Some(s.train_images))
-            .map_err(|e| PredictorError::Fit {
-                key: self.key.to_string(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| PredictorError::fit(self.key, e))?;
         d.val = d.val.balanced(s.val_images);
         let d = Arc::new(d);
         self.data = Some(d.clone());
@@ -291,10 +288,7 @@ impl Predictor for WsPredictor {
             }
             WsMode::RandomSampling => train_rsws(&net, &params, &data, &cfg, &mut rng),
         }
-        .map_err(|e| PredictorError::Fit {
-            key: self.key.to_string(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| PredictorError::fit(self.key, e))?;
         self.history = history;
         self.net = Some(net);
         Ok(())
@@ -320,10 +314,10 @@ impl Predictor for WsPredictor {
                     });
                     Ok(acc)
                 }
-                other => Err(PredictorError::Query {
-                    key: self.key.to_string(),
-                    reason: format!("{} is not an nb201 architecture", other),
-                }),
+                other => Err(PredictorError::query_msg(
+                    self.key,
+                    format!("{} is not an nb201 architecture", other),
+                )),
             })
             .collect()
     }

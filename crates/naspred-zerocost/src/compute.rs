@@ -105,6 +105,24 @@ pub fn parse_device(name: &str) -> Result<Device, ZcError> {
     Ok(Device::Cuda(index))
 }
 
+/// Why one proxy has no score on one architecture (the architecture's other proxies may
+/// still have theirs).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ProxyFailure {
+    /// The proxy's value is NaN or infinite (never replaced).
+    #[error("non-finite value {0}")]
+    NonFinite(f64),
+    /// GraSP: no gradient reached any weight.
+    #[error("no gradient reached any weight")]
+    NoGradient,
+    /// Zen: the network has no pre-pool feature map.
+    #[error("the network has no pre-pool feature map")]
+    NoFeatureMap,
+    /// A failure read back from the score cache, as it was recorded.
+    #[error("{0}")]
+    Cached(String),
+}
+
 /// The score of one proxy on one architecture.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProxyScore {
@@ -112,7 +130,7 @@ pub struct ProxyScore {
     pub proxy: Proxy,
     /// The score (NASLib's sign convention of the space applied), or why it failed (a
     /// non-finite value is a failure, never replaced).
-    pub value: Result<f64, String>,
+    pub value: Result<f64, ProxyFailure>,
     /// Seconds spent (shared passes split among their users).
     pub seconds: f64,
 }
@@ -162,11 +180,11 @@ pub fn arch_seed(arch: &AnyArch, seed: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn finite(p: Proxy, space: SpaceKind, v: f64) -> Result<f64, String> {
+fn finite(p: Proxy, space: SpaceKind, v: f64) -> Result<f64, ProxyFailure> {
     if v.is_finite() {
         Ok(v * p.sign(space))
     } else {
-        Err(format!("non-finite value {v}"))
+        Err(ProxyFailure::NonFinite(v))
     }
 }
 
@@ -415,7 +433,7 @@ fn compute_inner(
                         finite(Proxy::Grasp, space, v)
                     }
                     Some(_) => finite(Proxy::Grasp, space, 0.0),
-                    None => Err("no gradient reached any weight".to_string()),
+                    None => Err(ProxyFailure::NoGradient),
                 };
                 out.push(ProxyScore {
                     proxy: Proxy::Grasp,
@@ -561,7 +579,7 @@ fn compute_inner(
                 }
                 finite(Proxy::Zen, space, nas.ln() + log_bn)
             }
-            _ => Err("the network has no pre-pool feature map".to_string()),
+            _ => Err(ProxyFailure::NoFeatureMap),
         };
         out.push(ProxyScore {
             proxy: Proxy::Zen,

@@ -11,7 +11,7 @@ use naspred_data::{DataRoot, Dataset};
 use naspred_spaces::AnyArch;
 
 use crate::cache::{CacheKey, CachedScore, ScoreCache};
-use crate::compute::{compute, ProxyScore, ZcSettings};
+use crate::compute::{compute, ProxyFailure, ProxyScore, ZcSettings};
 use crate::{Proxy, ZcError};
 
 /// The CIFAR-10 training images under the data root (500 per class, for zero-cost minibatches
@@ -140,7 +140,9 @@ impl ZcEngine {
                     proxy: p,
                     value: match (c.value, c.error) {
                         (Some(v), _) => Ok(v),
-                        (None, e) => Err(e.unwrap_or_else(|| "failed".into())),
+                        (None, e) => {
+                            Err(ProxyFailure::Cached(e.unwrap_or_else(|| "failed".into())))
+                        }
                     },
                     seconds: c.seconds,
                 }),
@@ -153,7 +155,7 @@ impl ZcEngine {
             for s in &fresh {
                 let (value, error) = match &s.value {
                     Ok(v) => (Some(*v), None),
-                    Err(e) => (None, Some(e.clone())),
+                    Err(e) => (None, Some(e.to_string())),
                 };
                 self.cache.put(
                     self.key(arch, s.proxy),

@@ -47,7 +47,7 @@ pub mod predictor;
 pub mod proxy;
 
 pub use cache::{CacheKey, CachedScore, ScoreCache, SCORE_VERSION};
-pub use compute::{compute, default_device, parse_device, ProxyScore, ZcSettings};
+pub use compute::{compute, default_device, parse_device, ProxyFailure, ProxyScore, ZcSettings};
 pub use engine::{load_image_pool, ZcEngine, TRAIN_PORTION};
 pub use predictor::{ZeroCostPredictor, ZeroCostSettings};
 pub use proxy::Proxy;

@@ -200,10 +200,7 @@ impl Predictor for ZeroCostPredictor {
         tch::set_num_threads(1);
         let engine = self
             .engine(ctx.dataset)
-            .map_err(|e| PredictorError::Query {
-                key: key.clone(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| PredictorError::query(key.as_str(), e))?;
         let mut reused = 0.0;
         let out = test
             .iter()
@@ -217,10 +214,7 @@ impl Predictor for ZeroCostPredictor {
                                 reason: e.to_string(),
                             }
                         }
-                        e => PredictorError::Query {
-                            key: key.clone(),
-                            reason: e.to_string(),
-                        },
+                        e => PredictorError::query(key.as_str(), e),
                     })?;
                 reused += r;
                 Ok(s[0].value.clone().unwrap_or(FAILED_SCORE))

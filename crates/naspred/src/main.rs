@@ -280,7 +280,10 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 /// A closed standard output ends the program quietly with exit status 0, as Unix filters do:
-/// `println!` panics on it, so the panic hook catches that case too.
+/// `println!` panics on it, so the panic hook catches that case too. A panic inside a
+/// predictor's fit or query that the evaluator catches (a libtorch error; see
+/// [`naspred_eval::catch_predictor_panic`]) prints nothing: it becomes that point's record
+/// error and the sweep goes on. Every other panic goes to the default hook.
 fn quiet_on_closed_stdout() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -292,6 +295,9 @@ fn quiet_on_closed_stdout() {
             .unwrap_or("");
         if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
             std::process::exit(0);
+        }
+        if naspred_eval::in_caught_call() {
+            return;
         }
         default(info);
     }));

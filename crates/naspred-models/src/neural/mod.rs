@@ -61,7 +61,7 @@ pub use mlp::{BananasPredictor, MlpPredictor};
 pub use seminas::{ExtraTokens, SeminasPredictor};
 
 /// Why a neural predictor could not fit or query.
-#[derive(Debug, Error, Clone, PartialEq)]
+#[derive(Debug, Error)]
 pub enum NeuralError {
     /// No training architectures.
     #[error("empty training set")]
@@ -117,18 +117,12 @@ pub enum NeuralError {
     /// Training diverged (non-finite loss or predictions).
     #[error("training diverged: {0}")]
     Diverged(String),
-    /// libtorch reported an error.
-    #[error("libtorch: {0}")]
-    Torch(String),
+    /// libtorch reported an error (its source).
+    #[error("libtorch")]
+    Torch(#[from] tch::TchError),
     /// Query before a successful fit.
     #[error("queried before fit")]
     NotFitted,
-}
-
-impl From<tch::TchError> for NeuralError {
-    fn from(e: tch::TchError) -> Self {
-        NeuralError::Torch(e.to_string())
-    }
 }
 
 impl NeuralError {
@@ -141,10 +135,7 @@ impl NeuralError {
                 key: key.into(),
                 source,
             },
-            e => PredictorError::Fit {
-                key: key.into(),
-                reason: e.to_string(),
-            },
+            e => PredictorError::fit(key, e),
         }
     }
 
@@ -156,10 +147,7 @@ impl NeuralError {
                 key: key.into(),
                 source,
             },
-            e => PredictorError::Query {
-                key: key.into(),
-                reason: e.to_string(),
-            },
+            e => PredictorError::query(key, e),
         }
     }
 }
@@ -244,7 +232,7 @@ pub fn dense_tensor(encs: &[Encoding]) -> Result<Tensor, NeuralError> {
         }
         data.extend_from_slice(v);
     }
-    Ok(Tensor::from_slice(&data).view([encs.len() as i64, cols as i64]))
+    Ok(Tensor::f_from_slice(&data)?.f_view([encs.len() as i64, cols as i64])?)
 }
 
 /// The graph encodings of `encs`, checked to share one shape.
@@ -501,7 +489,7 @@ pub fn batches(perm: &[i64], batch: usize, drop_last: bool) -> impl Iterator<Ite
 
 /// The values of a 1-D tensor as `f64`, checked finite.
 pub fn to_vec_finite(t: &Tensor) -> Result<Vec<f64>, NeuralError> {
-    let t = t.to_kind(Kind::Double).contiguous().view([-1]);
+    let t = t.f_to_kind(Kind::Double)?.f_contiguous()?.f_view([-1])?;
     let v: Vec<f64> = Vec::<f64>::try_from(&t)?;
     if let Some(i) = v.iter().position(|x| !x.is_finite()) {
         return Err(NeuralError::Diverged(format!(

@@ -252,6 +252,54 @@ pub(crate) fn upper_mask(i: usize, n: usize) -> u8 {
     all & !(((1u16 << (i + 1)) - 1) as u8)
 }
 
+/// Why a matrix and op list are no raw NB101 spec (the reason of the [`SpaceError::Invalid`]
+/// that [`Nb101Arch::new`] returns).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+enum SpecError {
+    /// No vertices.
+    #[error("the adjacency matrix is empty")]
+    Empty,
+    /// More vertices than NB101 allows.
+    #[error("{0} vertices, at most {MAX_VERTICES} are supported")]
+    TooManyVertices(usize),
+    /// An op list of another length than the matrix.
+    #[error("{ops} ops for a {n}x{n} matrix (length of ops must match matrix dimensions)")]
+    OpCount {
+        /// Ops given.
+        ops: usize,
+        /// Rows of the matrix.
+        n: usize,
+    },
+    /// A row of another length than the number of rows.
+    #[error("row {row} has {len} entries but the matrix has {n} rows (matrix must be square)")]
+    NotSquare {
+        /// The row.
+        row: usize,
+        /// Its length.
+        len: usize,
+        /// Rows of the matrix.
+        n: usize,
+    },
+    /// An edge on or below the diagonal.
+    #[error("entry ({i}, {j}) is 1 on or below the diagonal (matrix must be upper triangular)")]
+    BelowDiagonal {
+        /// Row.
+        i: usize,
+        /// Column.
+        j: usize,
+    },
+    /// An entry other than 0 or 1.
+    #[error("entry ({i}, {j}) is {value}, expected 0 or 1")]
+    NotBinary {
+        /// Row.
+        i: usize,
+        /// Column.
+        j: usize,
+        /// The entry.
+        value: u8,
+    },
+}
+
 impl Nb101Arch {
     /// Builds a raw spec from an adjacency matrix (rows of 0/1) and one op per vertex.
     ///
@@ -260,44 +308,36 @@ impl Nb101Arch {
     /// vertices, an empty matrix and entries other than 0/1. Validity in the NB101 space is
     /// checked separately by [`Architecture::validate`].
     pub fn new<R: AsRef<[u8]>>(matrix: &[R], ops: &[Nb101Op]) -> Result<Self, SpaceError> {
-        Self::build(matrix, ops).map_err(|reason| SpaceError::invalid(SPACE, reason))
+        Self::build(matrix, ops).map_err(|reason| SpaceError::invalid(SPACE, reason.to_string()))
     }
 
-    fn build<R: AsRef<[u8]>>(matrix: &[R], ops: &[Nb101Op]) -> Result<Self, String> {
+    fn build<R: AsRef<[u8]>>(matrix: &[R], ops: &[Nb101Op]) -> Result<Self, SpecError> {
         let n = matrix.len();
         if n == 0 {
-            return Err("the adjacency matrix is empty".to_string());
+            return Err(SpecError::Empty);
         }
         if n > MAX_VERTICES {
-            return Err(format!(
-                "{n} vertices, at most {MAX_VERTICES} are supported"
-            ));
+            return Err(SpecError::TooManyVertices(n));
         }
         if ops.len() != n {
-            return Err(format!(
-                "{} ops for a {n}x{n} matrix (length of ops must match matrix dimensions)",
-                ops.len()
-            ));
+            return Err(SpecError::OpCount { ops: ops.len(), n });
         }
         let mut adj = [0u8; MAX_VERTICES];
         for (i, row) in matrix.iter().enumerate() {
             let row = row.as_ref();
             if row.len() != n {
-                return Err(format!(
-                    "row {i} has {} entries but the matrix has {n} rows (matrix must be square)",
-                    row.len()
-                ));
+                return Err(SpecError::NotSquare {
+                    row: i,
+                    len: row.len(),
+                    n,
+                });
             }
             for (j, &v) in row.iter().enumerate() {
                 match v {
                     0 => {}
                     1 if j > i => adj[i] |= 1 << j,
-                    1 => {
-                        return Err(format!(
-                            "entry ({i}, {j}) is 1 on or below the diagonal (matrix must be upper triangular)"
-                        ))
-                    }
-                    _ => return Err(format!("entry ({i}, {j}) is {v}, expected 0 or 1")),
+                    1 => return Err(SpecError::BelowDiagonal { i, j }),
+                    _ => return Err(SpecError::NotBinary { i, j, value: v }),
                 }
             }
         }
