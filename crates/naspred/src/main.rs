@@ -890,10 +890,7 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
         (None, true) => read_suite(&out).map(|s| s.1).unwrap_or(ALL_SPACES.to_vec()),
         (None, false) => ALL_SPACES.to_vec(),
     };
-    let suite = Suite::new(mode, &spaces);
-    for line in &suite.skipped {
-        eprintln!("naspred reproduce: {line}");
-    }
+    let suite = Suite::new(mode, &spaces)?;
     let units = suite.units();
     if args.list {
         for e in &suite.experiments {
