@@ -392,4 +392,3 @@ mod tests {
         assert!(NuSvr::fit(&rows, &y, NuSvrParams::new(1.0, 0.0, 5.0)).is_none());
     }
 }
-

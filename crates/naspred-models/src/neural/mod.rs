@@ -168,21 +168,12 @@ pub fn check_train(n_archs: usize, y: &[f64]) -> Result<(), NeuralError> {
     Ok(())
 }
 
-/// Mean and population standard deviation of `y` (numpy's `np.std`); a zero (or non-finite)
-/// standard deviation becomes 1 so that z-scoring constant targets stays finite.
+/// Mean and population standard deviation of `y` (left-to-right sums); a zero (or non-finite)
+/// standard deviation becomes 1 so that z-scoring constant targets stays finite
+/// ([`ZScoreRule::SEQUENTIAL`](naspred_eval::stats::ZScoreRule::SEQUENTIAL)).
 pub fn mean_std(y: &[f64]) -> (f64, f64) {
-    let n = y.len().max(1) as f64;
-    let mean = y.iter().sum::<f64>() / n;
-    let var = y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-    let std = var.sqrt();
-    (
-        mean,
-        if std > 0.0 && std.is_finite() {
-            std
-        } else {
-            1.0
-        },
-    )
+    let z = naspred_eval::stats::ZScore::fit_with(y, naspred_eval::stats::ZScoreRule::SEQUENTIAL);
+    (z.mean, z.std)
 }
 
 /// Encodes the architectures of `inputs` under `kind`.
