@@ -1,5 +1,6 @@
-//! The evaluation protocol (spec §2): trials, sweeps, the single evaluation of a predictor at
-//! one grid point, time accounting and the cross-validated hyperparameter search.
+//! The study's predictor-evaluation protocol (NASLib's `PredictorEvaluator`; spec §2): trials,
+//! sweeps, the single evaluation of a predictor at one grid point, time accounting and the
+//! cross-validated hyperparameter search.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -24,7 +25,9 @@ use crate::records::{finished_keys, read_records, RecordKey, ResultRecord, Resul
 use crate::sampling::{draw_trial, TestSetMode, TrialSets};
 use crate::EvalError;
 
-/// How the evaluator's cross-validated hyperparameter search (spec §2.8) runs.
+/// How the evaluator's cross-validated hyperparameter search runs: as NASLib's evaluator does,
+/// random configurations of a predictor are each scored by the mean Kendall tau of a 3-fold
+/// cross-validation on the training set, within a time budget (spec §2.8).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HpoConfig {
     /// Whether it runs at all (for predictors whose `requirements().hpo` is true, n >= 10).

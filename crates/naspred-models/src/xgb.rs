@@ -282,7 +282,8 @@ impl TabularParams for XgbParams {
         }
     }
 
-    /// One draw of NASLib's HPO sampler (spec §1.3): `max_depth` ∈ {1..14}, `min_child_weight`
+    /// One draw of NASLib's random hyperparameter sampler for XGBoost (its
+    /// `set_random_hyperparams`, used by the cross-validated search; spec §1.3): `max_depth` ∈ {1..14}, `min_child_weight`
     /// ∈ {1..9}, `colsample_bytree` ~ U(0,1), `learning_rate` ~ loguniform[1e-3, 0.5],
     /// `colsample_bylevel` ~ U(0,1), drawn in that order. Rounds and threads are kept from
     /// `self`.

@@ -1,5 +1,6 @@
-//! OMNI: the study's combination of predictor families (spec §3), a model-based predictor fed
-//! with a zero-cost score and a learning-curve feature.
+//! OMNI: the study's "omnipredictor" (White et al. 2021, "How powerful are performance
+//! predictors in NAS?"; spec §3), which combines predictor families: a model-based predictor
+//! fed with a zero-cost score and a learning-curve feature.
 //!
 //! * [`OmniNgb`] (`omni_ngb`, NASLib `OmniNGBPredictor`): NGBoost on `[jacov, SoTL-E,
 //!   adjacency one-hot]`, jacov and SoTL-E z-scored with the training set's statistics (NASLib

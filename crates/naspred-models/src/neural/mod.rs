@@ -1,5 +1,6 @@
 //! Neural model-based predictors on `tch` (libtorch): NASLib's MLP, BANANAS, GCN, BONAS,
-//! SemiNAS/NAO, DNGO and BOHAMIANN (spec §1.3).
+//! SemiNAS/NAO, DNGO and BOHAMIANN, each with the architecture, loss, optimiser, schedule,
+//! epochs and batch size of NASLib's predictor class (spec §1.3).
 //!
 //! Every predictor here trains on the CPU with libtorch, single-threaded per fit
 //! ([`tch::set_num_threads`]`(1)`, trials run in parallel). All randomness — weight
@@ -10,7 +11,7 @@
 //! The training data are encoded once per fit into batched tensors; each step only gathers the
 //! rows of its minibatch with `index_select`.
 //!
-//! # QUIRKs (spec §1.3, §5.5)
+//! # QUIRKs: NASLib's bugs, reproduced or fixed (spec §1.3, §5.5)
 //!
 //! Each predictor takes a [`Quirks`] setting. [`Quirks::Fixed`] is the **default** here (as the
 //! issue asks); [`Quirks::Faithful`] reproduces NASLib:
