@@ -7,7 +7,7 @@
 //! (NB201) and uniformly with replacement from the benchmark's list otherwise (NB101 sample,
 //! DARTS, NLP), keeping an architecture only if its hash is new (one hash set shared by test,
 //! train and unlabeled sets). Mutation ("adjacent") sets are NASLib's: mutations of the best
-architectures of a random pool (see [`TestSetMode::Mutation`]).
+//! architectures of a random pool (see [`TestSetMode::Mutation`]).
 
 use std::collections::HashSet;
 

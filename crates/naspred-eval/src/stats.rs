@@ -3,7 +3,8 @@
 //!
 //! * [`ZScore`]: target standardisation `(y − mean) / std`, with the summation and the
 //!   constant-target rule of each caller ([`ZScoreRule`]);
-//! * [`kfold`]: scikit-learn's unshuffled `KFold` split;
+//! * [`kfold`] / [`kfold_with`]: contiguous k-fold splits (scikit-learn's unshuffled `KFold`,
+//!   or equal folds with the remainder in the last, [`FoldSizes`]);
 //! * [`gaussian_nll`] / [`mean_gaussian_nll`] and the constants [`LN_2PI`], [`HALF_LN_2PI`]:
 //!   the Gaussian negative log-likelihood;
 //! * mean and standard error over trials: [`crate::records::MeanSe`].
@@ -39,14 +40,34 @@ pub fn mean_gaussian_nll(y: &[f64], mean: &[f64], std: &[f64]) -> f64 {
     total / y.len() as f64
 }
 
-/// Contiguous `k`-fold split of `n` rows as scikit-learn's unshuffled `KFold`: the first
-/// `n % k` folds hold one row more. Returns `(start, end)` (end exclusive) of each held-out
-/// fold, in order; empty for `k = 0`.
+/// Contiguous `k`-fold split of `n` rows as scikit-learn's unshuffled `KFold`
+/// ([`FoldSizes::Balanced`]). Returns `(start, end)` (end exclusive) of each held-out fold, in
+/// order; empty for `k = 0`.
 pub fn kfold(n: usize, k: usize) -> Vec<(usize, usize)> {
+    kfold_with(n, k, FoldSizes::Balanced)
+}
+
+/// How the `n % k` rows left over by `k` folds of `n / k` rows are placed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FoldSizes {
+    /// One more row in each of the first `n % k` folds: scikit-learn's `KFold` (OMNI's and
+    /// LcSVR's cross-validation).
+    Balanced,
+    /// All of them in the last fold (the evaluator's cross-validated hyperparameter search).
+    LastTakesRest,
+}
+
+/// Contiguous `k`-fold split of `n` rows with the fold sizes of `sizes`: `(start, end)` (end
+/// exclusive) of each held-out fold, in order; empty for `k = 0`.
+pub fn kfold_with(n: usize, k: usize, sizes: FoldSizes) -> Vec<(usize, usize)> {
     let mut out = Vec::with_capacity(k);
     let mut start = 0;
     for i in 0..k {
-        let size = n / k + usize::from(i < n % k);
+        let size = match sizes {
+            FoldSizes::Balanced => n / k + usize::from(i < n % k),
+            FoldSizes::LastTakesRest if i + 1 == k => n - start,
+            FoldSizes::LastTakesRest => n / k,
+        };
         out.push((start, start + size));
         start += size;
     }
@@ -191,6 +212,10 @@ mod tests {
         assert_eq!(kfold(6, 3), vec![(0, 2), (2, 4), (4, 6)]);
         assert_eq!(kfold(2, 3), vec![(0, 1), (1, 2), (2, 2)]);
         assert!(kfold(5, 0).is_empty());
+        let last = |n, k| kfold_with(n, k, FoldSizes::LastTakesRest);
+        assert_eq!(last(10, 3), vec![(0, 3), (3, 6), (6, 10)]);
+        assert_eq!(last(2, 3), vec![(0, 0), (0, 0), (0, 2)]);
+        assert!(last(5, 0).is_empty());
     }
 
     #[test]

@@ -338,65 +338,34 @@ struct Plan {
     run: Run,
 }
 
-/// An evaluation over the uniform test set without hyperparameter search.
-const fn eval(
-    space: SpaceKind,
-    what: &'static str,
-    role: Role,
-    keys: &'static [&'static str],
-    trials: usize,
-    sizes: Sizes,
-    fids: Fids,
-    test: TestSize,
-) -> Plan {
-    Plan {
-        space,
-        what,
-        role,
-        keys,
-        trials,
-        run: Run::Eval {
+impl Run {
+    /// An evaluation over the uniform test set without hyperparameter search.
+    const fn eval(sizes: Sizes, fids: Fids, test: TestSize) -> Run {
+        Run::Eval {
             sizes,
             fids,
             test,
             test_set: TestSetMode::Uniform,
             hpo: false,
-        },
+        }
     }
-}
 
-/// [`eval`] with the protocol's hyperparameter search.
-const fn with_hpo(p: Plan) -> Plan {
-    let mut p = p;
-    if let Run::Eval { hpo, .. } = &mut p.run {
-        *hpo = true;
+    /// With the protocol's hyperparameter search.
+    const fn with_hpo(self) -> Run {
+        let mut r = self;
+        if let Run::Eval { hpo, .. } = &mut r {
+            *hpo = true;
+        }
+        r
     }
-    p
-}
 
-/// [`eval`] on the mutation test set.
-const fn on_mutations(p: Plan) -> Plan {
-    let mut p = p;
-    if let Run::Eval { test_set, .. } = &mut p.run {
-        *test_set = TestSetMode::Mutation;
-    }
-    p
-}
-
-/// Predictor-guided NAS runs.
-const fn nas(
-    space: SpaceKind,
-    keys: &'static [&'static str],
-    trials: usize,
-    queries: usize,
-) -> Plan {
-    Plan {
-        space,
-        what: "nas",
-        role: Role::Nas,
-        keys,
-        trials,
-        run: Run::Nas { queries },
+    /// On the mutation test set.
+    const fn on_mutations(self) -> Run {
+        let mut r = self;
+        if let Run::Eval { test_set, .. } = &mut r {
+            *test_set = TestSetMode::Mutation;
+        }
+        r
     }
 }
 
@@ -548,143 +517,141 @@ use SpaceKind::{Darts, Nb101, Nb201, Nlp};
 /// take minutes per grid point on 2 cores. Mutation test sets need a benchmark covering the
 /// whole space (NB201 here; the NB101 data is a 20k sample). Only NB201 runs NAS.
 const QUICK: &[Plan] = &[
-    eval(
-        Nb201,
-        "trainsize",
-        Role::TrainSize,
-        CHEAP,
-        4,
-        QUICK_SIZES,
-        Fids::Default,
-        TestSize::Data,
-    ),
-    eval(
-        Nb201,
-        "trainsize-neural",
-        Role::TrainSize,
-        &["mlp"],
-        2,
-        Sizes::Grid(Cut::Pick(&[2, 5])),
-        Fids::Default,
-        TestSize::Data,
-    ),
-    eval(
-        Nb201,
-        "fidelity",
-        Role::Fidelity,
-        &["valacc"],
-        4,
-        ALL_SIZES,
-        Fids::Default,
-        TestSize::Data,
-    ),
-    eval(
-        Nb201,
-        "omni",
-        Role::Omni,
-        &["omni_ngb"],
-        2,
-        Sizes::Grid(Cut::Pick(&[6])),
-        Fids::Default, // the embedded NB201 data has one low fidelity (12 epochs)
-        TestSize::Fixed(30),
-    ),
-    eval(
-        Nb201,
-        "zerocost",
-        Role::ZeroCost,
-        &["jacov", "synflow", "flops", "zc_params"],
-        2,
-        Sizes::Fixed(&[10]),
-        Fids::Default,
-        TestSize::Fixed(30),
-    ),
-    on_mutations(eval(
-        Nb201,
-        "mutation",
-        Role::Mutation,
-        &["xgb", "rf", "gp", "bayes_lin_reg"],
-        4,
-        QUICK_SIZES,
-        Fids::Default,
-        TestSize::Data,
-    )),
-    nas(Nb201, &["bayes_lin_reg", "rf"], 3, 100),
-    eval(
-        Nlp,
-        "trainsize",
-        Role::TrainSize,
-        CHEAP_NO_PARAMS,
-        3,
-        QUICK_SIZES,
-        Fids::Default,
-        TestSize::Data,
-    ),
-    eval(
-        Nlp,
-        "fidelity",
-        Role::Fidelity,
-        LC_NLP_QUICK,
-        6,
-        ALL_SIZES,
-        Fids::Default,
-        TestSize::Data,
-    ),
-    eval(
-        Nlp,
-        "hybrid",
-        Role::Hybrid,
-        &["lcsvr"],
-        3,
-        Sizes::Grid(Cut::Pick(&[3, 6, 9])),
-        Fids::Grid {
-            without: None,
-            cut: Cut::Pick(&[3, 6, 9, 12]),
-        },
-        TestSize::Data,
-    ),
-    eval(
-        Nlp,
-        "omni",
-        Role::Omni,
-        &["omni_ngb", "omni_ngb_valacc"],
-        2,
-        Sizes::Grid(Cut::Pick(&[6])),
-        Fids::Grid {
-            without: Some(1),
-            cut: Cut::Pick(&[2, 5, 8]),
-        },
-        TestSize::Data,
-    ),
-    eval(
-        Nb101,
-        "trainsize",
-        Role::TrainSize,
-        CHEAP,
-        3,
-        QUICK_SIZES,
-        Fids::Default,
-        TestSize::Data,
-    ),
-    eval(
-        Nb101,
-        "fidelity",
-        Role::Fidelity,
-        &["valacc"],
-        4,
-        ALL_SIZES,
-        Fids::Default,
-        TestSize::Data,
-    ),
-    eval(
-        Darts,
-        "trainsize",
-        Role::TrainSize,
-        CHEAP_NO_PARAMS,
-        3,
-        QUICK_SIZES,
-        Fids::Default,
-        TestSize::Data,
-    ),
+    Plan {
+        space: Nb201,
+        what: "trainsize",
+        role: Role::TrainSize,
+        keys: CHEAP,
+        trials: 4,
+        run: Run::eval(QUICK_SIZES, Fids::Default, TestSize::Data),
+    },
+    Plan {
+        space: Nb201,
+        what: "trainsize-neural",
+        role: Role::TrainSize,
+        keys: &["mlp"],
+        trials: 2,
+        run: Run::eval(
+            Sizes::Grid(Cut::Pick(&[2, 5])),
+            Fids::Default,
+            TestSize::Data,
+        ),
+    },
+    Plan {
+        space: Nb201,
+        what: "fidelity",
+        role: Role::Fidelity,
+        keys: &["valacc"],
+        trials: 4,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data),
+    },
+    Plan {
+        space: Nb201,
+        what: "omni",
+        role: Role::Omni,
+        keys: &["omni_ngb"],
+        trials: 2,
+        // the embedded NB201 data has one low fidelity (12 epochs)
+        run: Run::eval(
+            Sizes::Grid(Cut::Pick(&[6])),
+            Fids::Default,
+            TestSize::Fixed(30),
+        ),
+    },
+    Plan {
+        space: Nb201,
+        what: "zerocost",
+        role: Role::ZeroCost,
+        keys: &["jacov", "synflow", "flops", "zc_params"],
+        trials: 2,
+        run: Run::eval(Sizes::Fixed(&[10]), Fids::Default, TestSize::Fixed(30)),
+    },
+    Plan {
+        space: Nb201,
+        what: "mutation",
+        role: Role::Mutation,
+        keys: &["xgb", "rf", "gp", "bayes_lin_reg"],
+        trials: 4,
+        run: Run::eval(QUICK_SIZES, Fids::Default, TestSize::Data).on_mutations(),
+    },
+    Plan {
+        space: Nb201,
+        what: "nas",
+        role: Role::Nas,
+        keys: &["bayes_lin_reg", "rf"],
+        trials: 3,
+        run: Run::Nas { queries: 100 },
+    },
+    Plan {
+        space: Nlp,
+        what: "trainsize",
+        role: Role::TrainSize,
+        keys: CHEAP_NO_PARAMS,
+        trials: 3,
+        run: Run::eval(QUICK_SIZES, Fids::Default, TestSize::Data),
+    },
+    Plan {
+        space: Nlp,
+        what: "fidelity",
+        role: Role::Fidelity,
+        keys: LC_NLP_QUICK,
+        trials: 6,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data),
+    },
+    Plan {
+        space: Nlp,
+        what: "hybrid",
+        role: Role::Hybrid,
+        keys: &["lcsvr"],
+        trials: 3,
+        run: Run::eval(
+            Sizes::Grid(Cut::Pick(&[3, 6, 9])),
+            Fids::Grid {
+                without: None,
+                cut: Cut::Pick(&[3, 6, 9, 12]),
+            },
+            TestSize::Data,
+        ),
+    },
+    Plan {
+        space: Nlp,
+        what: "omni",
+        role: Role::Omni,
+        keys: &["omni_ngb", "omni_ngb_valacc"],
+        trials: 2,
+        run: Run::eval(
+            Sizes::Grid(Cut::Pick(&[6])),
+            Fids::Grid {
+                without: Some(1),
+                cut: Cut::Pick(&[2, 5, 8]),
+            },
+            TestSize::Data,
+        ),
+    },
+    Plan {
+        space: Nb101,
+        what: "trainsize",
+        role: Role::TrainSize,
+        keys: CHEAP,
+        trials: 3,
+        run: Run::eval(QUICK_SIZES, Fids::Default, TestSize::Data),
+    },
+    Plan {
+        space: Nb101,
+        what: "fidelity",
+        role: Role::Fidelity,
+        keys: &["valacc"],
+        trials: 4,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data),
+    },
+    Plan {
+        space: Darts,
+        what: "trainsize",
+        role: Role::TrainSize,
+        keys: CHEAP_NO_PARAMS,
+        trials: 3,
+        run: Run::eval(QUICK_SIZES, Fids::Default, TestSize::Data),
+    },
 ];
 
 /// `--full`: the study's grids and 100 trials (NAS on NB201: 200), model-based predictors with
@@ -695,134 +662,133 @@ const QUICK: &[Plan] = &[
 /// NAS leaves out `omni_seminas` and `bonas`; the DARTS sample (500 architectures, no
 /// surrogate) runs no NAS: search over a 500-list is not the paper's experiment.
 const FULL: &[Plan] = &[
-    with_hpo(eval(
-        Nb201,
-        "trainsize",
-        Role::TrainSize,
-        MODEL_BASED,
-        100,
-        ALL_SIZES,
-        Fids::Default,
-        TestSize::Data,
-    )),
-    eval(
-        Nb201,
-        "fidelity",
-        Role::Fidelity,
-        &["valacc"],
-        100,
-        ALL_SIZES,
-        Fids::Default,
-        TestSize::Data,
-    ),
-    eval(
-        Nb201,
-        "omni",
-        Role::Omni,
-        &OMNI_KEYS,
-        100,
-        Sizes::Grid(Cut::Trim(1, 1)),
-        Fids::Default, // the embedded NB201 data has one low fidelity (12 epochs)
-        TestSize::Data,
-    ),
-    eval(
-        Nb201,
-        "zerocost",
-        Role::ZeroCost,
-        ZERO_COST,
-        100,
-        Sizes::Fixed(&[10]),
-        Fids::Default,
-        TestSize::Data,
-    ),
-    on_mutations(eval(
-        Nb201,
-        "mutation",
-        Role::Mutation,
-        CHEAP,
-        100,
-        ALL_SIZES,
-        Fids::Default,
-        TestSize::Data,
-    )),
-    nas(Nb201, NAS_KEYS, 200, 500),
-    with_hpo(eval(
-        Nlp,
-        "trainsize",
-        Role::TrainSize,
-        MODEL_BASED_NLP,
-        100,
-        ALL_SIZES,
-        Fids::Default,
-        TestSize::Data,
-    )),
-    eval(
-        Nlp,
-        "fidelity",
-        Role::Fidelity,
-        LC_NLP,
-        100,
-        ALL_SIZES,
-        Fids::Default,
-        TestSize::Data,
-    ),
-    eval(
-        Nlp,
-        "hybrid",
-        Role::Hybrid,
-        &["lcsvr"],
-        100,
-        Sizes::Grid(Cut::Trim(1, 0)),
-        Fids::Grid {
-            without: None,
-            cut: Cut::Trim(2, 0),
-        },
-        TestSize::Data,
-    ),
-    eval(
-        Nlp,
-        "omni",
-        Role::Omni,
-        &OMNI_KEYS,
-        100,
-        Sizes::Grid(Cut::Trim(1, 1)),
-        Fids::Grid {
-            without: Some(1),
-            cut: Cut::All,
-        },
-        TestSize::Data,
-    ),
-    with_hpo(eval(
-        Nb101,
-        "trainsize",
-        Role::TrainSize,
-        MODEL_BASED,
-        100,
-        ALL_SIZES,
-        Fids::Default,
-        TestSize::Data,
-    )),
-    eval(
-        Nb101,
-        "fidelity",
-        Role::Fidelity,
-        &["valacc"],
-        100,
-        ALL_SIZES,
-        Fids::Default,
-        TestSize::Data,
-    ),
-    nas(Nb101, NAS_KEYS_NB101, 100, 500),
-    with_hpo(eval(
-        Darts,
-        "trainsize",
-        Role::TrainSize,
-        MODEL_BASED_NO_PARAMS,
-        100,
-        ALL_SIZES,
-        Fids::Default,
-        TestSize::Data,
-    )),
+    Plan {
+        space: Nb201,
+        what: "trainsize",
+        role: Role::TrainSize,
+        keys: MODEL_BASED,
+        trials: 100,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data).with_hpo(),
+    },
+    Plan {
+        space: Nb201,
+        what: "fidelity",
+        role: Role::Fidelity,
+        keys: &["valacc"],
+        trials: 100,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data),
+    },
+    Plan {
+        space: Nb201,
+        what: "omni",
+        role: Role::Omni,
+        keys: &OMNI_KEYS,
+        trials: 100,
+        // the embedded NB201 data has one low fidelity (12 epochs)
+        run: Run::eval(Sizes::Grid(Cut::Trim(1, 1)), Fids::Default, TestSize::Data),
+    },
+    Plan {
+        space: Nb201,
+        what: "zerocost",
+        role: Role::ZeroCost,
+        keys: ZERO_COST,
+        trials: 100,
+        run: Run::eval(Sizes::Fixed(&[10]), Fids::Default, TestSize::Data),
+    },
+    Plan {
+        space: Nb201,
+        what: "mutation",
+        role: Role::Mutation,
+        keys: CHEAP,
+        trials: 100,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data).on_mutations(),
+    },
+    Plan {
+        space: Nb201,
+        what: "nas",
+        role: Role::Nas,
+        keys: NAS_KEYS,
+        trials: 200,
+        run: Run::Nas { queries: 500 },
+    },
+    Plan {
+        space: Nlp,
+        what: "trainsize",
+        role: Role::TrainSize,
+        keys: MODEL_BASED_NLP,
+        trials: 100,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data).with_hpo(),
+    },
+    Plan {
+        space: Nlp,
+        what: "fidelity",
+        role: Role::Fidelity,
+        keys: LC_NLP,
+        trials: 100,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data),
+    },
+    Plan {
+        space: Nlp,
+        what: "hybrid",
+        role: Role::Hybrid,
+        keys: &["lcsvr"],
+        trials: 100,
+        run: Run::eval(
+            Sizes::Grid(Cut::Trim(1, 0)),
+            Fids::Grid {
+                without: None,
+                cut: Cut::Trim(2, 0),
+            },
+            TestSize::Data,
+        ),
+    },
+    Plan {
+        space: Nlp,
+        what: "omni",
+        role: Role::Omni,
+        keys: &OMNI_KEYS,
+        trials: 100,
+        run: Run::eval(
+            Sizes::Grid(Cut::Trim(1, 1)),
+            Fids::Grid {
+                without: Some(1),
+                cut: Cut::All,
+            },
+            TestSize::Data,
+        ),
+    },
+    Plan {
+        space: Nb101,
+        what: "trainsize",
+        role: Role::TrainSize,
+        keys: MODEL_BASED,
+        trials: 100,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data).with_hpo(),
+    },
+    Plan {
+        space: Nb101,
+        what: "fidelity",
+        role: Role::Fidelity,
+        keys: &["valacc"],
+        trials: 100,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data),
+    },
+    Plan {
+        space: Nb101,
+        what: "nas",
+        role: Role::Nas,
+        keys: NAS_KEYS_NB101,
+        trials: 100,
+        run: Run::Nas { queries: 500 },
+    },
+    Plan {
+        space: Darts,
+        what: "trainsize",
+        role: Role::TrainSize,
+        keys: MODEL_BASED_NO_PARAMS,
+        trials: 100,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data).with_hpo(),
+    },
 ];
 
 /// The rows of a mode's suite.
