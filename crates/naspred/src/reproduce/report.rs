@@ -591,6 +591,16 @@ struct Aggregate {
     total_wall: f64,
 }
 
+/// An experiment's entries in the experiments table.
+struct Progress {
+    /// What it runs.
+    what: String,
+    /// Units (evaluation points or search trials) planned.
+    planned: usize,
+    /// Units found.
+    got: usize,
+}
+
 /// Reads every experiment's records (writing each evaluation's summary CSV) and builds the
 /// experiments table.
 fn aggregate(
@@ -613,11 +623,11 @@ fn aggregate(
         let wall: f64 = sessions.iter().map(|s| s.wall_s).sum();
         agg.total_wall += wall;
         let shards: HashSet<&str> = sessions.iter().map(|s| s.shard.as_str()).collect();
-        let (what, planned, got) = match &exp.work {
+        let Progress { what, planned, got } = match &exp.work {
             Work::Eval(cfg) => {
-                let (pts, line) = aggregate_eval(exp, cfg, opts, summary, &mut trains)?;
+                let (pts, progress) = aggregate_eval(exp, cfg, opts, summary, &mut trains)?;
                 agg.exp_points.insert(exp.id.clone(), pts);
-                line
+                progress
             }
             Work::Nas(spec) => aggregate_nas(exp, spec, opts, summary)?,
         };
@@ -654,7 +664,7 @@ fn aggregate_eval(
     opts: &ReportOptions,
     summary: &mut ReportSummary,
     trains: &mut dyn FnMut(&str) -> bool,
-) -> Result<(Vec<Point>, (String, usize, usize)), ReproError> {
+) -> Result<(Vec<Point>, Progress), ReproError> {
     let recs = experiment_records(&opts.out, exp)?;
     summary.records += recs.len();
     let rows = summarise(&recs, &cfg.predictors);
@@ -674,7 +684,8 @@ fn aggregate_eval(
         cfg.test_size,
         cfg.test_set
     );
-    Ok((pts, (what, planned, recs.len())))
+    let got = recs.len();
+    Ok((pts, Progress { what, planned, got }))
 }
 
 /// One NAS experiment's experiments-table entries (what it runs, trials planned, trials found).
@@ -683,7 +694,7 @@ fn aggregate_nas(
     spec: &NasSpec,
     opts: &ReportOptions,
     summary: &mut ReportSummary,
-) -> Result<(String, usize, usize), ReproError> {
+) -> Result<Progress, ReproError> {
     let mut got = 0;
     for c in &spec.runs {
         got += read_search_trials(&opts.out, &exp.id, &c.label(), spec.trials)?.len();
@@ -699,7 +710,8 @@ fn aggregate_nas(
         spec.trials,
         spec.runs.first().map(|c| c.queries).unwrap_or(0)
     );
-    Ok((what, spec.runs.len() * spec.trials, got))
+    let planned = spec.runs.len() * spec.trials;
+    Ok(Progress { what, planned, got })
 }
 
 /// The title, what the numbers are, and the experiments table.
