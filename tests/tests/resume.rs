@@ -222,7 +222,6 @@ fn a_reproduce_unit_resumes_exactly() {
                 }),
             },
         ],
-        skipped: Vec::new(),
     };
     let dir = temp_dir("resume-reproduce");
     let settings = RunSettings {

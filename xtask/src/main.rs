@@ -17,7 +17,10 @@
 //! * `reproduce` builds the release `naspred` binary and runs `naspred reproduce` (the study's
 //!   experiments and REPORT.md); `--quick` without `--out` writes the report to
 //!   `docs/report-quick/` and its key table into the README.
-//! * `lint`    `cargo fmt --check`, `cargo clippy --all-targets -D warnings`, then `package`.
+//! * `lint`    `cargo fmt --check`, `cargo clippy --all-targets -D warnings`, `fn-length`,
+//!   then `package`.
+//! * `fn-length` lists every function under `crates/` longer than 150 lines and fails if there
+//!   is one (see `fn_length.rs`).
 //! * `package` `cargo package --workspace` with verification (every published crate builds
 //!   from its package alone).
 //! * `env`     prints the environment (`LIBTORCH`, `LD_LIBRARY_PATH`) for running binaries by
@@ -32,6 +35,7 @@ use std::path::{Path, PathBuf};
 use std::process::{exit, Command};
 
 mod data;
+mod fn_length;
 mod libclang;
 
 const TORCH_VERSION: &str = "2.13.0";
@@ -51,6 +55,7 @@ fn main() {
         "bench" => bench(&rest),
         "reproduce" => setup().and_then(|_| reproduce(&rest)),
         "lint" => lint(&rest),
+        "fn-length" => fn_length::check(&root()),
         "package" => setup().and_then(|_| package()),
         "env" => {
             print_env();
@@ -84,8 +89,10 @@ tasks:
   reproduce [ARGS] setup, build, then naspred reproduce [--quick|--full] [--spaces ..]
                    [--shard i/n] [--out DIR] [--report-only]; --quick alone also refreshes
                    docs/report-quick/ and the README's key table
-  lint [--no-package]  cargo fmt --check, cargo clippy --all-targets -- -D warnings, then
-                   `package` (skipped with --no-package)
+  lint [--no-package]  cargo fmt --check, cargo clippy --all-targets -- -D warnings,
+                   fn-length, then `package` (skipped with --no-package)
+  fn-length        list every function under crates/ longer than 150 lines (from `fn` to
+                   its closing brace); fails if there is one
   package          setup, then cargo package --workspace with verification (each published
                    crate builds from its package alone)
   env              print LIBTORCH / LD_LIBRARY_PATH exports for running binaries by hand
@@ -538,6 +545,7 @@ fn lint(rest: &[String]) -> Result<()> {
         "-D",
         "warnings",
     ]))?;
+    fn_length::check(&root())?;
     if rest.iter().any(|a| a == "--no-package") {
         return Ok(());
     }

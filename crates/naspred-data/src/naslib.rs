@@ -1047,100 +1047,8 @@ pub fn load_nb101_pickle(path: &Path) -> Result<Benchmark, DataError> {
                 ))
             }
         };
-        let fixed = as_dict(fixed, "fixed_stats").map_err(|r| src.fmt(&loc, r))?;
-        let adj = get(fixed, "module_adjacency")
-            .ok_or_else(|| src.fmt(&loc, "fixed_stats has no \"module_adjacency\""))?;
-        let (n, bits) = square_matrix(adj)
-            .map_err(|r| src.fmt(format!("{loc}, key \"module_adjacency\""), r))?;
-        let ops_v = get(fixed, "module_operations")
-            .ok_or_else(|| src.fmt(&loc, "fixed_stats has no \"module_operations\""))?;
-        let ops: Vec<&str> = match ops_v {
-            Value::List(items) | Value::Tuple(items) => items
-                .iter()
-                .map(|o| {
-                    as_str(o).ok_or_else(|| {
-                        src.fmt(
-                            format!("{loc}, key \"module_operations\""),
-                            format!("expected op names, found a {}", type_name(o)),
-                        )
-                    })
-                })
-                .collect::<Result<_, _>>()?,
-            other => {
-                return Err(src.fmt(
-                    format!("{loc}, key \"module_operations\""),
-                    format!("expected a list of op names, found a {}", type_name(other)),
-                ))
-            }
-        };
-        if ops.len() != n {
-            return Err(src.fmt(
-                &loc,
-                format!("{} ops for a {n}x{n} adjacency matrix", ops.len()),
-            ));
-        }
-        let arch = src.arch(SpaceKind::Nb101, &loc, &nb101_text(&bits, &ops))?;
-        let key_text = match k {
-            HashableValue::String(s) => Some(s.clone()),
-            HashableValue::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
-            _ => None,
-        };
-        if let Some(h) = key_text.as_deref().and_then(|t| t.parse::<ArchHash>().ok()) {
-            let mine = arch.arch_hash();
-            if h != mine {
-                return Err(src.fmt(
-                    &loc,
-                    format!("the cell hashes to {mine}, not to its key (the NB101 hash)"),
-                ));
-            }
-        }
-        let params = match get(fixed, "trainable_parameters") {
-            Some(Value::None) | None => None,
-            Some(p) => Some(
-                num(p, Prefer::Int)
-                    .map_err(|r| src.fmt(format!("{loc}, key \"trainable_parameters\""), r))?,
-            ),
-        };
-        let computed = as_dict(computed, "computed_stats").map_err(|r| src.fmt(&loc, r))?;
-        let mut by_epochs: BTreeMap<u32, Repeats> = BTreeMap::new();
-        for (ek, runs) in computed {
-            let eloc = format!("{loc}, epochs {}", key_repr(ek));
-            let epochs = int(&ek.clone().into_value())
-                .ok()
-                .and_then(|e| u32::try_from(e).ok())
-                .ok_or_else(|| src.fmt(&eloc, "computed_stats key is not an epoch count"))?;
-            let runs = match runs {
-                Value::List(r) | Value::Tuple(r) => r,
-                other => {
-                    return Err(src.fmt(
-                        &eloc,
-                        format!("expected a list of repeats, found a {}", type_name(other)),
-                    ))
-                }
-            };
-            let entry = by_epochs.entry(epochs).or_default();
-            for (ri, run) in runs.iter().enumerate() {
-                let rloc = format!("{eloc}, repeat {ri}");
-                let run = as_dict(run, "a dict of metrics").map_err(|r| src.fmt(&rloc, r))?;
-                let field = |name: &str| -> Result<Option<f64>, DataError> {
-                    match get(run, name) {
-                        Some(Value::None) | None => Ok(None),
-                        Some(v) => num(v, Prefer::Float)
-                            .map(Some)
-                            .map_err(|r| src.fmt(format!("{rloc}, key {name:?}"), r)),
-                    }
-                };
-                let val = field("final_validation_accuracy")?
-                    .ok_or_else(|| src.fmt(&rloc, "missing key \"final_validation_accuracy\""))?;
-                entry.val.push(val * 100.0);
-                if let Some(t) = field("final_test_accuracy")? {
-                    entry.test.push(t * 100.0);
-                }
-                if let Some(t) = field("final_training_time")? {
-                    entry.time.push(t);
-                }
-            }
-        }
+        let (arch, params) = nb101_fixed_stats(&src, &loc, k, fixed)?;
+        let by_epochs = nb101_computed_stats(&src, &loc, computed)?;
         let mean = |v: &[f64]| -> Option<f64> {
             let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
             (!f.is_empty()).then(|| f.iter().sum::<f64>() / f.len() as f64)
@@ -1183,6 +1091,120 @@ pub fn load_nb101_pickle(path: &Path) -> Result<Benchmark, DataError> {
         Coverage::Sample,
         records,
     )
+}
+
+/// One NB101 architecture's `fixed_stats`: its cell (checked against its key when the key is
+/// an NB101 hash) and its parameter count.
+fn nb101_fixed_stats(
+    src: &Src<'_>,
+    loc: &str,
+    k: &HashableValue,
+    fixed: &Value,
+) -> Result<(AnyArch, Option<f64>), DataError> {
+    let fixed = as_dict(fixed, "fixed_stats").map_err(|r| src.fmt(loc, r))?;
+    let adj = get(fixed, "module_adjacency")
+        .ok_or_else(|| src.fmt(loc, "fixed_stats has no \"module_adjacency\""))?;
+    let (n, bits) =
+        square_matrix(adj).map_err(|r| src.fmt(format!("{loc}, key \"module_adjacency\""), r))?;
+    let ops_v = get(fixed, "module_operations")
+        .ok_or_else(|| src.fmt(loc, "fixed_stats has no \"module_operations\""))?;
+    let ops: Vec<&str> = match ops_v {
+        Value::List(items) | Value::Tuple(items) => items
+            .iter()
+            .map(|o| {
+                as_str(o).ok_or_else(|| {
+                    src.fmt(
+                        format!("{loc}, key \"module_operations\""),
+                        format!("expected op names, found a {}", type_name(o)),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        other => {
+            return Err(src.fmt(
+                format!("{loc}, key \"module_operations\""),
+                format!("expected a list of op names, found a {}", type_name(other)),
+            ))
+        }
+    };
+    if ops.len() != n {
+        return Err(src.fmt(
+            loc,
+            format!("{} ops for a {n}x{n} adjacency matrix", ops.len()),
+        ));
+    }
+    let arch = src.arch(SpaceKind::Nb101, loc, &nb101_text(&bits, &ops))?;
+    let key_text = match k {
+        HashableValue::String(s) => Some(s.clone()),
+        HashableValue::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        _ => None,
+    };
+    if let Some(h) = key_text.as_deref().and_then(|t| t.parse::<ArchHash>().ok()) {
+        let mine = arch.arch_hash();
+        if h != mine {
+            return Err(src.fmt(
+                loc,
+                format!("the cell hashes to {mine}, not to its key (the NB101 hash)"),
+            ));
+        }
+    }
+    let params = match get(fixed, "trainable_parameters") {
+        Some(Value::None) | None => None,
+        Some(p) => Some(
+            num(p, Prefer::Int)
+                .map_err(|r| src.fmt(format!("{loc}, key \"trainable_parameters\""), r))?,
+        ),
+    };
+    Ok((arch, params))
+}
+
+/// One NB101 architecture's `computed_stats`: the metrics of every repeat, by epoch budget.
+fn nb101_computed_stats(
+    src: &Src<'_>,
+    loc: &str,
+    computed: &Value,
+) -> Result<BTreeMap<u32, Repeats>, DataError> {
+    let computed = as_dict(computed, "computed_stats").map_err(|r| src.fmt(loc, r))?;
+    let mut by_epochs: BTreeMap<u32, Repeats> = BTreeMap::new();
+    for (ek, runs) in computed {
+        let eloc = format!("{loc}, epochs {}", key_repr(ek));
+        let epochs = int(&ek.clone().into_value())
+            .ok()
+            .and_then(|e| u32::try_from(e).ok())
+            .ok_or_else(|| src.fmt(&eloc, "computed_stats key is not an epoch count"))?;
+        let runs = match runs {
+            Value::List(r) | Value::Tuple(r) => r,
+            other => {
+                return Err(src.fmt(
+                    &eloc,
+                    format!("expected a list of repeats, found a {}", type_name(other)),
+                ))
+            }
+        };
+        let entry = by_epochs.entry(epochs).or_default();
+        for (ri, run) in runs.iter().enumerate() {
+            let rloc = format!("{eloc}, repeat {ri}");
+            let run = as_dict(run, "a dict of metrics").map_err(|r| src.fmt(&rloc, r))?;
+            let field = |name: &str| -> Result<Option<f64>, DataError> {
+                match get(run, name) {
+                    Some(Value::None) | None => Ok(None),
+                    Some(v) => num(v, Prefer::Float)
+                        .map(Some)
+                        .map_err(|r| src.fmt(format!("{rloc}, key {name:?}"), r)),
+                }
+            };
+            let val = field("final_validation_accuracy")?
+                .ok_or_else(|| src.fmt(&rloc, "missing key \"final_validation_accuracy\""))?;
+            entry.val.push(val * 100.0);
+            if let Some(t) = field("final_test_accuracy")? {
+                entry.test.push(t * 100.0);
+            }
+            if let Some(t) = field("final_training_time")? {
+                entry.time.push(t);
+            }
+        }
+    }
+    Ok(by_epochs)
 }
 
 /// Loads NASLib's NB301 training data `nb301_full_training.pickle` (DARTS space, CIFAR-10).

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::records::nan_as_null;
+use crate::stats::gaussian_nll;
 
 /// Half-width, in standard deviations, of the central 68.27 % interval of a Gaussian.
 pub const Z_68: f64 = 1.0;
@@ -17,7 +18,8 @@ pub const MIN_STD: f64 = 1e-9;
 /// Calibration of Gaussian predictive distributions against the true values.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
-    /// Mean Gaussian negative log-likelihood of the true values (lower is better).
+    /// Mean Gaussian negative log-likelihood of the true values (lower is better;
+    /// [`gaussian_nll`] with the std clamped at [`MIN_STD`]).
     #[serde(with = "nan_as_null")]
     pub nll: f64,
     /// Fraction of true values within mean +- 1 std (ideal: 0.683).
@@ -40,12 +42,11 @@ impl Calibration {
         if !ok(y) || !ok(mean) || !ok(std) || std.iter().any(|&s| s < 0.0) {
             return None;
         }
-        let ln_2pi = (2.0 * std::f64::consts::PI).ln();
         let (mut nll, mut c68, mut c95) = (0.0, 0usize, 0usize);
         for i in 0..n {
             let s = std[i].max(MIN_STD);
             let z = (y[i] - mean[i]) / s;
-            nll += 0.5 * ln_2pi + s.ln() + 0.5 * z * z;
+            nll += gaussian_nll(y[i], mean[i], s);
             if z.abs() <= Z_68 {
                 c68 += 1;
             }

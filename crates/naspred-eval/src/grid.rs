@@ -1,4 +1,5 @@
-//! The experiment grids of the study (spec §2.1): train sizes and fidelities per space.
+//! The experiment grids of the study: the train sizes (model-based predictors) and fidelities
+//! (learning-curve predictors) NASLib's experiment scripts sweep, per space (spec §2.1).
 
 use naspred_spaces::SpaceKind;
 
@@ -56,7 +57,8 @@ pub fn default_test_size(space: SpaceKind) -> usize {
     }
 }
 
-/// The study's train-size grid for a space (spec §2.1 table, as NASLib's numpy computed it).
+/// The study's train-size grid for a space: 11 log-spaced sizes up to 1000 (DARTS: 500), as
+/// [`log_train_sizes`] computes them with NASLib's numpy (spec §2.1).
 pub fn train_sizes(space: SpaceKind) -> Vec<usize> {
     match space {
         SpaceKind::Darts => vec![5, 8, 12, 20, 31, 50, 79, 126, 199, 316, 500],
@@ -64,8 +66,9 @@ pub fn train_sizes(space: SpaceKind) -> Vec<usize> {
     }
 }
 
-/// The study's fidelity grid for a space (spec §2.1 table, as NASLib's numpy computed it; NLP
-/// has index 2 removed and 6 inserted, as NASLib's script does).
+/// The study's fidelity grid for a space: 15 log-spaced epoch counts below the space's full
+/// training length, as NASLib's numpy computed them (spec §2.1); NLP has index 2 removed and 6
+/// inserted, as NASLib's script does.
 ///
 /// The values are written out because the last grid point depends on how the platform's
 /// `pow` rounds (numpy gives 106 for NB101 where `f64::powf` here gives 107).

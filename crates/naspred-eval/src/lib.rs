@@ -72,6 +72,8 @@
 //! * [`calibration`]: negative log-likelihood and interval coverage of probabilistic
 //!   predictions (mean and standard deviation), reported for predictors that have them.
 //! * [`grid`]: the study's train-size and fidelity grids per space.
+//! * [`stats`]: the shared statistics helpers (target z-scoring, k-fold splits, the Gaussian
+//!   negative log-likelihood).
 //!
 //! # Random streams, and why a resumed run equals an uninterrupted one
 //!
@@ -99,6 +101,7 @@ pub mod predictor;
 pub mod protocol;
 pub mod records;
 pub mod sampling;
+pub mod stats;
 
 use std::path::Path;
 

@@ -1,4 +1,5 @@
-//! Ranking and regression metrics of the predictor evaluation (spec §2.5).
+//! Ranking and regression metrics of the predictor evaluation: those NASLib's evaluator
+//! reports for every test set (spec §2.5).
 //!
 //! This module reproduces NASLib's `compute_scores` / `compare` (numpy, scipy and
 //! scikit-learn) to within floating-point rounding:

@@ -37,7 +37,9 @@ pub enum Family {
     Baseline,
 }
 
-/// Which grid a predictor is swept over (spec §2.1 experiment types).
+/// Which grid a predictor is swept over: the study's experiment types sweep model-based
+/// predictors over train sizes, learning-curve predictors over fidelities, and hybrids over
+/// both (spec §2.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Sweep {

@@ -1,5 +1,6 @@
-//! The evaluation protocol (spec §2): trials, sweeps, the single evaluation of a predictor at
-//! one grid point, time accounting and the cross-validated hyperparameter search.
+//! The study's predictor-evaluation protocol (NASLib's `PredictorEvaluator`; spec §2): trials,
+//! sweeps, the single evaluation of a predictor at one grid point, time accounting and the
+//! cross-validated hyperparameter search.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -23,9 +24,12 @@ use crate::predictor::{
 };
 use crate::records::{finished_keys, read_records, RecordKey, ResultRecord, ResultWriter};
 use crate::sampling::{draw_trial, TestSetMode, TrialSets};
+use crate::stats::{kfold_with, FoldSizes};
 use crate::EvalError;
 
-/// How the evaluator's cross-validated hyperparameter search (spec §2.8) runs.
+/// How the evaluator's cross-validated hyperparameter search runs: as NASLib's evaluator does,
+/// random configurations of a predictor are each scored by the mean Kendall tau of a 3-fold
+/// cross-validation on the training set, within a time budget (spec §2.8).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HpoConfig {
     /// Whether it runs at all (for predictors whose `requirements().hpo` is true, n >= 10).
@@ -388,8 +392,8 @@ pub fn inputs(
         .collect()
 }
 
-/// Mean fold Kendall tau of the current hyperparameters (3 contiguous folds, NaN or negative
-/// scores count as 0).
+/// Mean fold Kendall tau of the current hyperparameters (3 contiguous folds of `n / 3` rows,
+/// the last taking the remainder; NaN or negative scores count as 0).
 fn cv_score(
     pred: &mut dyn Predictor,
     train: &[ArchInput],
@@ -399,11 +403,8 @@ fn cv_score(
 ) -> Result<f64, PredictorError> {
     const FOLDS: usize = 3;
     let n = train.len();
-    let fold = n / FOLDS;
     let mut total = 0.0;
-    for k in 0..FOLDS {
-        let lo = k * fold;
-        let hi = if k + 1 == FOLDS { n } else { lo + fold };
+    for (lo, hi) in kfold_with(n, FOLDS, FoldSizes::LastTakesRest) {
         let tr_idx: Vec<usize> = (0..n).filter(|i| *i < lo || *i >= hi).collect();
         let tr_x: Vec<ArchInput> = tr_idx.iter().map(|&i| train[i].clone()).collect();
         let tr_y: Vec<f64> = tr_idx.iter().map(|&i| y[i]).collect();

@@ -1,11 +1,13 @@
-//! Drawing a trial's test, train and unlabeled sets (spec §2.2 to §2.4).
+//! Drawing a trial's test, train and unlabeled sets the way NASLib's evaluator draws them
+//! (spec §2.2 to §2.4).
 //!
 //! One data random stream per trial, seeded by the trial's seed, draws every set; the sets are
 //! therefore identical for every predictor of a trial and independent of thread count.
 //! Uniform sets draw with the space's sampler where the benchmark covers the whole space
 //! (NB201) and uniformly with replacement from the benchmark's list otherwise (NB101 sample,
 //! DARTS, NLP), keeping an architecture only if its hash is new (one hash set shared by test,
-//! train and unlabeled sets). Mutation ("adjacent") sets follow §2.4.
+//! train and unlabeled sets). Mutation ("adjacent") sets are NASLib's: mutations of the best
+//! architectures of a random pool (see [`TestSetMode::Mutation`]).
 
 use std::collections::HashSet;
 
@@ -23,7 +25,8 @@ pub enum TestSetMode {
     /// Uniformly random architectures (the study's default).
     #[default]
     Uniform,
-    /// Mutations of good architectures (spec §2.4); needs a benchmark covering the space.
+    /// Mutations of good architectures (NASLib's `adjacent` sets: up to 3 mutations of the 5
+    /// best of a pool of 10; spec §2.4); needs a benchmark covering the space.
     Mutation,
 }
 

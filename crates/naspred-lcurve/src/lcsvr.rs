@@ -3,6 +3,7 @@
 
 use naspred_data::CurveMetric;
 use naspred_eval::hpo::loguniform_range;
+use naspred_eval::stats::kfold;
 use naspred_eval::{
     ArchInput, Context, Family, Hyperparams, Predictor, PredictorError, Requirements,
 };
@@ -99,12 +100,8 @@ impl LcSvr {
 fn cv_r2(x: &[&[f64]], y: &[f64], full_kernel: &[f64], p: NuSvrParams) -> f64 {
     const FOLDS: usize = 3;
     let n = y.len();
-    let mut start = 0;
     let mut total = 0.0;
-    for k in 0..FOLDS {
-        let size = n / FOLDS + usize::from(k < n % FOLDS);
-        let (lo, hi) = (start, start + size);
-        start = hi;
+    for (lo, hi) in kfold(n, FOLDS) {
         let tr: Vec<usize> = (0..n).filter(|&i| i < lo || i >= hi).collect();
         let tx: Vec<&[f64]> = tr.iter().map(|&i| x[i]).collect();
         let ty: Vec<f64> = tr.iter().map(|&i| y[i]).collect();

@@ -21,6 +21,207 @@ pub fn rbf(a: &[f64], b: &[f64], gamma: f64) -> f64 {
     (-gamma * d2).exp()
 }
 
+/// The sign of variable `i` of the dual: +1 for α (`i < l`), −1 for α*.
+#[inline]
+fn sign(l: usize, i: usize) -> f64 {
+    if i < l {
+        1.0
+    } else {
+        -1.0
+    }
+}
+
+/// `Q_ij = s_i s_j K(i mod l, j mod l)`.
+#[inline]
+fn q(kernel: &[f64], l: usize, i: usize, j: usize) -> f64 {
+    let idx = |i: usize| if i < l { i } else { i - l };
+    sign(l, i) * sign(l, j) * kernel[idx(i) * l + idx(j)]
+}
+
+/// libsvm's `Solver_NU` on the ν-SVR dual: variables `0..l` are α (sign +1), `l..2l` are α*
+/// (sign −1); `p = (−y, y)`.
+struct SolverNu<'k> {
+    l: usize,
+    c: f64,
+    kernel: &'k [f64],
+    alpha: Vec<f64>,
+    /// The gradient `Q α + p`.
+    grad: Vec<f64>,
+    /// The diagonal of `Q`.
+    qd: Vec<f64>,
+}
+
+impl<'k> SolverNu<'k> {
+    /// libsvm's initial point (`C ν l / 2` spread over α and α* alike) and its gradient.
+    fn new(y: &[f64], kernel: &'k [f64], params: NuSvrParams) -> Self {
+        let l = y.len();
+        let c = params.c;
+        let n = 2 * l;
+        let mut alpha = vec![0.0; n];
+        let mut sum = c * params.nu * l as f64 / 2.0;
+        for i in 0..l {
+            let a = sum.min(c);
+            alpha[i] = a;
+            alpha[i + l] = a;
+            sum -= a;
+        }
+        let mut grad: Vec<f64> = (0..n)
+            .map(|i| if i < l { -y[i] } else { y[i - l] })
+            .collect();
+        for (j, &aj) in alpha.iter().enumerate() {
+            if aj != 0.0 {
+                for (i, g) in grad.iter_mut().enumerate() {
+                    *g += aj * q(kernel, l, i, j);
+                }
+            }
+        }
+        let qd: Vec<f64> = (0..n).map(|i| q(kernel, l, i, i)).collect();
+        SolverNu {
+            l,
+            c,
+            kernel,
+            alpha,
+            grad,
+            qd,
+        }
+    }
+
+    /// Number of variables (`2 l`).
+    fn n(&self) -> usize {
+        2 * self.l
+    }
+
+    fn upper(&self, a: f64) -> bool {
+        a >= self.c
+    }
+
+    fn lower(a: f64) -> bool {
+        a <= 0.0
+    }
+
+    /// `Solver_NU::select_working_set`: the same-sign pair of maximal second-order gain, or
+    /// `None` when optimal to `tol` (or no pair is left).
+    fn select_working_set(&self, tol: f64) -> Option<(usize, usize)> {
+        let (l, n, alpha, grad, qd) = (self.l, self.n(), &self.alpha, &self.grad, &self.qd);
+        let (mut gmaxp, mut gmaxp2, mut ip) = (f64::NEG_INFINITY, f64::NEG_INFINITY, None);
+        let (mut gmaxn, mut gmaxn2, mut in_) = (f64::NEG_INFINITY, f64::NEG_INFINITY, None);
+        for t in 0..n {
+            if sign(l, t) > 0.0 {
+                if !self.upper(alpha[t]) && -grad[t] >= gmaxp {
+                    gmaxp = -grad[t];
+                    ip = Some(t);
+                }
+            } else if !Self::lower(alpha[t]) && grad[t] >= gmaxn {
+                gmaxn = grad[t];
+                in_ = Some(t);
+            }
+        }
+        let mut jmin = None;
+        let mut obj_min = f64::INFINITY;
+        for j in 0..n {
+            if sign(l, j) > 0.0 {
+                if !Self::lower(alpha[j]) {
+                    let gd = gmaxp + grad[j];
+                    if grad[j] >= gmaxp2 {
+                        gmaxp2 = grad[j];
+                    }
+                    if let (true, Some(ip)) = (gd > 0.0, ip) {
+                        let quad = qd[ip] + qd[j] - 2.0 * q(self.kernel, l, ip, j);
+                        let obj = -(gd * gd) / if quad > 0.0 { quad } else { TAU };
+                        if obj <= obj_min {
+                            jmin = Some(j);
+                            obj_min = obj;
+                        }
+                    }
+                }
+            } else if !self.upper(alpha[j]) {
+                let gd = gmaxn - grad[j];
+                if -grad[j] >= gmaxn2 {
+                    gmaxn2 = -grad[j];
+                }
+                if let (true, Some(in_)) = (gd > 0.0, in_) {
+                    let quad = qd[in_] + qd[j] - 2.0 * q(self.kernel, l, in_, j);
+                    let obj = -(gd * gd) / if quad > 0.0 { quad } else { TAU };
+                    if obj <= obj_min {
+                        jmin = Some(j);
+                        obj_min = obj;
+                    }
+                }
+            }
+        }
+        let j = jmin?;
+        if (gmaxp + gmaxp2).max(gmaxn + gmaxn2) < tol {
+            return None;
+        }
+        let i = if sign(l, j) > 0.0 { ip } else { in_ };
+        i.map(|i| (i, j))
+    }
+
+    /// The same-sign pair update (libsvm `Solver::Solve`, `y_i == y_j` branch), then the
+    /// gradient.
+    fn update_pair(&mut self, i: usize, j: usize) {
+        let (l, c, kernel) = (self.l, self.c, self.kernel);
+        let alpha = &mut self.alpha;
+        let (old_i, old_j) = (alpha[i], alpha[j]);
+        let quad = self.qd[i] + self.qd[j] - 2.0 * q(kernel, l, i, j);
+        let quad = if quad > 0.0 { quad } else { TAU };
+        let delta = (self.grad[i] - self.grad[j]) / quad;
+        let s = alpha[i] + alpha[j];
+        alpha[i] -= delta;
+        alpha[j] += delta;
+        if s > c {
+            if alpha[i] > c {
+                alpha[i] = c;
+                alpha[j] = s - c;
+            }
+        } else if alpha[j] < 0.0 {
+            alpha[j] = 0.0;
+            alpha[i] = s;
+        }
+        if s > c {
+            if alpha[j] > c {
+                alpha[j] = c;
+                alpha[i] = s - c;
+            }
+        } else if alpha[i] < 0.0 {
+            alpha[i] = 0.0;
+            alpha[j] = s;
+        }
+        let (di, dj) = (alpha[i] - old_i, alpha[j] - old_j);
+        for (k, g) in self.grad.iter_mut().enumerate() {
+            *g += q(kernel, l, i, k) * di + q(kernel, l, j, k) * dj;
+        }
+    }
+
+    /// The bias (`Solver_NU::calculate_rho`).
+    fn rho(&self) -> f64 {
+        let mut r = [0.0f64; 2];
+        for (cls, r) in r.iter_mut().enumerate() {
+            let (mut ub, mut lb, mut nfree, mut sfree) =
+                (f64::INFINITY, f64::NEG_INFINITY, 0usize, 0.0);
+            for t in 0..self.n() {
+                if (sign(self.l, t) > 0.0) != (cls == 0) {
+                    continue;
+                }
+                if self.upper(self.alpha[t]) {
+                    lb = lb.max(self.grad[t]);
+                } else if Self::lower(self.alpha[t]) {
+                    ub = ub.min(self.grad[t]);
+                } else {
+                    nfree += 1;
+                    sfree += self.grad[t];
+                }
+            }
+            *r = if nfree > 0 {
+                sfree / nfree as f64
+            } else {
+                (ub + lb) / 2.0
+            };
+        }
+        (r[0] - r[1]) / 2.0
+    }
+}
+
 /// A fitted ν-SVR: `f(x) = Σ_i coef_i K(x_i, x) − rho`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NuSvr {
@@ -72,145 +273,16 @@ impl NuSvr {
             return None;
         }
         debug_assert_eq!(kernel.len(), l * l);
-        let c = params.c;
-        let n = 2 * l;
-        // Variables 0..l are α (sign +1), l..2l are α* (sign −1).
-        let mut alpha = vec![0.0; n];
-        let mut sum = c * params.nu * l as f64 / 2.0;
-        for i in 0..l {
-            let a = sum.min(c);
-            alpha[i] = a;
-            alpha[i + l] = a;
-            sum -= a;
-        }
-        let sign = |i: usize| if i < l { 1.0 } else { -1.0 };
-        let idx = |i: usize| if i < l { i } else { i - l };
-        // Q_ij = s_i s_j K(i mod l, j mod l); p = (−y, y).
-        let q = |i: usize, j: usize| sign(i) * sign(j) * kernel[idx(i) * l + idx(j)];
-        let mut grad: Vec<f64> = (0..n)
-            .map(|i| if i < l { -y[i] } else { y[i - l] })
-            .collect();
-        for (j, &aj) in alpha.iter().enumerate() {
-            if aj != 0.0 {
-                for (i, g) in grad.iter_mut().enumerate() {
-                    *g += aj * q(i, j);
-                }
-            }
-        }
-        let qd: Vec<f64> = (0..n).map(|i| kernel[idx(i) * l + idx(i)]).collect();
-        let upper = |a: f64| a >= c;
-        let lower = |a: f64| a <= 0.0;
-        let max_iter = (100 * n).max(10_000_000);
+        let mut solver = SolverNu::new(y, kernel, params);
+        let max_iter = (100 * solver.n()).max(10_000_000);
         for _ in 0..max_iter {
-            // Working-set selection (libsvm Solver_NU::select_working_set).
-            let (mut gmaxp, mut gmaxp2, mut ip) = (f64::NEG_INFINITY, f64::NEG_INFINITY, None);
-            let (mut gmaxn, mut gmaxn2, mut in_) = (f64::NEG_INFINITY, f64::NEG_INFINITY, None);
-            for t in 0..n {
-                if sign(t) > 0.0 {
-                    if !upper(alpha[t]) && -grad[t] >= gmaxp {
-                        gmaxp = -grad[t];
-                        ip = Some(t);
-                    }
-                } else if !lower(alpha[t]) && grad[t] >= gmaxn {
-                    gmaxn = grad[t];
-                    in_ = Some(t);
-                }
-            }
-            let mut jmin = None;
-            let mut obj_min = f64::INFINITY;
-            for j in 0..n {
-                if sign(j) > 0.0 {
-                    if !lower(alpha[j]) {
-                        let gd = gmaxp + grad[j];
-                        if grad[j] >= gmaxp2 {
-                            gmaxp2 = grad[j];
-                        }
-                        if let (true, Some(ip)) = (gd > 0.0, ip) {
-                            let quad = qd[ip] + qd[j] - 2.0 * q(ip, j);
-                            let obj = -(gd * gd) / if quad > 0.0 { quad } else { TAU };
-                            if obj <= obj_min {
-                                jmin = Some(j);
-                                obj_min = obj;
-                            }
-                        }
-                    }
-                } else if !upper(alpha[j]) {
-                    let gd = gmaxn - grad[j];
-                    if -grad[j] >= gmaxn2 {
-                        gmaxn2 = -grad[j];
-                    }
-                    if let (true, Some(in_)) = (gd > 0.0, in_) {
-                        let quad = qd[in_] + qd[j] - 2.0 * q(in_, j);
-                        let obj = -(gd * gd) / if quad > 0.0 { quad } else { TAU };
-                        if obj <= obj_min {
-                            jmin = Some(j);
-                            obj_min = obj;
-                        }
-                    }
-                }
-            }
-            let Some(j) = jmin else { break };
-            if (gmaxp + gmaxp2).max(gmaxn + gmaxn2) < params.tol {
+            let Some((i, j)) = solver.select_working_set(params.tol) else {
                 break;
-            }
-            let i = if sign(j) > 0.0 { ip } else { in_ };
-            let Some(i) = i else { break };
-            // Same-sign pair update (Solver::Solve, y_i == y_j branch).
-            let (old_i, old_j) = (alpha[i], alpha[j]);
-            let quad = qd[i] + qd[j] - 2.0 * q(i, j);
-            let quad = if quad > 0.0 { quad } else { TAU };
-            let delta = (grad[i] - grad[j]) / quad;
-            let s = alpha[i] + alpha[j];
-            alpha[i] -= delta;
-            alpha[j] += delta;
-            if s > c {
-                if alpha[i] > c {
-                    alpha[i] = c;
-                    alpha[j] = s - c;
-                }
-            } else if alpha[j] < 0.0 {
-                alpha[j] = 0.0;
-                alpha[i] = s;
-            }
-            if s > c {
-                if alpha[j] > c {
-                    alpha[j] = c;
-                    alpha[i] = s - c;
-                }
-            } else if alpha[i] < 0.0 {
-                alpha[i] = 0.0;
-                alpha[j] = s;
-            }
-            let (di, dj) = (alpha[i] - old_i, alpha[j] - old_j);
-            for (k, g) in grad.iter_mut().enumerate() {
-                *g += q(i, k) * di + q(j, k) * dj;
-            }
-        }
-        // rho (Solver_NU::calculate_rho).
-        let mut r = [0.0f64; 2];
-        for (cls, r) in r.iter_mut().enumerate() {
-            let (mut ub, mut lb, mut nfree, mut sfree) =
-                (f64::INFINITY, f64::NEG_INFINITY, 0usize, 0.0);
-            for t in 0..n {
-                if (sign(t) > 0.0) != (cls == 0) {
-                    continue;
-                }
-                if upper(alpha[t]) {
-                    lb = lb.max(grad[t]);
-                } else if lower(alpha[t]) {
-                    ub = ub.min(grad[t]);
-                } else {
-                    nfree += 1;
-                    sfree += grad[t];
-                }
-            }
-            *r = if nfree > 0 {
-                sfree / nfree as f64
-            } else {
-                (ub + lb) / 2.0
             };
+            solver.update_pair(i, j);
         }
-        let rho = (r[0] - r[1]) / 2.0;
+        let rho = solver.rho();
+        let alpha = &solver.alpha;
         let mut support = Vec::new();
         let mut coef = Vec::new();
         for i in 0..l {

@@ -50,6 +50,7 @@ use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
 use naspred_eval::predictor::{
     ArchInput, BoxError, Context, Prediction, Predictor, PredictorError, PredictorRng, Requirements,
 };
+use naspred_eval::stats::{ZScore, ZScoreRule, LN_2PI};
 use naspred_spaces::{EncodingKind, Quirks};
 use rand::seq::index::sample;
 use rand_distr::{Distribution, LogNormal};
@@ -57,9 +58,7 @@ use thiserror::Error;
 
 use crate::check::{check_targets, check_width, ModelInputError};
 use crate::features::{encode_inputs, FeatureMatrix};
-use crate::linalg::{sq_dist, standardise, to_f64, z_scores, Adam, Rbf};
-
-const LN_2PI: f64 = 1.837_877_066_409_345_3;
+use crate::linalg::{sq_dist, to_f64, z_scores, Adam, Rbf};
 
 /// Why a GP fit or prediction failed.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -1073,7 +1072,7 @@ impl Predictor for GpPredictor {
         self.norm = None;
         check_targets(train.len(), y).map_err(|e| self.fit_err(GpError::from(e)))?;
         let x = to_f64(&self.encode(train).map_err(|e| self.fit_err(e))?);
-        let (mean, std) = standardise(y);
+        let ZScore { mean, std } = ZScore::fit_with(y, ZScoreRule::SEQUENTIAL_RELATIVE);
         let z = z_scores(y, mean, std);
         let res = match &mut self.model {
             GpModel::Exact(g) => g.fit(&x, z.as_slice(), ctx.rng),

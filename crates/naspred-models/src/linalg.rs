@@ -55,25 +55,6 @@ impl Rbf {
     }
 }
 
-/// Mean and population standard deviation (NumPy's `np.std`) of `y`. A standard deviation that
-/// is zero or not finite (all targets equal, one target) is replaced by 1 so that standardising
-/// never divides by zero; the fitted model then predicts the constant mean.
-pub fn standardise(y: &[f64]) -> (f64, f64) {
-    let n = y.len() as f64;
-    let mean = y.iter().sum::<f64>() / n;
-    let var = y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-    let std = var.sqrt();
-    let scale = 1e-12 * mean.abs().max(1.0);
-    (
-        mean,
-        if std.is_finite() && std > scale {
-            std
-        } else {
-            1.0
-        },
-    )
-}
-
 /// `(y - mean) / std` as a vector.
 pub fn z_scores(y: &[f64], mean: f64, std: f64) -> DVector<f64> {
     DVector::from_iterator(y.len(), y.iter().map(|v| (v - mean) / std))
@@ -246,13 +227,6 @@ mod tests {
         let d = sq_dist(&a, &b);
         assert_eq!(d[(0, 0)], 2.0);
         assert_eq!(d[(1, 0)], 1.0);
-    }
-
-    #[test]
-    fn standardise_falls_back_on_constant_targets() {
-        assert_eq!(standardise(&[3.0, 3.0, 3.0]), (3.0, 1.0));
-        let (m, s) = standardise(&[1.0, 3.0]);
-        assert_eq!((m, s), (2.0, 1.0));
     }
 
     #[test]

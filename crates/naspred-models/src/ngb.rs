@@ -43,6 +43,7 @@
 
 use naspred_eval::hpo::{loguniform, HpError, HpSpace, HpSpec, TunableParams};
 use naspred_eval::predictor::{Hyperparams, PredictorRng};
+use naspred_eval::stats::HALF_LN_2PI;
 use rand::Rng;
 
 use crate::cart::{BinnedMatrix, MaxFeatures, RegressionTree, TreeBuilder, TreeParams};
@@ -53,9 +54,6 @@ use crate::tabular::{TabularModel, TabularParams, TabularPredictor, TargetScalin
 /// Largest log scale kept (`exp` of it is finite): a stage that would push a training row's log
 /// scale beyond it ends boosting, and predictions clamp to it.
 const MAX_LOG_SCALE: f64 = 700.0;
-
-/// `0.5 * ln(2 pi)`.
-const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
 /// How the base trees' minimum leaf and split sizes are set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,7 +16,6 @@
 use std::fmt;
 
 use naspred_eval::hpo::{HpError, HpoState, Tunable, TunableParams};
-use naspred_eval::metrics::pairwise_sum;
 use naspred_eval::predictor::{
     ArchInput, BoxError, Context, Hyperparams, Prediction, Predictor, PredictorError, PredictorRng,
     Requirements,
@@ -86,49 +85,10 @@ pub fn check_finite_features(x: &FeatureMatrix) -> Result<(), TreeError> {
 }
 
 /// NASLib's target standardisation (`BaseTree.fit`): `z = (y - mean) / std` with `np.mean` and
-/// the population `np.std`; predictions are mapped back with `z * std + mean`.
-///
-/// A constant target has std 0, where NASLib divides by zero; here it is scaled by 1, so the
-/// standardised targets are all 0 and every prediction is the constant.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct TargetScaling {
-    /// Training mean.
-    pub mean: f64,
-    /// Divisor: the training std, or 1 for a constant target.
-    pub std: f64,
-}
-
-impl TargetScaling {
-    /// The scaling of `y` (numpy's pairwise summation).
-    ///
-    /// # Panics
-    /// Never; an empty `y` gives a NaN mean (callers check for empty sets first).
-    pub fn fit(y: &[f64]) -> Self {
-        let n = y.len() as f64;
-        let mean = pairwise_sum(y) / n;
-        let sq: Vec<f64> = y.iter().map(|&v| (v - mean) * (v - mean)).collect();
-        let std = (pairwise_sum(&sq) / n).sqrt();
-        TargetScaling {
-            mean,
-            std: if std > 0.0 && std.is_finite() {
-                std
-            } else {
-                1.0
-            },
-        }
-    }
-
-    /// The standardised targets.
-    pub fn apply(&self, y: &[f64]) -> Vec<f64> {
-        y.iter().map(|&v| (v - self.mean) / self.std).collect()
-    }
-
-    /// A standardised prediction in target units.
-    #[inline]
-    pub fn invert(&self, z: f64) -> f64 {
-        z * self.std + self.mean
-    }
-}
+/// the population `np.std` (pairwise sums); a constant target (std 0, where NASLib divides by
+/// zero) is scaled by 1. One rule for every z-scoring of the workspace: see
+/// [`naspred_eval::stats::ZScore`] (`TargetScaling::fit` is numpy's rule).
+pub use naspred_eval::stats::ZScore as TargetScaling;
 
 /// The tunable configuration of a [`TabularModel`]: a typed, validated [`TunableParams`]
 /// (names, ranges, NASLib's HPO sampler; models without a sampler return `self` unchanged) with

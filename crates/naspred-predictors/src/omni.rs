@@ -1,5 +1,6 @@
-//! OMNI: the study's combination of predictor families (spec §3), a model-based predictor fed
-//! with a zero-cost score and a learning-curve feature.
+//! OMNI: the study's "omnipredictor" (White et al. 2021, "How powerful are performance
+//! predictors in NAS?"; spec §3), which combines predictor families: a model-based predictor
+//! fed with a zero-cost score and a learning-curve feature.
 //!
 //! * [`OmniNgb`] (`omni_ngb`, NASLib `OmniNGBPredictor`): NGBoost on `[jacov, SoTL-E,
 //!   adjacency one-hot]`, jacov and SoTL-E z-scored with the training set's statistics (NASLib
@@ -32,6 +33,7 @@
 
 use naspred_data::{CurveMetric, DataRoot, Dataset};
 use naspred_eval::hpo::{loguniform_range, TunableParams};
+use naspred_eval::stats::{kfold, mean_gaussian_nll};
 use naspred_eval::{
     ArchInput, Context, Family, Hyperparams, Prediction, Predictor, PredictorError, PredictorRng,
     Requirements,
@@ -51,9 +53,6 @@ pub const N_HYPERS: usize = 35;
 pub const CV_FOLDS: usize = 3;
 /// Fewest epochs of training loss for the SoTL-E feature (NASLib's `min_fidelity`).
 pub const MIN_SOTLE_EPOCHS: usize = 3;
-
-/// `0.5 * ln(2 pi)`.
-const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
 /// Whether the jacov score can be computed for a space and dataset here: a network exists
 /// (not NAS-Bench-NLP) and training images exist (CIFAR-10 only on these machines).
@@ -138,11 +137,6 @@ fn last_values(archs: &[ArchInput], metric: CurveMetric) -> Option<Vec<f64>> {
             _ => None,
         })
         .collect()
-}
-
-/// Population mean / std scaling (std 0 scales by 1).
-fn zscore(values: &[f64], scaling: TargetScaling) -> Vec<f64> {
-    scaling.apply(values)
 }
 
 /// Sorted copy of finite values.
@@ -275,33 +269,6 @@ pub fn sample_ngb_params(rng: &mut PredictorRng, n: usize) -> NgbParams {
     }
 }
 
-/// Contiguous `k`-fold split of `n` rows as scikit-learn's unshuffled `KFold`: the first
-/// `n % k` folds hold one row more. Returns `(start, end)` of each held-out fold.
-pub fn kfold(n: usize, k: usize) -> Vec<(usize, usize)> {
-    let mut out = Vec::with_capacity(k);
-    let mut start = 0;
-    for i in 0..k {
-        let size = n / k + usize::from(i < n % k);
-        out.push((start, start + size));
-        start += size;
-    }
-    out
-}
-
-/// Mean Gaussian negative log-likelihood of `y` under `N(mean, std^2)`.
-fn mean_nll(y: &[f64], mean: &[f64], std: &[f64]) -> f64 {
-    let total: f64 = y
-        .iter()
-        .zip(mean)
-        .zip(std)
-        .map(|((&y, &m), &s)| {
-            let r = (y - m) / s;
-            HALF_LN_2PI + s.ln() + 0.5 * r * r
-        })
-        .sum();
-    total / y.len() as f64
-}
-
 /// Held-out mean NLL of one configuration by unshuffled `CV_FOLDS`-fold cross-validation
 /// (NaN or infinite counts as +inf).
 fn cv_nll(
@@ -322,7 +289,7 @@ fn cv_nll(
         let (mean, std) = m.predict_dist(&x.select_rows(&te)?)?;
         let std = std.unwrap_or_else(|| vec![0.0; te.len()]);
         let yte: Vec<f64> = te.iter().map(|&i| y[i]).collect();
-        total += mean_nll(&yte, &mean, &std);
+        total += mean_gaussian_nll(&yte, &mean, &std);
     }
     let s = total / CV_FOLDS as f64;
     Ok(if s.is_finite() { s } else { f64::INFINITY })
@@ -478,7 +445,7 @@ impl Predictor for OmniNgb {
         let (jacov_z, jacov_scaling) = if self.jacov.available(ctx) {
             let raw = self.jacov.scores(key, train, ctx)?;
             let sc = TargetScaling::fit(&raw);
-            (Some(zscore(&raw, sc)), Some(sc))
+            (Some(sc.apply(&raw)), Some(sc))
         } else {
             (None, None)
         };
@@ -488,7 +455,7 @@ impl Predictor for OmniNgb {
         for &m in &self.lc_metrics {
             if let Some(v) = last_values(train, m) {
                 let sc = TargetScaling::fit(&v);
-                lc_z.push(zscore(&v, sc));
+                lc_z.push(sc.apply(&v));
                 lc.push((m, sc));
             }
         }
@@ -559,7 +526,7 @@ impl Predictor for OmniNgb {
                 Quirks::Faithful => TargetScaling::fit(&v),
                 Quirks::Fixed => train_sc,
             };
-            lc_z.push(zscore(&v, sc));
+            lc_z.push(sc.apply(&v));
         }
         let jacov_z = match jacov_scaling {
             Some(sc) => {
@@ -567,7 +534,7 @@ impl Predictor for OmniNgb {
                     .jacov
                     .scores(key, test, ctx)
                     .map_err(|e| query_err(key, e))?;
-                Some(zscore(&raw, sc))
+                Some(sc.apply(&raw))
             }
             None => None,
         };

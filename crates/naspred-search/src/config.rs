@@ -219,7 +219,10 @@ pub struct SearchConfig {
 }
 
 impl SearchConfig {
-    /// NASLib's settings for `optimizer` (spec §4), with de-duplication on.
+    /// The settings of NASLib's `nas_predictors` experiment configurations for `optimizer`
+    /// (500 queries, 20 initial architectures, an ensemble of 3 predictors for BO, 200
+    /// candidates from 5 mutated parents, population 100 / sample 25 for evolution; spec §4),
+    /// with de-duplication on.
     pub fn naslib(optimizer: OptimizerKind, predictor: Option<String>) -> Self {
         SearchConfig {
             optimizer,

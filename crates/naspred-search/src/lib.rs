@@ -1,5 +1,7 @@
 //! naspred-search: predictor-guided neural architecture search on tabular benchmarks, as
-//! NASLib's `benchmarks/nas_predictors` runs it (spec §4).
+//! NASLib's `benchmarks/nas_predictors` runs it: BANANAS-style Bayesian optimisation and
+//! predictor-guided evolution with each performance predictor, against random search and
+//! regularised evolution, every query answered from the benchmark (spec §4).
 //!
 //! ```
 //! use naspred_data::{embedded, Dataset};

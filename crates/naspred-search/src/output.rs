@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use naspred_data::Benchmark;
+use naspred_eval::records::MeanSe;
 use naspred_eval::PredictorFactory;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -211,17 +212,10 @@ pub struct Checkpoint {
     pub sim_time_mean_s: f64,
 }
 
+/// Mean and standard error of `v` ([`MeanSe`]: non-finite values left out).
 fn mean_se(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let m = v.iter().sum::<f64>() / n;
-    if v.len() < 2 {
-        return (m, f64::NAN);
-    }
-    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
-    (m, (var / n).sqrt())
+    let m = MeanSe::of(v.iter().copied());
+    (m.mean, m.se)
 }
 
 /// The trials at `queries` (1-based); trials that stopped earlier are left out.

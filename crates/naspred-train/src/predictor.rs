@@ -1,4 +1,5 @@
-//! The weight-sharing predictors `oneshot` and `rsws` (spec §1.6): fitting trains an NB201
+//! The weight-sharing predictors `oneshot` (one-shot, Bender et al.) and `rsws` (random
+//! sampling weight sharing, Li & Talwalkar) of the study's predictor list (spec §1.6): fitting trains an NB201
 //! supernet on the shared CIFAR-10 training images (the predictor's initialisation; its wall
 //! time is the fit time and its epochs are reported as a hyperparameter); a query scores each
 //! architecture by the supernet's accuracy on a fixed validation subset with the

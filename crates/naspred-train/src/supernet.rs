@@ -1,4 +1,5 @@
-//! The NAS-Bench-201 weight-sharing supernet (spec §1.6): the TinyNetwork macro skeleton
+//! The NAS-Bench-201 weight-sharing supernet behind the study's one-shot and random-sampling
+//! weight-sharing predictors (spec §1.6): the TinyNetwork macro skeleton
 //! (stem, three stages of `N` cells separated by ResNet blocks, head) where every cell edge
 //! holds all five candidate ops, and its output is `Σ_op α_op · op(x)` with one set of
 //! `α` (6 edges x 5 ops) shared by every cell.

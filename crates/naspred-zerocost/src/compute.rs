@@ -225,57 +225,113 @@ fn compute_inner(
     settings: &ZcSettings,
     images: Option<&ImageBatch>,
 ) -> Result<Vec<ProxyScore>, ZcError> {
-    let space = arch.space();
     let seed = arch_seed(arch, settings.seed);
-    let device = settings.device;
     let t0 = Instant::now();
     let net = Network::build(
         arch,
         NetConfig {
             classes: settings.classes(),
             seed,
-            device,
+            device: settings.device,
         },
     )?;
     let build_s = t0.elapsed().as_secs_f64();
+    let ctx = Pass {
+        net: &net,
+        weights: net.store.prunable_weights(),
+        proxies,
+        space: arch.space(),
+        settings,
+        seed,
+    };
     let mut out: Vec<ProxyScore> = Vec::with_capacity(proxies.len());
-    let want = |p: Proxy| proxies.contains(&p);
-    let side = settings.side();
-    let weights: Vec<&Tensor> = net.store.prunable_weights();
-
     // Data-free proxies on the original network.
-    if want(Proxy::Params) || want(Proxy::Flops) {
-        let t = Instant::now();
-        let (flops, params) = net.model_stats(side);
-        let n = (want(Proxy::Params) as usize + want(Proxy::Flops) as usize) as f64;
-        let s = t.elapsed().as_secs_f64() / n;
-        if want(Proxy::Params) {
-            out.push(ProxyScore {
-                proxy: Proxy::Params,
-                value: finite(Proxy::Params, space, params / 1e6),
-                seconds: s,
-            });
-        }
-        if want(Proxy::Flops) {
-            out.push(ProxyScore {
-                proxy: Proxy::Flops,
-                value: finite(Proxy::Flops, space, flops / 1e6),
-                seconds: s,
-            });
+    data_free_pass(&ctx, &mut out);
+    // Image-based proxies: one shared forward.
+    image_passes(&ctx, images, build_s, &mut out)?;
+    if ctx.want(Proxy::Synflow) {
+        out.push(synflow_pass(&ctx));
+    }
+    if ctx.want(Proxy::Zen) {
+        out.push(zen_pass(&ctx));
+    }
+    // Report in the order asked.
+    out.sort_by_key(|s| proxies.iter().position(|p| *p == s.proxy));
+    Ok(out)
+}
+
+/// What every pass of one architecture's computation reads.
+struct Pass<'a> {
+    /// The network built for the architecture.
+    net: &'a Network,
+    /// Its prunable (conv / linear) weights.
+    weights: Vec<&'a Tensor>,
+    /// The proxies asked for.
+    proxies: &'a [Proxy],
+    /// The architecture's space (for NASLib's sign convention).
+    space: SpaceKind,
+    settings: &'a ZcSettings,
+    /// The per-architecture seed ([`arch_seed`]).
+    seed: u64,
+}
+
+impl Pass<'_> {
+    fn want(&self, p: Proxy) -> bool {
+        self.proxies.contains(&p)
+    }
+
+    /// A score of `p` (its sign convention applied; a non-finite value is a failure).
+    fn score(&self, p: Proxy, v: f64, seconds: f64) -> ProxyScore {
+        ProxyScore {
+            proxy: p,
+            value: finite(p, self.space, v),
+            seconds,
         }
     }
-    if want(Proxy::L2Norm) {
+}
+
+/// `params` and `flops` (one counting pass, its time split between them) and `l2_norm`.
+fn data_free_pass(ctx: &Pass<'_>, out: &mut Vec<ProxyScore>) {
+    let (want_params, want_flops) = (ctx.want(Proxy::Params), ctx.want(Proxy::Flops));
+    if want_params || want_flops {
+        let t = Instant::now();
+        let (flops, params) = ctx.net.model_stats(ctx.settings.side());
+        let n = (want_params as usize + want_flops as usize) as f64;
+        let s = t.elapsed().as_secs_f64() / n;
+        if want_params {
+            out.push(ctx.score(Proxy::Params, params / 1e6, s));
+        }
+        if want_flops {
+            out.push(ctx.score(Proxy::Flops, flops / 1e6, s));
+        }
+    }
+    if ctx.want(Proxy::L2Norm) {
         let t = Instant::now();
         let _g = tch::no_grad_guard();
-        let v: f64 = weights.iter().map(|w| scalar(&w.norm())).sum();
-        out.push(ProxyScore {
-            proxy: Proxy::L2Norm,
-            value: finite(Proxy::L2Norm, space, v),
-            seconds: t.elapsed().as_secs_f64(),
-        });
+        let v: f64 = ctx.weights.iter().map(|w| scalar(&w.norm())).sum();
+        out.push(ctx.score(Proxy::L2Norm, v, t.elapsed().as_secs_f64()));
     }
+}
 
-    // Image-based proxies: one shared forward.
+/// The shared forward pass of the image-based proxies.
+struct Shared {
+    mb: Minibatch,
+    /// The input (requiring its gradient when a Jacobian proxy is asked for).
+    x: Tensor,
+    logits: Tensor,
+    trace: Trace,
+    /// The forward's time (and the network's build time) split among the proxies using it.
+    fwd_share: f64,
+}
+
+/// The image-based proxies: one minibatch and one forward shared by the cross-entropy group,
+/// the Jacobian group and `nwot`.
+fn image_passes(
+    ctx: &Pass<'_>,
+    images: Option<&ImageBatch>,
+    build_s: f64,
+    out: &mut Vec<ProxyScore>,
+) -> Result<(), ZcError> {
     let ce_group: Vec<Proxy> = [
         Proxy::GradNorm,
         Proxy::Snip,
@@ -284,313 +340,365 @@ fn compute_inner(
         Proxy::Plain,
     ]
     .into_iter()
-    .filter(|p| want(*p))
+    .filter(|p| ctx.want(*p))
     .collect();
     let jac_group: Vec<Proxy> = [Proxy::Jacov, Proxy::EpeNas]
         .into_iter()
-        .filter(|p| want(*p))
+        .filter(|p| ctx.want(*p))
         .collect();
-    let nwot = want(Proxy::Nwot);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xD1B5_4A32_D192_ED03);
-    if !ce_group.is_empty() || !jac_group.is_empty() || nwot {
-        let pool = images.ok_or(ZcError::NoImages {
-            dataset: settings.dataset,
-        })?;
-        let t = Instant::now();
-        let mb = Minibatch::draw(pool, settings.batch_size, &mut rng, device)?;
-        let x = if jac_group.is_empty() {
-            mb.x.shallow_clone()
-        } else {
-            mb.x.detach().set_requires_grad(true)
-        };
-        let fisher = want(Proxy::Fisher);
-        let grasp = want(Proxy::Grasp);
-        let (logits, trace) = net.forward(
-            &x,
-            true,
-            Trace {
-                want_layers: fisher,
-                want_relu: nwot,
-                ..Default::default()
-            },
-        );
-        let users = (ce_group.len() + jac_group.len() + nwot as usize) as f64;
-        let fwd_share = (t.elapsed().as_secs_f64() + build_s) / users;
-
-        if !ce_group.is_empty() {
-            let t = Instant::now();
-            let loss = logits.cross_entropy_for_logits(&mb.y);
-            let mut inputs: Vec<&Tensor> = weights.clone();
-            let layer_out: Vec<Tensor> = if fisher {
-                trace
-                    .layer_out
-                    .iter()
-                    .flatten()
-                    .map(|t| t.shallow_clone())
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let layer_ids: Vec<usize> = if fisher {
-                trace
-                    .layer_out
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, t)| t.as_ref().map(|_| i))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            inputs.extend(layer_out.iter());
-            let keep = grasp || !jac_group.is_empty();
-            let grads = Tensor::run_backward(&[&loss], &inputs[..], keep, grasp);
-            let nw = weights.len();
-            let bwd_share = t.elapsed().as_secs_f64() / ce_group.len() as f64;
-            let _g = tch::no_grad_guard();
-            for &p in &ce_group {
-                let t = Instant::now();
-                let value = match p {
-                    Proxy::GradNorm => Some(
-                        grads[..nw]
-                            .iter()
-                            .filter(|g| g.defined())
-                            .map(|g| scalar(&g.norm()))
-                            .sum::<f64>(),
-                    ),
-                    Proxy::Snip => Some(
-                        grads[..nw]
-                            .iter()
-                            .zip(&weights)
-                            .filter(|(g, _)| g.defined())
-                            .map(|(g, w)| scalar(&(g * *w).abs().sum(Kind::Double)))
-                            .sum::<f64>(),
-                    ),
-                    Proxy::Plain => Some(
-                        grads[..nw]
-                            .iter()
-                            .zip(&weights)
-                            .filter(|(g, _)| g.defined())
-                            .map(|(g, w)| scalar(&(g * *w).sum(Kind::Double)))
-                            .sum::<f64>(),
-                    ),
-                    Proxy::Fisher => {
-                        let mut s = 0.0;
-                        for (k, &id) in layer_ids.iter().enumerate() {
-                            let g = &grads[nw + k];
-                            if !g.defined() {
-                                continue;
-                            }
-                            let act = &layer_out[k];
-                            let prod = act.detach() * g.detach();
-                            let g_nk = if prod.dim() > 2 {
-                                prod.sum_dim_intlist(&[2i64, 3][..], false, Kind::Float)
-                            } else {
-                                prod
-                            };
-                            let del_k =
-                                g_nk.pow_tensor_scalar(2)
-                                    .mean_dim(&[0i64][..], false, Kind::Float)
-                                    * 0.5;
-                            let w = weights[id];
-                            let per_ch = w.numel() as f64 / net.store.prunable_out[id] as f64;
-                            s += scalar(&del_k.abs().sum(Kind::Double)) * per_ch;
-                        }
-                        Some(s)
-                    }
-                    Proxy::Grasp => None,
-                    _ => unreachable!("not a CE proxy"),
-                };
-                if let Some(v) = value {
-                    out.push(ProxyScore {
-                        proxy: p,
-                        value: finite(p, space, v),
-                        seconds: fwd_share + bwd_share + t.elapsed().as_secs_f64(),
-                    });
-                }
-            }
-            drop(_g);
-            if grasp {
-                let t = Instant::now();
-                let mut z: Option<Tensor> = None;
-                for g in grads[..nw].iter().filter(|g| g.defined()) {
-                    let term = (g.detach() * g).sum(Kind::Float);
-                    z = Some(match z {
-                        None => term,
-                        Some(a) => a + term,
-                    });
-                }
-                let value = match z {
-                    Some(z) if z.requires_grad() => {
-                        let hg =
-                            Tensor::run_backward(&[&z], &weights[..], !jac_group.is_empty(), false);
-                        let _g = tch::no_grad_guard();
-                        let v: f64 = hg
-                            .iter()
-                            .zip(&weights)
-                            .filter(|(h, _)| h.defined())
-                            .map(|(h, w)| scalar(&(-(*w) * h).sum(Kind::Double)))
-                            .sum();
-                        finite(Proxy::Grasp, space, v)
-                    }
-                    Some(_) => finite(Proxy::Grasp, space, 0.0),
-                    None => Err(ProxyFailure::NoGradient),
-                };
-                out.push(ProxyScore {
-                    proxy: Proxy::Grasp,
-                    value,
-                    seconds: fwd_share + bwd_share + t.elapsed().as_secs_f64(),
-                });
-            }
-        }
-
-        if !jac_group.is_empty() {
-            let t = Instant::now();
-            let total = logits.sum(Kind::Float);
-            let jac = Tensor::run_backward(&[&total], &[&x], false, false);
-            let _g = tch::no_grad_guard();
-            let b = mb.labels.len() as i64;
-            let j = if jac[0].defined() {
-                jac[0].reshape([b, -1]).to_kind(Kind::Double)
-            } else {
-                // The output does not depend on the input: a zero Jacobian.
-                Tensor::zeros([b, mb.x.numel() as i64 / b], (Kind::Double, device))
-            };
-            let share = t.elapsed().as_secs_f64() / jac_group.len() as f64;
-            for &p in &jac_group {
-                let t = Instant::now();
-                let v = match p {
-                    Proxy::Jacov => jacov_score(&j),
-                    Proxy::EpeNas => epe_score(&j, &mb.labels, device),
-                    _ => unreachable!("not a Jacobian proxy"),
-                };
-                out.push(ProxyScore {
-                    proxy: p,
-                    value: finite(p, space, v),
-                    seconds: fwd_share + share + t.elapsed().as_secs_f64(),
-                });
-            }
-        }
-
-        if nwot {
-            let t = Instant::now();
-            let _g = tch::no_grad_guard();
-            let b = mb.labels.len() as i64;
-            let mut k = Tensor::zeros([b, b], (Kind::Double, device));
-            for r in &trace.relu_in {
-                let xb = r.detach().reshape([b, -1]).gt(0.0).to_kind(Kind::Float);
-                let nb = xb.ones_like() - &xb;
-                let kk = xb.matmul(&xb.transpose(0, 1)) + nb.matmul(&nb.transpose(0, 1));
-                k += kk.to_kind(Kind::Double);
-            }
-            let (_sign, logabs) = k.slogdet();
-            out.push(ProxyScore {
-                proxy: Proxy::Nwot,
-                value: finite(Proxy::Nwot, space, scalar(&logabs)),
-                seconds: fwd_share + t.elapsed().as_secs_f64(),
-            });
-        }
+    let nwot = ctx.want(Proxy::Nwot);
+    if ce_group.is_empty() && jac_group.is_empty() && !nwot {
+        return Ok(());
     }
+    let mut rng = ChaCha8Rng::seed_from_u64(ctx.seed ^ 0xD1B5_4A32_D192_ED03);
+    let pool = images.ok_or(ZcError::NoImages {
+        dataset: ctx.settings.dataset,
+    })?;
+    let t = Instant::now();
+    let mb = Minibatch::draw(pool, ctx.settings.batch_size, &mut rng, ctx.settings.device)?;
+    let x = if jac_group.is_empty() {
+        mb.x.shallow_clone()
+    } else {
+        mb.x.detach().set_requires_grad(true)
+    };
+    let (logits, trace) = ctx.net.forward(
+        &x,
+        true,
+        Trace {
+            want_layers: ctx.want(Proxy::Fisher),
+            want_relu: nwot,
+            ..Default::default()
+        },
+    );
+    let users = (ce_group.len() + jac_group.len() + nwot as usize) as f64;
+    let fwd_share = (t.elapsed().as_secs_f64() + build_s) / users;
+    let shared = Shared {
+        mb,
+        x,
+        logits,
+        trace,
+        fwd_share,
+    };
+    if !ce_group.is_empty() {
+        ce_pass(ctx, &shared, &ce_group, !jac_group.is_empty(), out);
+    }
+    if !jac_group.is_empty() {
+        jacobian_pass(ctx, &shared, &jac_group, out);
+    }
+    if nwot {
+        out.push(nwot_pass(ctx, &shared));
+    }
+    Ok(())
+}
 
-    if want(Proxy::Synflow) {
-        let t = Instant::now();
-        let copy = net.map_params(|p| p.detach().abs().to_kind(Kind::Double));
-        let x = Tensor::ones([1, 3, side, side], (Kind::Double, device));
-        let (y, _) = copy.forward(&x, false, Trace::default());
-        let r = y.sum(Kind::Double);
-        let ws = copy.store.prunable_weights();
-        let grads = Tensor::run_backward(&[&r], &ws[..], false, false);
-        let _g = tch::no_grad_guard();
-        let v: f64 = grads
+/// The cross-entropy group: one backward of the loss to the weights (and, for `fisher`, to the
+/// recorded layer outputs), then each proxy's reduction; `grasp` keeps the graph for its
+/// Hessian-gradient product. `jacobian_follows` keeps the forward's graph for the Jacobian.
+fn ce_pass(
+    ctx: &Pass<'_>,
+    sh: &Shared,
+    group: &[Proxy],
+    jacobian_follows: bool,
+    out: &mut Vec<ProxyScore>,
+) {
+    let fisher = ctx.want(Proxy::Fisher);
+    let grasp = ctx.want(Proxy::Grasp);
+    let t = Instant::now();
+    let loss = sh.logits.cross_entropy_for_logits(&sh.mb.y);
+    let mut inputs: Vec<&Tensor> = ctx.weights.clone();
+    let layer_out: Vec<Tensor> = if fisher {
+        sh.trace
+            .layer_out
             .iter()
-            .zip(&ws)
-            .filter(|(g, _)| g.defined())
-            .map(|(g, w)| scalar(&(g * *w).abs().sum(Kind::Double)))
-            .sum();
-        out.push(ProxyScore {
-            proxy: Proxy::Synflow,
-            value: finite(Proxy::Synflow, space, v),
-            seconds: t.elapsed().as_secs_f64(),
-        });
-    }
-
-    if want(Proxy::Zen) {
-        let t = Instant::now();
-        let _g = tch::no_grad_guard();
-        let mut zrng = ChaCha8Rng::seed_from_u64(seed ^ 0x2545_F491_4F6C_DD1D);
-        let store = &net.store;
-        // Gaussian re-initialisation: conv / linear weights N(0, 1), their biases 0, BN weight
-        // 1 and bias 0 (NASLib's `network_weight_gaussian_init`).
-        let prunable: std::collections::HashSet<usize> = store.prunable.iter().copied().collect();
-        let params: Vec<Tensor> = store
-            .params
+            .flatten()
+            .map(|t| t.shallow_clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let layer_ids: Vec<usize> = if fisher {
+        sh.trace
+            .layer_out
             .iter()
             .enumerate()
-            .map(|(i, p)| {
-                if prunable.contains(&i) {
-                    let v = naspred_nets::layers::gaussian(&mut zrng, p.numel(), 1.0);
-                    Tensor::from_slice(&v).reshape(p.size()).to_device(device)
-                } else {
-                    p.detach().copy()
-                }
-            })
-            .collect();
-        let zstore = naspred_nets::Store {
-            params,
-            // Fresh running statistics (mean 0, variance 1), as on NASLib's fresh copy.
-            buffers: store
-                .buffers
-                .iter()
-                .enumerate()
-                .map(|(i, b)| {
-                    if i % 2 == 0 {
-                        b.zeros_like()
-                    } else {
-                        b.ones_like()
-                    }
-                })
-                .collect(),
-            prunable: store.prunable.clone(),
-            prunable_out: store.prunable_out.clone(),
-        };
-        let znet = Network {
-            kind: net.kind.clone(),
-            store: zstore,
-        };
-        let bsz = settings.batch_size as i64;
-        let n = (bsz * 3 * side * side) as usize;
-        let e1 = Tensor::from_slice(&naspred_nets::layers::gaussian(&mut zrng, n, 1.0))
-            .reshape([bsz, 3, side, side])
-            .to_device(device);
-        let e2 = Tensor::from_slice(&naspred_nets::layers::gaussian(&mut zrng, n, 1.0))
-            .reshape([bsz, 3, side, side])
-            .to_device(device);
-        let mix = &e1 + &e2 * 0.01;
-        let (_, t1) = znet.forward(&e1, true, Trace::default());
-        let (_, t2) = znet.forward(&mix, true, Trace::default());
-        let value = match (t1.features, t2.features) {
-            (Some(f1), Some(f2)) => {
-                let d = (f1 - f2)
-                    .abs()
-                    .sum_dim_intlist(&[1i64, 2, 3][..], false, Kind::Double);
-                let nas = scalar(&d.mean(Kind::Double));
-                let mut log_bn = 0.0;
-                for rv in znet.store.buffers.iter().skip(1).step_by(2) {
-                    log_bn += scalar(&rv.mean(Kind::Double)).sqrt().ln();
-                }
-                finite(Proxy::Zen, space, nas.ln() + log_bn)
+            .filter_map(|(i, t)| t.as_ref().map(|_| i))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    inputs.extend(layer_out.iter());
+    let keep = grasp || jacobian_follows;
+    let grads = Tensor::run_backward(&[&loss], &inputs[..], keep, grasp);
+    let nw = ctx.weights.len();
+    let bwd_share = t.elapsed().as_secs_f64() / group.len() as f64;
+    {
+        let _g = tch::no_grad_guard();
+        for &p in group {
+            let t = Instant::now();
+            let value = match p {
+                Proxy::Fisher => Some(fisher_score(ctx, &grads[nw..], &layer_out, &layer_ids)),
+                _ => ce_weight_score(p, &grads[..nw], &ctx.weights),
+            };
+            if let Some(v) = value {
+                let seconds = sh.fwd_share + bwd_share + t.elapsed().as_secs_f64();
+                out.push(ctx.score(p, v, seconds));
             }
-            _ => Err(ProxyFailure::NoFeatureMap),
-        };
+        }
+    }
+    if grasp {
+        let t = Instant::now();
+        let value = grasp_score(ctx, &grads[..nw], jacobian_follows);
         out.push(ProxyScore {
-            proxy: Proxy::Zen,
+            proxy: Proxy::Grasp,
             value,
-            seconds: t.elapsed().as_secs_f64(),
+            seconds: sh.fwd_share + bwd_share + t.elapsed().as_secs_f64(),
         });
     }
+}
 
-    // Report in the order asked.
-    out.sort_by_key(|s| proxies.iter().position(|p| *p == s.proxy));
-    Ok(out)
+/// `grad_norm`, `snip` and `plain` from the loss's weight gradients (`None` for the other
+/// proxies: `fisher` reads the layer gradients, `grasp` needs one more backward).
+fn ce_weight_score(p: Proxy, grads: &[Tensor], weights: &[&Tensor]) -> Option<f64> {
+    match p {
+        Proxy::GradNorm => Some(
+            grads
+                .iter()
+                .filter(|g| g.defined())
+                .map(|g| scalar(&g.norm()))
+                .sum::<f64>(),
+        ),
+        Proxy::Snip => Some(
+            grads
+                .iter()
+                .zip(weights)
+                .filter(|(g, _)| g.defined())
+                .map(|(g, w)| scalar(&(g * *w).abs().sum(Kind::Double)))
+                .sum::<f64>(),
+        ),
+        Proxy::Plain => Some(
+            grads
+                .iter()
+                .zip(weights)
+                .filter(|(g, _)| g.defined())
+                .map(|(g, w)| scalar(&(g * *w).sum(Kind::Double)))
+                .sum::<f64>(),
+        ),
+        _ => None,
+    }
+}
+
+/// `fisher` from the recorded layer outputs and their loss gradients (`layer_grads[k]` is the
+/// gradient of `layer_out[k]`, the output of prunable layer `layer_ids[k]`).
+fn fisher_score(
+    ctx: &Pass<'_>,
+    layer_grads: &[Tensor],
+    layer_out: &[Tensor],
+    layer_ids: &[usize],
+) -> f64 {
+    let mut s = 0.0;
+    for (k, &id) in layer_ids.iter().enumerate() {
+        let g = &layer_grads[k];
+        if !g.defined() {
+            continue;
+        }
+        let act = &layer_out[k];
+        let prod = act.detach() * g.detach();
+        let g_nk = if prod.dim() > 2 {
+            prod.sum_dim_intlist(&[2i64, 3][..], false, Kind::Float)
+        } else {
+            prod
+        };
+        let del_k = g_nk
+            .pow_tensor_scalar(2)
+            .mean_dim(&[0i64][..], false, Kind::Float)
+            * 0.5;
+        let w = ctx.weights[id];
+        let per_ch = w.numel() as f64 / ctx.net.store.prunable_out[id] as f64;
+        s += scalar(&del_k.abs().sum(Kind::Double)) * per_ch;
+    }
+    s
+}
+
+/// `grasp`: the Hessian-gradient product through `z = Σ g·g` (the weight gradients kept with
+/// their graph), one more backward; `−Σ w·Hg`.
+fn grasp_score(
+    ctx: &Pass<'_>,
+    grads: &[Tensor],
+    jacobian_follows: bool,
+) -> Result<f64, ProxyFailure> {
+    let mut z: Option<Tensor> = None;
+    for g in grads.iter().filter(|g| g.defined()) {
+        let term = (g.detach() * g).sum(Kind::Float);
+        z = Some(match z {
+            None => term,
+            Some(a) => a + term,
+        });
+    }
+    match z {
+        Some(z) if z.requires_grad() => {
+            let hg = Tensor::run_backward(&[&z], &ctx.weights[..], jacobian_follows, false);
+            let _g = tch::no_grad_guard();
+            let v: f64 = hg
+                .iter()
+                .zip(&ctx.weights)
+                .filter(|(h, _)| h.defined())
+                .map(|(h, w)| scalar(&(-(*w) * h).sum(Kind::Double)))
+                .sum();
+            finite(Proxy::Grasp, ctx.space, v)
+        }
+        Some(_) => finite(Proxy::Grasp, ctx.space, 0.0),
+        None => Err(ProxyFailure::NoGradient),
+    }
+}
+
+/// `jacov` and `epe_nas`: one backward of the summed logits to the input.
+fn jacobian_pass(ctx: &Pass<'_>, sh: &Shared, group: &[Proxy], out: &mut Vec<ProxyScore>) {
+    let device = ctx.settings.device;
+    let t = Instant::now();
+    let total = sh.logits.sum(Kind::Float);
+    let jac = Tensor::run_backward(&[&total], &[&sh.x], false, false);
+    let _g = tch::no_grad_guard();
+    let b = sh.mb.labels.len() as i64;
+    let j = if jac[0].defined() {
+        jac[0].reshape([b, -1]).to_kind(Kind::Double)
+    } else {
+        // The output does not depend on the input: a zero Jacobian.
+        Tensor::zeros([b, sh.mb.x.numel() as i64 / b], (Kind::Double, device))
+    };
+    let share = t.elapsed().as_secs_f64() / group.len() as f64;
+    for &p in group {
+        let t = Instant::now();
+        let v = if p == Proxy::EpeNas {
+            epe_score(&j, &sh.mb.labels, device)
+        } else {
+            jacov_score(&j)
+        };
+        out.push(ctx.score(p, v, sh.fwd_share + share + t.elapsed().as_secs_f64()));
+    }
+}
+
+/// `nwot`: the log-determinant of the Hamming kernel of the recorded ReLU activation codes.
+fn nwot_pass(ctx: &Pass<'_>, sh: &Shared) -> ProxyScore {
+    let t = Instant::now();
+    let _g = tch::no_grad_guard();
+    let b = sh.mb.labels.len() as i64;
+    let mut k = Tensor::zeros([b, b], (Kind::Double, ctx.settings.device));
+    for r in &sh.trace.relu_in {
+        let xb = r.detach().reshape([b, -1]).gt(0.0).to_kind(Kind::Float);
+        let nb = xb.ones_like() - &xb;
+        let kk = xb.matmul(&xb.transpose(0, 1)) + nb.matmul(&nb.transpose(0, 1));
+        k += kk.to_kind(Kind::Double);
+    }
+    let (_sign, logabs) = k.slogdet();
+    ctx.score(
+        Proxy::Nwot,
+        scalar(&logabs),
+        sh.fwd_share + t.elapsed().as_secs_f64(),
+    )
+}
+
+/// `synflow`: a BN-free float64 copy with absolute parameters, an all-ones input, `Σ |g·w|`.
+fn synflow_pass(ctx: &Pass<'_>) -> ProxyScore {
+    let side = ctx.settings.side();
+    let t = Instant::now();
+    let copy = ctx
+        .net
+        .map_params(|p| p.detach().abs().to_kind(Kind::Double));
+    let x = Tensor::ones([1, 3, side, side], (Kind::Double, ctx.settings.device));
+    let (y, _) = copy.forward(&x, false, Trace::default());
+    let r = y.sum(Kind::Double);
+    let ws = copy.store.prunable_weights();
+    let grads = Tensor::run_backward(&[&r], &ws[..], false, false);
+    let _g = tch::no_grad_guard();
+    let v: f64 = grads
+        .iter()
+        .zip(&ws)
+        .filter(|(g, _)| g.defined())
+        .map(|(g, w)| scalar(&(g * *w).abs().sum(Kind::Double)))
+        .sum();
+    ctx.score(Proxy::Synflow, v, t.elapsed().as_secs_f64())
+}
+
+/// `zen`: a Gaussian re-initialised copy ([`gaussian_copy`]) fed a Gaussian batch and a
+/// slightly perturbed one; the log of the mean feature-map difference plus the log BN scales.
+fn zen_pass(ctx: &Pass<'_>) -> ProxyScore {
+    let (side, device) = (ctx.settings.side(), ctx.settings.device);
+    let t = Instant::now();
+    let _g = tch::no_grad_guard();
+    let mut zrng = ChaCha8Rng::seed_from_u64(ctx.seed ^ 0x2545_F491_4F6C_DD1D);
+    let znet = gaussian_copy(ctx.net, &mut zrng, device);
+    let bsz = ctx.settings.batch_size as i64;
+    let n = (bsz * 3 * side * side) as usize;
+    let e1 = Tensor::from_slice(&naspred_nets::layers::gaussian(&mut zrng, n, 1.0))
+        .reshape([bsz, 3, side, side])
+        .to_device(device);
+    let e2 = Tensor::from_slice(&naspred_nets::layers::gaussian(&mut zrng, n, 1.0))
+        .reshape([bsz, 3, side, side])
+        .to_device(device);
+    let mix = &e1 + &e2 * 0.01;
+    let (_, t1) = znet.forward(&e1, true, Trace::default());
+    let (_, t2) = znet.forward(&mix, true, Trace::default());
+    let value = match (t1.features, t2.features) {
+        (Some(f1), Some(f2)) => {
+            let d = (f1 - f2)
+                .abs()
+                .sum_dim_intlist(&[1i64, 2, 3][..], false, Kind::Double);
+            let nas = scalar(&d.mean(Kind::Double));
+            let mut log_bn = 0.0;
+            for rv in znet.store.buffers.iter().skip(1).step_by(2) {
+                log_bn += scalar(&rv.mean(Kind::Double)).sqrt().ln();
+            }
+            finite(Proxy::Zen, ctx.space, nas.ln() + log_bn)
+        }
+        _ => Err(ProxyFailure::NoFeatureMap),
+    };
+    ProxyScore {
+        proxy: Proxy::Zen,
+        value,
+        seconds: t.elapsed().as_secs_f64(),
+    }
+}
+
+/// Gaussian re-initialisation: conv / linear weights N(0, 1), their biases 0, BN weight 1 and
+/// bias 0 (NASLib's `network_weight_gaussian_init`), fresh running statistics (mean 0,
+/// variance 1), as on NASLib's fresh copy.
+fn gaussian_copy(net: &Network, zrng: &mut ChaCha8Rng, device: Device) -> Network {
+    let store = &net.store;
+    let prunable: std::collections::HashSet<usize> = store.prunable.iter().copied().collect();
+    let params: Vec<Tensor> = store
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if prunable.contains(&i) {
+                let v = naspred_nets::layers::gaussian(zrng, p.numel(), 1.0);
+                Tensor::from_slice(&v).reshape(p.size()).to_device(device)
+            } else {
+                p.detach().copy()
+            }
+        })
+        .collect();
+    let zstore = naspred_nets::Store {
+        params,
+        buffers: store
+            .buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                if i % 2 == 0 {
+                    b.zeros_like()
+                } else {
+                    b.ones_like()
+                }
+            })
+            .collect(),
+        prunable: store.prunable.clone(),
+        prunable_out: store.prunable_out.clone(),
+    };
+    Network {
+        kind: net.kind.clone(),
+        store: zstore,
+    }
 }
 
 /// jacov's reduction: `−Σ [ln(λ + k) + 1/(λ + k)]`, `k = 1e-5`, over the eigenvalues of the

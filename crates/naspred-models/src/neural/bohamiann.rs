@@ -104,6 +104,10 @@ fn weight_prior(params: &[Tensor]) -> Tensor {
     total / count as f64
 }
 
+/// Mean Gaussian negative log-likelihood of the batch under the network's `(μ, log σ²)`
+/// outputs: [`naspred_eval::stats::gaussian_nll`] on tensors, with the variance floored at
+/// `1e-16` and the constant `½ ln(2π)` left out (it changes neither the gradients nor the
+/// sampler).
 fn nll(out: &Tensor, y: &Tensor) -> Tensor {
     let bsz = out.size()[0] as f64;
     let mu = out.select(1, 0);

@@ -1,5 +1,6 @@
 //! Neural model-based predictors on `tch` (libtorch): NASLib's MLP, BANANAS, GCN, BONAS,
-//! SemiNAS/NAO, DNGO and BOHAMIANN (spec §1.3).
+//! SemiNAS/NAO, DNGO and BOHAMIANN, each with the architecture, loss, optimiser, schedule,
+//! epochs and batch size of NASLib's predictor class (spec §1.3).
 //!
 //! Every predictor here trains on the CPU with libtorch, single-threaded per fit
 //! ([`tch::set_num_threads`]`(1)`, trials run in parallel). All randomness — weight
@@ -10,7 +11,7 @@
 //! The training data are encoded once per fit into batched tensors; each step only gathers the
 //! rows of its minibatch with `index_select`.
 //!
-//! # QUIRKs (spec §1.3, §5.5)
+//! # QUIRKs: NASLib's bugs, reproduced or fixed (spec §1.3, §5.5)
 //!
 //! Each predictor takes a [`Quirks`] setting. [`Quirks::Fixed`] is the **default** here (as the
 //! issue asks); [`Quirks::Faithful`] reproduces NASLib:
@@ -169,21 +170,12 @@ pub fn check_train(n_archs: usize, y: &[f64]) -> Result<(), NeuralError> {
     Ok(())
 }
 
-/// Mean and population standard deviation of `y` (numpy's `np.std`); a zero (or non-finite)
-/// standard deviation becomes 1 so that z-scoring constant targets stays finite.
+/// Mean and population standard deviation of `y` (left-to-right sums); a zero (or non-finite)
+/// standard deviation becomes 1 so that z-scoring constant targets stays finite
+/// ([`ZScoreRule::SEQUENTIAL`](naspred_eval::stats::ZScoreRule::SEQUENTIAL)).
 pub fn mean_std(y: &[f64]) -> (f64, f64) {
-    let n = y.len().max(1) as f64;
-    let mean = y.iter().sum::<f64>() / n;
-    let var = y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-    let std = var.sqrt();
-    (
-        mean,
-        if std > 0.0 && std.is_finite() {
-            std
-        } else {
-            1.0
-        },
-    )
+    let z = naspred_eval::stats::ZScore::fit_with(y, naspred_eval::stats::ZScoreRule::SEQUENTIAL);
+    (z.mean, z.std)
 }
 
 /// Encodes the architectures of `inputs` under `kind`.

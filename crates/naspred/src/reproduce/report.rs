@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use naspred_data::Dataset;
 use naspred_eval::metrics::MetricKind;
+use naspred_eval::protocol::EvalConfig;
 use naspred_eval::records::{read_records, summarise, write_summary_csv, MeanSe, SummaryRow};
 use naspred_eval::{Family, PredictorFactory, ResultRecord};
 use naspred_search::{plot_error_vs_queries, render_table, RunResult};
@@ -21,9 +22,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     family_of, is_omni_key, load_benchmark, read_errors, read_search_trials, read_sessions,
-    Experiment, ReproError, Role, Suite, Work, OMNI_KEYS,
+    Experiment, NasSpec, ReproError, Role, Suite, Work, OMNI_KEYS,
 };
-use crate::Registry;
+use crate::registry::Registry;
 
 /// Where and how the report is written.
 #[derive(Clone, Debug)]
@@ -526,12 +527,87 @@ pub fn key_table(points: &[Point]) -> String {
     )
 }
 
-/// Reads every experiment's records and writes the report.
+/// Reads every experiment's records and writes the report: `REPORT.md` (one section after the
+/// other, each written by its own function below), the summary CSVs, SVG figures,
+/// `key_table.md`, `points.csv` and `report.json`.
 pub fn write_report(suite: &Suite, opts: &ReportOptions) -> Result<ReportSummary, ReproError> {
     let dir = &opts.report_dir;
     fs::create_dir_all(dir).map_err(|e| ReproError::io(dir, e))?;
     let mut md = String::new();
     let mut summary = ReportSummary::default();
+    let agg = aggregate(suite, opts, &mut summary)?;
+    write_intro(&mut md, suite, opts, &summary, &agg);
+    // Headline table across spaces (uniform test sets).
+    let uniform_points: Vec<Point> = suite
+        .experiments
+        .iter()
+        .filter(|e| e.role != Role::Mutation && e.role != Role::Nas)
+        .flat_map(|e| agg.exp_points.get(&e.id).cloned().unwrap_or_default())
+        .collect();
+    write_key_table(&mut md, dir, &uniform_points, &mut summary)?;
+    // Per benchmark.
+    let mut benches: Vec<(SpaceKind, Dataset)> = Vec::new();
+    for e in &suite.experiments {
+        if !benches.contains(&(e.space, e.dataset)) {
+            benches.push((e.space, e.dataset));
+        }
+    }
+    let mut report_json = serde_json::Map::new();
+    for &(space, dataset) in &benches {
+        let pts: Vec<Point> = uniform_points
+            .iter()
+            .filter(|p| p.space == space && p.dataset == dataset)
+            .cloned()
+            .collect();
+        if !pts.is_empty() {
+            write_benchmark(
+                &mut md,
+                dir,
+                (space, dataset),
+                &pts,
+                &mut summary,
+                &mut report_json,
+            );
+        }
+    }
+    write_mutation_vs_uniform(&mut md, suite, &agg.exp_points, &uniform_points);
+    write_nas(&mut md, suite, opts, &mut summary)?;
+    summary.points = agg.exp_points.into_values().flatten().collect();
+    write_points_files(dir, &mut summary, report_json)?;
+    write_files_list(&mut md, &summary);
+    fs::write(dir.join("REPORT.md"), md).map_err(|e| ReproError::io(dir, e))?;
+    Ok(summary)
+}
+
+/// Every experiment read back: the evaluation experiments' points and one row per experiment
+/// for the report's experiments table.
+#[derive(Default)]
+struct Aggregate {
+    /// Points of each evaluation experiment, by id.
+    exp_points: BTreeMap<String, Vec<Point>>,
+    /// Rows of the experiments table, in suite order.
+    exp_table: Vec<Vec<String>>,
+    /// Wall seconds of every session that produced records.
+    total_wall: f64,
+}
+
+/// An experiment's entries in the experiments table.
+struct Progress {
+    /// What it runs.
+    what: String,
+    /// Units (evaluation points or search trials) planned.
+    planned: usize,
+    /// Units found.
+    got: usize,
+}
+
+/// Reads every experiment's records (writing each evaluation's summary CSV) and builds the
+/// experiments table.
+fn aggregate(
+    suite: &Suite,
+    opts: &ReportOptions,
+    summary: &mut ReportSummary,
+) -> Result<Aggregate, ReproError> {
     let mut trains_cache: BTreeMap<String, bool> = BTreeMap::new();
     let mut trains = |k: &str| -> bool {
         *trains_cache.entry(k.to_string()).or_insert_with(|| {
@@ -541,64 +617,19 @@ pub fn write_report(suite: &Suite, opts: &ReportOptions) -> Result<ReportSummary
                 .unwrap_or(family_of(k) == Family::ModelBased)
         })
     };
-    // Aggregate every evaluation experiment.
-    let mut exp_points: BTreeMap<String, Vec<Point>> = BTreeMap::new();
-    let mut exp_table: Vec<Vec<String>> = Vec::new();
-    let mut total_wall = 0.0;
+    let mut agg = Aggregate::default();
     for exp in &suite.experiments {
         let sessions = read_sessions(&opts.out, &exp.id);
         let wall: f64 = sessions.iter().map(|s| s.wall_s).sum();
-        total_wall += wall;
+        agg.total_wall += wall;
         let shards: HashSet<&str> = sessions.iter().map(|s| s.shard.as_str()).collect();
-        let (what, planned, got) = match &exp.work {
+        let Progress { what, planned, got } = match &exp.work {
             Work::Eval(cfg) => {
-                let recs = experiment_records(&opts.out, exp)?;
-                summary.records += recs.len();
-                let rows = summarise(&recs, &cfg.predictors);
-                let csv = format!("{}.summary.csv", exp.id);
-                write_summary_csv(&rows, &dir.join(&csv))?;
-                summary.files.push(csv);
-                let pts = points_of(exp, cfg.test_size, &rows, &mut trains);
-                let planned = load_benchmark(exp.space, exp.dataset, opts.data_dir.as_deref())
-                    .ok()
-                    .and_then(|b| naspred_eval::protocol::plan(&b, cfg, &Registry::default()).ok())
-                    .map(|p| p.points_per_trial() * cfg.trials)
-                    .unwrap_or(0);
-                let got = recs.len();
-                exp_points.insert(exp.id.clone(), pts);
-                (
-                    format!(
-                        "{} ({} trials, test {} {})",
-                        cfg.predictors.join(", "),
-                        cfg.trials,
-                        cfg.test_size,
-                        cfg.test_set
-                    ),
-                    planned,
-                    got,
-                )
+                let (pts, progress) = aggregate_eval(exp, cfg, opts, summary, &mut trains)?;
+                agg.exp_points.insert(exp.id.clone(), pts);
+                progress
             }
-            Work::Nas(spec) => {
-                let mut got = 0;
-                for c in &spec.runs {
-                    got += read_search_trials(&opts.out, &exp.id, &c.label(), spec.trials)?.len();
-                }
-                summary.search_trials += got;
-                (
-                    format!(
-                        "{} ({} trials, {} queries)",
-                        spec.runs
-                            .iter()
-                            .map(|c| c.label())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        spec.trials,
-                        spec.runs.first().map(|c| c.queries).unwrap_or(0)
-                    ),
-                    spec.runs.len() * spec.trials,
-                    got,
-                )
-            }
+            Work::Nas(spec) => aggregate_nas(exp, spec, opts, summary)?,
         };
         let errors = read_errors(&opts.out, &exp.id);
         let what = if errors.is_empty() {
@@ -609,7 +640,7 @@ pub fn write_report(suite: &Suite, opts: &ReportOptions) -> Result<ReportSummary
                 errors.join("; ").replace('|', "/")
             )
         };
-        exp_table.push(vec![
+        agg.exp_table.push(vec![
             format!("`{}`", exp.id),
             format!("{:?}", exp.role).to_lowercase(),
             what,
@@ -622,7 +653,75 @@ pub fn write_report(suite: &Suite, opts: &ReportOptions) -> Result<ReportSummary
             },
         ]);
     }
+    Ok(agg)
+}
 
+/// One evaluation experiment: its points (its summary CSV written) and its experiments-table
+/// entries (what it runs, units planned, records found).
+fn aggregate_eval(
+    exp: &Experiment,
+    cfg: &EvalConfig,
+    opts: &ReportOptions,
+    summary: &mut ReportSummary,
+    trains: &mut dyn FnMut(&str) -> bool,
+) -> Result<(Vec<Point>, Progress), ReproError> {
+    let recs = experiment_records(&opts.out, exp)?;
+    summary.records += recs.len();
+    let rows = summarise(&recs, &cfg.predictors);
+    let csv = format!("{}.summary.csv", exp.id);
+    write_summary_csv(&rows, &opts.report_dir.join(&csv))?;
+    summary.files.push(csv);
+    let pts = points_of(exp, cfg.test_size, &rows, trains);
+    let planned = load_benchmark(exp.space, exp.dataset, opts.data_dir.as_deref())
+        .ok()
+        .and_then(|b| naspred_eval::protocol::plan(&b, cfg, &Registry::default()).ok())
+        .map(|p| p.points_per_trial() * cfg.trials)
+        .unwrap_or(0);
+    let what = format!(
+        "{} ({} trials, test {} {})",
+        cfg.predictors.join(", "),
+        cfg.trials,
+        cfg.test_size,
+        cfg.test_set
+    );
+    let got = recs.len();
+    Ok((pts, Progress { what, planned, got }))
+}
+
+/// One NAS experiment's experiments-table entries (what it runs, trials planned, trials found).
+fn aggregate_nas(
+    exp: &Experiment,
+    spec: &NasSpec,
+    opts: &ReportOptions,
+    summary: &mut ReportSummary,
+) -> Result<Progress, ReproError> {
+    let mut got = 0;
+    for c in &spec.runs {
+        got += read_search_trials(&opts.out, &exp.id, &c.label(), spec.trials)?.len();
+    }
+    summary.search_trials += got;
+    let what = format!(
+        "{} ({} trials, {} queries)",
+        spec.runs
+            .iter()
+            .map(|c| c.label())
+            .collect::<Vec<_>>()
+            .join(", "),
+        spec.trials,
+        spec.runs.first().map(|c| c.queries).unwrap_or(0)
+    );
+    let planned = spec.runs.len() * spec.trials;
+    Ok(Progress { what, planned, got })
+}
+
+/// The title, what the numbers are, and the experiments table.
+fn write_intro(
+    md: &mut String,
+    suite: &Suite,
+    opts: &ReportOptions,
+    summary: &ReportSummary,
+    agg: &Aggregate,
+) {
     let _ = writeln!(
         md,
         "# naspred reproduction report ({})\n",
@@ -650,15 +749,6 @@ pub fn write_report(suite: &Suite, opts: &ReportOptions) -> Result<ReportSummary
         "Kendall tau is τ-b between the true validation accuracies and the predictions, \
                  mean ± standard error over trials (n = trials with a finite value).\n\n",
     );
-    if !suite.skipped.is_empty() {
-        md.push_str(
-            "**Predictors not in this build** (their experiments light up once registered):\n\n",
-        );
-        for s in &suite.skipped {
-            let _ = writeln!(md, "- {s}");
-        }
-        md.push('\n');
-    }
     md.push_str("## Experiments\n\n");
     md.push_str(&md_table(
         &[
@@ -669,259 +759,305 @@ pub fn write_report(suite: &Suite, opts: &ReportOptions) -> Result<ReportSummary
             "wall time here",
             "shards",
         ],
-        &exp_table,
+        &agg.exp_table,
     ));
     let _ = writeln!(
         md,
         "\nTotal wall time of the sessions that produced these records: {}.\n",
-        fmt_secs(total_wall)
+        fmt_secs(agg.total_wall)
     );
+}
 
-    // Headline table across spaces (uniform test sets).
-    let uniform_points: Vec<Point> = suite
-        .experiments
-        .iter()
-        .filter(|e| e.role != Role::Mutation && e.role != Role::Nas)
-        .flat_map(|e| exp_points.get(&e.id).cloned().unwrap_or_default())
-        .collect();
-    let key = key_table(&uniform_points);
+/// The headline table (also written to `key_table.md`).
+fn write_key_table(
+    md: &mut String,
+    dir: &Path,
+    uniform_points: &[Point],
+    summary: &mut ReportSummary,
+) -> Result<(), ReproError> {
+    let key = key_table(uniform_points);
     fs::write(dir.join("key_table.md"), &key).map_err(|e| ReproError::io(dir, e))?;
     summary.files.push("key_table.md".into());
     md.push_str("## Each predictor at its largest grid point\n\n");
     md.push_str(&key);
     md.push('\n');
+    Ok(())
+}
 
-    // Per benchmark.
-    let mut benches: Vec<(SpaceKind, Dataset)> = Vec::new();
-    for e in &suite.experiments {
-        if !benches.contains(&(e.space, e.dataset)) {
-            benches.push((e.space, e.dataset));
-        }
-    }
-    let mut report_json = serde_json::Map::new();
-    for &(space, dataset) in &benches {
-        let pts: Vec<Point> = uniform_points
-            .iter()
-            .filter(|p| p.space == space && p.dataset == dataset)
-            .cloned()
-            .collect();
-        if pts.is_empty() {
-            continue;
-        }
-        let name = format!("{space}-{dataset}");
-        let _ = writeln!(md, "## {space} {dataset}\n");
-        let mut figs = Vec::new();
-        for (axis, tag) in [(Axis::Init, "init"), (Axis::Query, "query")] {
-            let f = format!("{name}-tau-vs-{tag}.svg");
-            let title = format!(
-                "{space} {dataset}: Kendall tau vs {} time",
-                if axis == Axis::Init {
-                    "initialisation"
-                } else {
-                    "query"
-                }
-            );
-            match plot_tau(&dir.join(&f), &title, &pts, axis) {
-                Ok(()) => {
-                    figs.push(f.clone());
-                    summary.files.push(f);
-                }
-                Err(e) => {
-                    let _ = writeln!(md, "(no {tag}-time figure: {e})\n");
-                }
-            }
-        }
-        for f in &figs {
-            let _ = writeln!(md, "![{f}]({f})\n");
-        }
-        // Best per budget.
-        let ib = budget_grid(pts.iter().filter(|p| on_axes(p)).map(|p| p.init_s));
-        let qb = budget_grid(pts.iter().filter(|p| on_axes(p)).map(|p| p.query_s));
-        if !ib.is_empty() && !qb.is_empty() {
-            let best = best_per_budget(&pts, &ib, &qb);
-            md.push_str("### Best predictor per (initialisation budget × query budget)\n\n");
-            md.push_str(
-                "Rows: initialisation budget; columns: query budget per architecture. Each cell: \
-                 the grid point with the highest mean Kendall tau within both budgets.\n\n",
-            );
-            let mut header: Vec<String> = vec!["init \\ query".into()];
-            header.extend(qb.iter().map(|&b| format!("≤ {}", fmt_budget(b))));
-            let rows: Vec<Vec<String>> = ib
-                .iter()
-                .zip(&best)
-                .map(|(&b, cells)| {
-                    let mut r = vec![format!("≤ {}", fmt_budget(b))];
-                    r.extend(cells.iter().map(|c| match c {
-                        Some(i) => format!("{} {:.2}", pts[*i].predictor, pts[*i].tau.mean),
-                        None => "–".into(),
-                    }));
-                    r
-                })
-                .collect();
-            let h: Vec<&str> = header.iter().map(String::as_str).collect();
-            md.push_str(&md_table(&h, &rows));
-            md.push('\n');
-            report_json.insert(
-                format!("{name}/best_per_budget"),
-                serde_json::json!({
-                    "init_budgets_s": ib,
-                    "query_budgets_s": qb,
-                    "cells": best.iter().map(|r| r.iter().map(|c| c.map(|i| point_label(&pts[i]))).collect::<Vec<_>>()).collect::<Vec<_>>(),
-                }),
-            );
-        }
-        // Pareto set.
-        let front = pareto(&pts);
-        if !front.is_empty() {
-            md.push_str("### Pareto-optimal predictors\n\n");
-            let mut keys: Vec<&str> = front.iter().map(|&i| pts[i].predictor.as_str()).collect();
-            keys.sort();
-            keys.dedup();
-            let _ = writeln!(
-                md,
-                "Grid points not dominated in (initialisation time, query time, Kendall tau); \
-                 predictors on the front: **{}**.\n",
-                keys.join(", ")
-            );
-            let mut f = front.clone();
-            f.sort_by(|&a, &b| {
-                pts[a]
-                    .init_s
-                    .total_cmp(&pts[b].init_s)
-                    .then(pts[a].query_s.total_cmp(&pts[b].query_s))
-            });
-            let rows: Vec<Vec<String>> = f
-                .iter()
-                .map(|&i| {
-                    let p = &pts[i];
-                    vec![
-                        point_label(p),
-                        p.family.to_string(),
-                        fmt_ms(&p.tau),
-                        fmt_secs(p.init_s),
-                        fmt_secs(p.query_s),
-                    ]
-                })
-                .collect();
-            md.push_str(&md_table(
-                &["point", "family", "Kendall tau", "init time", "query time"],
-                &rows,
-            ));
-            md.push('\n');
-            report_json.insert(
-                format!("{name}/pareto"),
-                serde_json::json!(f.iter().map(|&i| point_label(&pts[i])).collect::<Vec<_>>()),
-            );
-        }
-        // OMNI.
-        md.push_str("### OMNI vs the best single predictor\n\n");
-        let omni = omni_vs_best(&pts);
-        if omni.is_empty() {
-            let missing: Vec<&str> = OMNI_KEYS
-                .iter()
-                .copied()
-                .filter(|k| Registry::info(k).is_err())
-                .collect();
-            if missing.is_empty() {
-                md.push_str("No OMNI results for this benchmark yet.\n\n");
+/// One benchmark's section: its figures, best predictor per budget, Pareto front, OMNI and
+/// every grid point.
+fn write_benchmark(
+    md: &mut String,
+    dir: &Path,
+    (space, dataset): (SpaceKind, Dataset),
+    pts: &[Point],
+    summary: &mut ReportSummary,
+    report_json: &mut serde_json::Map<String, serde_json::Value>,
+) {
+    let name = format!("{space}-{dataset}");
+    let _ = writeln!(md, "## {space} {dataset}\n");
+    write_tau_figures(md, dir, (space, dataset), pts, summary);
+    write_best_per_budget(md, &name, pts, report_json);
+    write_pareto(md, &name, pts, report_json);
+    write_omni(md, pts);
+    write_all_points(md, pts);
+}
+
+/// Kendall tau against initialisation and query time (SVG), or why a figure is missing.
+fn write_tau_figures(
+    md: &mut String,
+    dir: &Path,
+    (space, dataset): (SpaceKind, Dataset),
+    pts: &[Point],
+    summary: &mut ReportSummary,
+) {
+    let name = format!("{space}-{dataset}");
+    let mut figs = Vec::new();
+    for (axis, tag) in [(Axis::Init, "init"), (Axis::Query, "query")] {
+        let f = format!("{name}-tau-vs-{tag}.svg");
+        let title = format!(
+            "{space} {dataset}: Kendall tau vs {} time",
+            if axis == Axis::Init {
+                "initialisation"
             } else {
-                let _ = writeln!(
-                    md,
-                    "No OMNI results: {} not registered in this build.\n",
-                    missing.join(", ")
-                );
+                "query"
             }
-        } else {
-            let wins = omni.iter().filter(|r| r.diff > 0.0).count();
-            let _ = writeln!(
-                md,
-                "OMNI beats the best single predictor at {wins} of {} grid points; largest gain \
-                 {:.1}% Kendall tau.\n",
-                omni.len(),
-                omni.iter()
-                    .map(|r| r.rel_pct)
-                    .filter(|x| x.is_finite())
-                    .fold(f64::NEG_INFINITY, f64::max)
-            );
-            let rows: Vec<Vec<String>> = omni
-                .iter()
-                .map(|r| {
-                    let o = &pts[r.omni];
-                    let (bl, bt) = match r.best {
-                        Some(b) => (point_label(&pts[b]), fmt_ms(&pts[b].tau)),
-                        None => ("–".into(), "–".into()),
-                    };
-                    vec![
-                        point_label(o),
-                        fmt_ms(&o.tau),
-                        bl,
-                        bt,
-                        if r.diff.is_finite() {
-                            format!("{:+.3} ({:+.1}%)", r.diff, r.rel_pct)
-                        } else {
-                            "–".into()
-                        },
-                    ]
-                })
-                .collect();
-            md.push_str(&md_table(
-                &[
-                    "OMNI point",
-                    "OMNI tau",
-                    "best single at that point",
-                    "its tau",
-                    "difference",
-                ],
-                &rows,
-            ));
-            md.push('\n');
-        }
-        // All points.
-        md.push_str("<details><summary>All grid points</summary>\n\n");
-        let rows: Vec<Vec<String>> = pts
-            .iter()
-            .map(|p| {
-                vec![
-                    format!("`{}`", p.experiment),
-                    p.predictor.clone(),
-                    p.train_size.map(|n| n.to_string()).unwrap_or("–".into()),
-                    p.fidelity.map(|n| n.to_string()).unwrap_or("–".into()),
-                    fmt_ms(&p.tau),
-                    fmt_ms(&p.spearman),
-                    format!("{}/{}", p.failures, p.trials),
-                    fmt_secs(p.init_s),
-                    fmt_secs(p.query_s),
-                    fmt_secs(p.fit_s),
-                ]
-            })
-            .collect();
-        md.push_str(&md_table(
-            &[
-                "experiment",
-                "predictor",
-                "train",
-                "fidelity",
-                "Kendall tau",
-                "Spearman",
-                "failed/trials",
-                "init time",
-                "query time",
-                "fit here",
-            ],
-            &rows,
-        ));
-        md.push_str("\n</details>\n\n");
-        if let Some(e) = pts.iter().find(|p| p.failures > 0) {
-            let _ = writeln!(
-                md,
-                "Some evaluations failed (e.g. {} at {}); see the summary CSVs' failure counts.\n",
-                e.predictor,
-                point_label(e)
-            );
+        );
+        match plot_tau(&dir.join(&f), &title, pts, axis) {
+            Ok(()) => {
+                figs.push(f.clone());
+                summary.files.push(f);
+            }
+            Err(e) => {
+                let _ = writeln!(md, "(no {tag}-time figure: {e})\n");
+            }
         }
     }
+    for f in &figs {
+        let _ = writeln!(md, "![{f}]({f})\n");
+    }
+}
 
-    // Uniform vs mutation.
+/// The best predictor per (initialisation budget × query budget) cell.
+fn write_best_per_budget(
+    md: &mut String,
+    name: &str,
+    pts: &[Point],
+    report_json: &mut serde_json::Map<String, serde_json::Value>,
+) {
+    let ib = budget_grid(pts.iter().filter(|p| on_axes(p)).map(|p| p.init_s));
+    let qb = budget_grid(pts.iter().filter(|p| on_axes(p)).map(|p| p.query_s));
+    if ib.is_empty() || qb.is_empty() {
+        return;
+    }
+    let best = best_per_budget(pts, &ib, &qb);
+    md.push_str("### Best predictor per (initialisation budget × query budget)\n\n");
+    md.push_str(
+        "Rows: initialisation budget; columns: query budget per architecture. Each cell: \
+         the grid point with the highest mean Kendall tau within both budgets.\n\n",
+    );
+    let mut header: Vec<String> = vec!["init \\ query".into()];
+    header.extend(qb.iter().map(|&b| format!("≤ {}", fmt_budget(b))));
+    let rows: Vec<Vec<String>> = ib
+        .iter()
+        .zip(&best)
+        .map(|(&b, cells)| {
+            let mut r = vec![format!("≤ {}", fmt_budget(b))];
+            r.extend(cells.iter().map(|c| match c {
+                Some(i) => format!("{} {:.2}", pts[*i].predictor, pts[*i].tau.mean),
+                None => "–".into(),
+            }));
+            r
+        })
+        .collect();
+    let h: Vec<&str> = header.iter().map(String::as_str).collect();
+    md.push_str(&md_table(&h, &rows));
+    md.push('\n');
+    let cells: Vec<Vec<Option<String>>> = best
+        .iter()
+        .map(|r| r.iter().map(|c| c.map(|i| point_label(&pts[i]))).collect())
+        .collect();
+    report_json.insert(
+        format!("{name}/best_per_budget"),
+        serde_json::json!({
+            "init_budgets_s": ib,
+            "query_budgets_s": qb,
+            "cells": cells,
+        }),
+    );
+}
+
+/// The Pareto-optimal grid points in (initialisation time, query time, Kendall tau).
+fn write_pareto(
+    md: &mut String,
+    name: &str,
+    pts: &[Point],
+    report_json: &mut serde_json::Map<String, serde_json::Value>,
+) {
+    let front = pareto(pts);
+    if front.is_empty() {
+        return;
+    }
+    md.push_str("### Pareto-optimal predictors\n\n");
+    let mut keys: Vec<&str> = front.iter().map(|&i| pts[i].predictor.as_str()).collect();
+    keys.sort();
+    keys.dedup();
+    let _ = writeln!(
+        md,
+        "Grid points not dominated in (initialisation time, query time, Kendall tau); \
+         predictors on the front: **{}**.\n",
+        keys.join(", ")
+    );
+    let mut f = front.clone();
+    f.sort_by(|&a, &b| {
+        pts[a]
+            .init_s
+            .total_cmp(&pts[b].init_s)
+            .then(pts[a].query_s.total_cmp(&pts[b].query_s))
+    });
+    let rows: Vec<Vec<String>> = f
+        .iter()
+        .map(|&i| {
+            let p = &pts[i];
+            vec![
+                point_label(p),
+                p.family.to_string(),
+                fmt_ms(&p.tau),
+                fmt_secs(p.init_s),
+                fmt_secs(p.query_s),
+            ]
+        })
+        .collect();
+    md.push_str(&md_table(
+        &["point", "family", "Kendall tau", "init time", "query time"],
+        &rows,
+    ));
+    md.push('\n');
+    report_json.insert(
+        format!("{name}/pareto"),
+        serde_json::json!(f.iter().map(|&i| point_label(&pts[i])).collect::<Vec<_>>()),
+    );
+}
+
+/// OMNI against the best single predictor at each of its grid points.
+fn write_omni(md: &mut String, pts: &[Point]) {
+    md.push_str("### OMNI vs the best single predictor\n\n");
+    let omni = omni_vs_best(pts);
+    if omni.is_empty() {
+        let missing: Vec<&str> = OMNI_KEYS
+            .iter()
+            .copied()
+            .filter(|k| Registry::info(k).is_err())
+            .collect();
+        if missing.is_empty() {
+            md.push_str("No OMNI results for this benchmark yet.\n\n");
+        } else {
+            let _ = writeln!(
+                md,
+                "No OMNI results: {} not registered in this build.\n",
+                missing.join(", ")
+            );
+        }
+        return;
+    }
+    let wins = omni.iter().filter(|r| r.diff > 0.0).count();
+    let _ = writeln!(
+        md,
+        "OMNI beats the best single predictor at {wins} of {} grid points; largest gain \
+         {:.1}% Kendall tau.\n",
+        omni.len(),
+        omni.iter()
+            .map(|r| r.rel_pct)
+            .filter(|x| x.is_finite())
+            .fold(f64::NEG_INFINITY, f64::max)
+    );
+    let rows: Vec<Vec<String>> = omni
+        .iter()
+        .map(|r| {
+            let o = &pts[r.omni];
+            let (bl, bt) = match r.best {
+                Some(b) => (point_label(&pts[b]), fmt_ms(&pts[b].tau)),
+                None => ("–".into(), "–".into()),
+            };
+            vec![
+                point_label(o),
+                fmt_ms(&o.tau),
+                bl,
+                bt,
+                if r.diff.is_finite() {
+                    format!("{:+.3} ({:+.1}%)", r.diff, r.rel_pct)
+                } else {
+                    "–".into()
+                },
+            ]
+        })
+        .collect();
+    md.push_str(&md_table(
+        &[
+            "OMNI point",
+            "OMNI tau",
+            "best single at that point",
+            "its tau",
+            "difference",
+        ],
+        &rows,
+    ));
+    md.push('\n');
+}
+
+/// Every grid point of a benchmark (folded), and a note when some evaluations failed.
+fn write_all_points(md: &mut String, pts: &[Point]) {
+    md.push_str("<details><summary>All grid points</summary>\n\n");
+    let rows: Vec<Vec<String>> = pts
+        .iter()
+        .map(|p| {
+            vec![
+                format!("`{}`", p.experiment),
+                p.predictor.clone(),
+                p.train_size.map(|n| n.to_string()).unwrap_or("–".into()),
+                p.fidelity.map(|n| n.to_string()).unwrap_or("–".into()),
+                fmt_ms(&p.tau),
+                fmt_ms(&p.spearman),
+                format!("{}/{}", p.failures, p.trials),
+                fmt_secs(p.init_s),
+                fmt_secs(p.query_s),
+                fmt_secs(p.fit_s),
+            ]
+        })
+        .collect();
+    md.push_str(&md_table(
+        &[
+            "experiment",
+            "predictor",
+            "train",
+            "fidelity",
+            "Kendall tau",
+            "Spearman",
+            "failed/trials",
+            "init time",
+            "query time",
+            "fit here",
+        ],
+        &rows,
+    ));
+    md.push_str("\n</details>\n\n");
+    if let Some(e) = pts.iter().find(|p| p.failures > 0) {
+        let _ = writeln!(
+            md,
+            "Some evaluations failed (e.g. {} at {}); see the summary CSVs' failure counts.\n",
+            e.predictor,
+            point_label(e)
+        );
+    }
+}
+
+/// Each mutation-test-set point beside the same point on the uniform test set.
+fn write_mutation_vs_uniform(
+    md: &mut String,
+    suite: &Suite,
+    exp_points: &BTreeMap<String, Vec<Point>>,
+    uniform_points: &[Point],
+) {
     md.push_str("## Uniform vs mutation test sets\n\n");
     let mut any_mut = false;
     for m in suite
@@ -977,8 +1113,15 @@ pub fn write_report(suite: &Suite, opts: &ReportOptions) -> Result<ReportSummary
         "Mutation sets (spec §2.4) hold close relatives of good architectures: the ranking task \
          is harder, so lower tau there is the expected direction.\n\n",
     );
+}
 
-    // NAS.
+/// The predictor-guided NAS runs: a figure and a table per experiment.
+fn write_nas(
+    md: &mut String,
+    suite: &Suite,
+    opts: &ReportOptions,
+    summary: &mut ReportSummary,
+) -> Result<(), ReproError> {
     md.push_str("## Predictor-guided NAS\n\n");
     let mut any_nas = false;
     for e in suite.experiments.iter().filter(|e| e.role == Role::Nas) {
@@ -1000,43 +1143,62 @@ pub fn write_report(suite: &Suite, opts: &ReportOptions) -> Result<ReportSummary
             continue;
         }
         any_nas = true;
-        let _ = writeln!(md, "### {} {}\n", e.space, e.dataset);
-        let optimum = load_benchmark(e.space, e.dataset, opts.data_dir.as_deref())
-            .ok()
-            .map(|b| {
-                b.records()
-                    .iter()
-                    .map(|r| 100.0 - r.test_acc.unwrap_or_else(|| r.mean_val_acc()))
-                    .fold(f64::INFINITY, f64::min)
-            });
-        let f = format!("{}-nas.svg", e.id);
-        match plot_error_vs_queries(
-            &dir.join(&f),
-            &format!("{} {}: predictor-guided NAS", e.space, e.dataset),
-            &runs,
-            optimum,
-        ) {
-            Ok(()) => {
-                let _ = writeln!(md, "![{f}]({f})\n");
-                summary.files.push(f);
-            }
-            Err(err) => {
-                let _ = writeln!(md, "(no figure: {err})\n");
-            }
-        }
-        md.push_str("```text\n");
-        md.push_str(&render_table(&runs, &spec.checkpoints));
-        md.push_str("```\n\n");
-        if let Some(o) = optimum {
-            let _ = writeln!(md, "Benchmark optimum: {o:.3}% error.\n");
-        }
+        write_nas_experiment(md, e, spec, &runs, opts, summary);
     }
     if !any_nas {
         md.push_str("No search results.\n\n");
     }
+    Ok(())
+}
 
-    // Files.
-    summary.points = exp_points.into_values().flatten().collect();
+/// One NAS experiment's figure (error against queries, with the benchmark's optimum) and table.
+fn write_nas_experiment(
+    md: &mut String,
+    e: &Experiment,
+    spec: &NasSpec,
+    runs: &[RunResult],
+    opts: &ReportOptions,
+    summary: &mut ReportSummary,
+) {
+    let _ = writeln!(md, "### {} {}\n", e.space, e.dataset);
+    let optimum = load_benchmark(e.space, e.dataset, opts.data_dir.as_deref())
+        .ok()
+        .map(|b| {
+            b.records()
+                .iter()
+                .map(|r| 100.0 - r.test_acc.unwrap_or_else(|| r.mean_val_acc()))
+                .fold(f64::INFINITY, f64::min)
+        });
+    let f = format!("{}-nas.svg", e.id);
+    match plot_error_vs_queries(
+        &opts.report_dir.join(&f),
+        &format!("{} {}: predictor-guided NAS", e.space, e.dataset),
+        runs,
+        optimum,
+    ) {
+        Ok(()) => {
+            let _ = writeln!(md, "![{f}]({f})\n");
+            summary.files.push(f);
+        }
+        Err(err) => {
+            let _ = writeln!(md, "(no figure: {err})\n");
+        }
+    }
+    md.push_str("```text\n");
+    md.push_str(&render_table(runs, &spec.checkpoints));
+    md.push_str("```\n\n");
+    if let Some(o) = optimum {
+        let _ = writeln!(md, "Benchmark optimum: {o:.3}% error.\n");
+    }
+}
+
+/// `points.csv` (every point, one row each) and `report.json` (the per-benchmark tables'
+/// cells, Pareto fronts and every point).
+fn write_points_files(
+    dir: &Path,
+    summary: &mut ReportSummary,
+    mut report_json: serde_json::Map<String, serde_json::Value>,
+) -> Result<(), ReproError> {
     let mut csv = String::from(
         "experiment,space,dataset,predictor,family,train_size,fidelity,test_size,trials,failures,\
          kendalltau_mean,kendalltau_se,kendalltau_n,spearman_mean,spearman_se,init_s,query_s,fit_s,\
@@ -1080,13 +1242,20 @@ pub fn write_report(suite: &Suite, opts: &ReportOptions) -> Result<ReportSummary
         "points".into(),
         serde_json::to_value(&summary.points).unwrap_or_default(),
     );
-    report_json.insert("skipped".into(), serde_json::json!(suite.skipped));
+    // Predictor keys the suite could not run. Always empty now that a suite with an unknown
+    // key is an error; kept so that report.json keeps its shape.
+    report_json.insert("skipped".into(), serde_json::json!([]));
     fs::write(
         dir.join("report.json"),
         serde_json::to_string_pretty(&serde_json::Value::Object(report_json)).unwrap_or_default(),
     )
     .map_err(|e| ReproError::io(dir, e))?;
     summary.files.push("report.json".into());
+    Ok(())
+}
+
+/// The list of every file written beside `REPORT.md`.
+fn write_files_list(md: &mut String, summary: &ReportSummary) {
     md.push_str("## Files\n\n");
     md.push_str(
         "Figures are SVG only: plotters' bitmap backend needs a font library to draw text, \
@@ -1096,8 +1265,6 @@ pub fn write_report(suite: &Suite, opts: &ReportOptions) -> Result<ReportSummary
         let _ = writeln!(md, "- [`{f}`]({f})");
     }
     md.push('\n');
-    fs::write(dir.join("REPORT.md"), md).map_err(|e| ReproError::io(dir, e))?;
-    Ok(summary)
 }
 
 #[cfg(test)]
