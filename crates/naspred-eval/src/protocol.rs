@@ -1013,7 +1013,7 @@ mod tests {
         };
         assert!(matches!(
             run(&mut mock, &train, &y),
-            Err(PredictorError::Fit { .. })
+            Err(PredictorError::FitReason { .. })
         ));
     }
 }
