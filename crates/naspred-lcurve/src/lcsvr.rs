@@ -87,7 +87,7 @@ impl LcSvr {
                     .filter(|c| !c.is_empty())
                     .map(curve_features)
                     .ok_or_else(|| PredictorError::MissingInput {
-                        key: "lcsvr".into(),
+                        key: self.key().into(),
                         what: format!("val_acc curve of {}", a.arch),
                     })
             })
@@ -140,7 +140,7 @@ impl Predictor for LcSvr {
     ) -> Result<(), PredictorError> {
         if train.len() < 3 || train.len() != y.len() {
             return Err(PredictorError::FitReason {
-                key: "lcsvr".into(),
+                key: self.key().into(),
                 reason: format!(
                     "needs at least 3 training architectures with one target each (got {} and {})",
                     train.len(),
@@ -172,7 +172,7 @@ impl Predictor for LcSvr {
             }
         }
         let (score, p) = best.ok_or_else(|| PredictorError::FitReason {
-            key: "lcsvr".into(),
+            key: self.key().into(),
             reason: "no hyperparameter configuration could be cross-validated".into(),
         })?;
         self.model = NuSvr::fit(&rows, y, p);
@@ -180,7 +180,7 @@ impl Predictor for LcSvr {
         self.best_cv_r2 = score;
         if self.model.is_none() {
             return Err(PredictorError::FitReason {
-                key: "lcsvr".into(),
+                key: self.key().into(),
                 reason: format!("ν-SVR refit failed for {p:?}"),
             });
         }
@@ -193,7 +193,7 @@ impl Predictor for LcSvr {
         _ctx: &mut Context<'_>,
     ) -> Result<Vec<f64>, PredictorError> {
         let model = self.model.as_ref().ok_or(PredictorError::NotFitted {
-            key: "lcsvr".into(),
+            key: self.key().into(),
         })?;
         Ok(self
             .features(test)?

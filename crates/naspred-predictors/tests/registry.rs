@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use naspred_data::{embedded, DataRoot, Dataset};
 use naspred_eval::protocol::inputs;
 use naspred_eval::{
-    ArchInput, Context, Family, Predictor, PredictorError, PredictorFactory, PredictorRng,
+    error_chain, ArchInput, Context, Family, Predictor, PredictorError, PredictorFactory,
+    PredictorRng,
 };
 use naspred_predictors::{Registry, RegistrySettings};
 use naspred_spaces::SpaceKind;
@@ -158,8 +159,9 @@ fn bad_zero_cost_settings_are_errors_not_defaults() {
             });
         let e = query(&mut p, &archs).expect_err("bad setting accepted");
         assert!(
-            matches!(e, PredictorError::Query { .. }) && e.to_string().contains(word),
-            "{e}"
+            matches!(e, PredictorError::Query { .. }) && error_chain(&e).contains(word),
+            "{}",
+            error_chain(&e)
         );
         // ... and through the registry, for the zero-cost predictors and OMNI's jacov alike.
         let registry = Registry::new(RegistrySettings {
@@ -173,7 +175,7 @@ fn bad_zero_cost_settings_are_errors_not_defaults() {
             .build("zc_params", SpaceKind::Nb201, Dataset::Cifar10)
             .expect("build");
         let e = query(p.as_mut(), &archs).expect_err("bad setting accepted");
-        assert!(e.to_string().contains(word), "{e}");
+        assert!(error_chain(&e).contains(word), "{}", error_chain(&e));
     }
 }
 
