@@ -136,6 +136,7 @@ pub fn entry(
     }
 }
 
+#[cfg(feature = "torch")]
 /// Model-based with the evaluator's cross-validated hyperparameter search.
 fn tuned() -> Requirements {
     Requirements {
@@ -199,7 +200,9 @@ pub fn predictors() -> &'static [PredictorInfo] {
         learning_curve(&mut v);
         hybrid(&mut v);
         baselines(&mut v);
+        #[cfg(feature = "torch")]
         zero_cost(&mut v);
+        #[cfg(feature = "torch")]
         weight_sharing(&mut v);
         v
     })
@@ -288,6 +291,7 @@ fn baselines(v: &mut Vec<PredictorInfo>) {
     v.push(entry("random", "uniformly random scores (chance level)", || Requirements::baseline(false), |_| Box::new(RandomBaseline)));
 }
 
+#[cfg(feature = "torch")]
 /// The zero-cost predictors.
 #[rustfmt::skip]
 fn zero_cost(v: &mut Vec<PredictorInfo>) {
@@ -319,6 +323,7 @@ fn zero_cost(v: &mut Vec<PredictorInfo>) {
     v.push(entry("zc_params", "zero-cost: M parameters of the network built (NASLib's `params` proxy)", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::Params))));
 }
 
+#[cfg(feature = "torch")]
 /// The weight-sharing predictors.
 #[rustfmt::skip]
 fn weight_sharing(v: &mut Vec<PredictorInfo>) {
