@@ -6,7 +6,10 @@
 //!   when everything is there.
 //! * `test`    runs `setup`, then the whole test suite (`cargo test --workspace --release`),
 //!   then the pure-Rust configuration of naspred-models (`cargo build` and `cargo test
-//!   --release -p naspred-models --no-default-features`: no libtorch, XGBoost or LightGBM).
+//!   --release -p naspred-models --no-default-features`: no libtorch, XGBoost or LightGBM),
+//!   `cargo check -p naspred-predictors --no-default-features`, and that `cargo tree -p
+//!   naspred-predictors -e normal` lists none of the command line's crates (clap, anyhow,
+//!   indicatif, plotters).
 //! * `demo`    runs `setup`, then the main job: `naspred evaluate` on the embedded NB201
 //!   CIFAR-10 data with XGBoost and early stopping.
 //! * `embed-data --from DIR` rebuilds `data/` (every dataset, compact) from the raw original
@@ -273,10 +276,20 @@ fn test(rest: &[String]) -> Result<()> {
     // The configuration a library user gets with `default-features = false`: naspred-models
     // without libtorch, XGBoost and LightGBM must keep building and passing its tests.
     let pure = ["-p", "naspred-models", "--no-default-features"];
-    check_pure_tree(&pure)?;
+    check_tree(&pure, "normal,build", &NATIVE_CRATES)?;
     run(cargo().args(["build", "--release"]).args(pure))?;
-    run(cargo().args(["test", "--release"]).args(pure).args(rest))
+    run(cargo().args(["test", "--release"]).args(pure).args(rest))?;
+    // The registry without the heavy back-ends builds too, and the library crate a researcher
+    // depends on pulls in none of the command line's crates.
+    let pure_registry = ["-p", "naspred-predictors", "--no-default-features"];
+    check_tree(&pure_registry, "normal,build", &NATIVE_CRATES)?;
+    run(cargo().args(["check", "--release"]).args(pure_registry))?;
+    check_tree(&["-p", "naspred-predictors"], "normal", &CLI_CRATES)
 }
+
+/// Crates of the command line (argument parsing, `anyhow` errors, progress bars, plots) that no
+/// library crate may depend on.
+const CLI_CRATES: [&str; 4] = ["clap", "anyhow", "indicatif", "plotters"];
 
 /// Crates that mean libtorch or a C++ build; none may be in the pure-Rust configuration.
 const NATIVE_CRATES: [&str; 7] = [
@@ -289,11 +302,10 @@ const NATIVE_CRATES: [&str; 7] = [
     "bindgen",
 ];
 
-/// Fails if `cargo tree` (normal and build dependencies) of `pkg_args` lists a [`NATIVE_CRATES`]
-/// crate.
-fn check_pure_tree(pkg_args: &[&str]) -> Result<()> {
+/// Fails if `cargo tree -e EDGES` of `pkg_args` lists one of `banned`.
+fn check_tree(pkg_args: &[&str], edges: &str, banned: &[&'static str]) -> Result<()> {
     let mut cmd = cargo();
-    cmd.args(["tree", "-e", "normal,build", "--prefix", "none"])
+    cmd.args(["tree", "-e", edges, "--prefix", "none"])
         .args(pkg_args);
     let shown = format!("{cmd:?}");
     let out = cmd
@@ -306,7 +318,7 @@ fn check_pure_tree(pkg_args: &[&str]) -> Result<()> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    let found = native_crates_in(&String::from_utf8_lossy(&out.stdout));
+    let found = crates_in(&String::from_utf8_lossy(&out.stdout), banned);
     if found.is_empty() {
         Ok(())
     } else {
@@ -314,11 +326,12 @@ fn check_pure_tree(pkg_args: &[&str]) -> Result<()> {
     }
 }
 
-/// The [`NATIVE_CRATES`] named in `cargo tree --prefix none` output (one `name vX.Y.Z ...` per
+/// The crates of `names` named in `cargo tree --prefix none` output (one `name vX.Y.Z ...` per
 /// line), sorted, once each.
-fn native_crates_in(tree: &str) -> Vec<&'static str> {
-    let mut found: Vec<&'static str> = NATIVE_CRATES
-        .into_iter()
+fn crates_in(tree: &str, names: &[&'static str]) -> Vec<&'static str> {
+    let mut found: Vec<&'static str> = names
+        .iter()
+        .copied()
         .filter(|c| tree.lines().any(|l| l.split(' ').next() == Some(*c)))
         .collect();
     found.sort_unstable();
@@ -732,8 +745,13 @@ mod tests {
     #[test]
     fn native_crates_are_found_in_cargo_tree_output() {
         let tree = "naspred-models v0.1.0 (/x)\nnalgebra v0.34.2\ntorch-sys v0.26.0 (*)\ntch v0.26.0\ncmake v0.1.58\ntch-like v1.0.0\n";
-        assert_eq!(native_crates_in(tree), ["cmake", "tch", "torch-sys"]);
-        assert!(native_crates_in("naspred-models v0.1.0 (/x)\nrand v0.9.2\n").is_empty());
+        assert_eq!(
+            crates_in(tree, &NATIVE_CRATES),
+            ["cmake", "tch", "torch-sys"]
+        );
+        assert!(crates_in("naspred-models v0.1.0 (/x)\nrand v0.9.2\n", &NATIVE_CRATES).is_empty());
+        let lib = "naspred-predictors v0.1.0 (/x)\nanyhow v1.0.105\nclap_lex v0.7.0\n";
+        assert_eq!(crates_in(lib, &CLI_CRATES), ["anyhow"]);
     }
 
     #[test]
