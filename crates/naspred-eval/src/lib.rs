@@ -50,7 +50,7 @@
 //!   architectures, whether the CV search applies), its fit (the initialisation) and its query,
 //!   both returning a typed [`PredictorError`](predictor::PredictorError).
 //!   [`PredictorFactory`](predictor::PredictorFactory) builds fresh predictors by NASLib key
-//!   (the `naspred` crate's registry implements it).
+//!   (the registry of `naspred-predictors` implements it).
 //! * [`hpo`]: typed, validated hyperparameters: [`TunableParams`](hpo::TunableParams) (a
 //!   predictor's configuration struct, its [`HpSpace`](hpo::HpSpace) of named, ranged
 //!   parameters and NASLib's sampler), [`HpoState`](hpo::HpoState) (NASLib's search rules: the

@@ -517,7 +517,7 @@ pub trait Predictor {
     }
 }
 
-/// Builds fresh predictors by key; the registry of the `naspred` crate implements it.
+/// Builds fresh predictors by key; the registry of `naspred-predictors` implements it.
 pub trait PredictorFactory: Sync {
     /// A new predictor for `key` in this setting.
     fn build(
