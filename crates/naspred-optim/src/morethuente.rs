@@ -166,8 +166,9 @@ impl Search<'_> {
         };
         self.stp.x = self.stp.x.max(self.stpmin);
         self.stp.x = self.stp.x.min(STPMAX);
-        if (self.brackt && (self.stp.x <= stmin || self.stp.x >= stmax))
-            || (self.brackt && (stmax - stmin) <= XTOL * stmax)
+        // (Comparisons kept as argmin writes them: negated forms would differ on NaN.)
+        if (self.brackt
+            && (self.stp.x <= stmin || self.stp.x >= stmax || (stmax - stmin) <= XTOL * stmax))
             || self.infoc == 0
         {
             self.stp.x = self.stx.x;
