@@ -1,12 +1,11 @@
-//! Bounded minimisation for the curve fits: argmin's L-BFGS (memory 10, as scipy's L-BFGS-B)
+//! Bounded minimisation for the curve fits: L-BFGS from `naspred-optim` (argmin's algorithm, bit
+//! for bit; memory 10, as scipy's L-BFGS-B)
 //! with a Moré-Thuente line search (strong Wolfe conditions, c1 = 1e-4, c2 = 0.9) and central
 //! finite-difference gradients (scipy's `approx_grad`). Lower bounds `> 0` are imposed by optimising `ln p` instead of `p`, so the
 //! optimiser works unconstrained; points where the objective is not finite are refused by the
 //! line search.
 
-use argmin::core::{CostFunction, Error, Executor, Gradient};
-use argmin::solver::linesearch::MoreThuenteLineSearch;
-use argmin::solver::quasinewton::LBFGS;
+use naspred_optim::Lbfgs;
 
 /// The value standing in for a non-finite objective (so the line search backs off).
 const PENALTY: f64 = 1e30;
@@ -35,21 +34,11 @@ impl<F: Fn(&[f64]) -> f64> Problem<'_, F> {
     }
 }
 
-impl<F: Fn(&[f64]) -> f64> CostFunction for Problem<'_, F> {
-    type Param = Vec<f64>;
-    type Output = f64;
-
-    fn cost(&self, u: &Self::Param) -> Result<f64, Error> {
-        Ok(self.value(u))
-    }
-}
-
-impl<F: Fn(&[f64]) -> f64> Gradient for Problem<'_, F> {
-    type Param = Vec<f64>;
-    type Gradient = Vec<f64>;
-
-    fn gradient(&self, u: &Self::Param) -> Result<Vec<f64>, Error> {
-        let mut x = u.clone();
+impl<F: Fn(&[f64]) -> f64> Problem<'_, F> {
+    /// Central finite differences, one-sided next to a penalised point, 0 where neither side
+    /// is finite.
+    fn gradient(&self, u: &[f64]) -> Vec<f64> {
+        let mut x = u.to_vec();
         let mut g = vec![0.0; u.len()];
         for i in 0..u.len() {
             let h = 1e-7 * u[i].abs().max(1.0);
@@ -72,7 +61,7 @@ impl<F: Fn(&[f64]) -> f64> Gradient for Problem<'_, F> {
             };
             g[i] = if d.is_finite() { d } else { 0.0 };
         }
-        Ok(g)
+        g
     }
 }
 
@@ -126,18 +115,17 @@ fn lbfgs_run<F: Fn(&[f64]) -> f64>(
     max_iters: u64,
 ) -> Option<(Vec<f64>, f64)> {
     let problem = Problem { f, positive };
-    let ls = MoreThuenteLineSearch::new().with_c(1e-4, 0.9).ok()?;
-    let solver = LBFGS::new(ls, 10)
-        .with_tolerance_grad(1e-10)
-        .ok()?
-        .with_tolerance_cost(1e-14)
+    let res = Lbfgs::new(10)
+        .with_wolfe(1e-4, 0.9)
+        .and_then(|s| s.with_tolerance_grad(1e-10))
+        .and_then(|s| s.with_tolerance_cost(1e-14))
+        .and_then(|s| {
+            s.with_max_iters(max_iters)
+                .minimize(|u| problem.value(u), |u| problem.gradient(u), u0)
+        })
         .ok()?;
-    let res = Executor::new(problem, solver)
-        .configure(|s| s.param(u0.to_vec()).max_iters(max_iters))
-        .run()
-        .ok()?;
-    let best = res.state.best_param.or(res.state.param)?;
-    let v = Problem { f, positive }.value(&best);
+    let best = res.best_param.or(res.param)?;
+    let v = problem.value(&best);
     (v < PENALTY).then_some((best, v))
 }
 

@@ -4,7 +4,7 @@
 //! * [`BayesLinReg`]: the regressor. Basis `[x, 1]`, raw (not standardised) targets; the
 //!   hyperparameters `theta = (log alpha, log sigma^2)` maximise the log evidence by
 //!   Nelder-Mead from `U(0, 1)^2` (faithful: scipy's `fmin` path and stopping rule,
-//!   [`scipy_fmin`]; fixed: `argmin` from a unit simplex, run to
+//!   [`scipy_fmin`]; fixed: `naspred-optim`'s Nelder-Mead from a unit simplex, run to
 //!   convergence); the posterior over weights is `S = (alpha I + beta Phi'Phi)^-1`,
 //!   `m = beta S Phi' y`, and predictions have mean `phi' m` and variance `1/beta + phi' S phi`.
 //! * [`BlrMode`]: pybnn's QUIRKs. [`BlrMode::Faithful`] (the default, as NASLib ran it) keeps
@@ -19,12 +19,11 @@
 //! Log-determinants come from a Cholesky factorisation (pybnn takes `log(det(A))`, which
 //! overflows for wide encodings; the values agree otherwise).
 
-use argmin::core::{CostFunction, Executor, State};
-use argmin::solver::neldermead::NelderMead;
 use nalgebra::{Cholesky, DMatrix, DVector};
 use naspred_eval::predictor::{
     ArchInput, BoxError, Context, Prediction, Predictor, PredictorError, PredictorRng, Requirements,
 };
+use naspred_optim::NelderMead;
 use naspred_spaces::{EncodingKind, Quirks};
 use rand::Rng;
 use thiserror::Error;
@@ -126,15 +125,6 @@ impl Evidence<'_> {
     }
 }
 
-impl CostFunction for Evidence<'_> {
-    type Param = Vec<f64>;
-    type Output = f64;
-
-    fn cost(&self, p: &Self::Param) -> Result<f64, argmin::core::Error> {
-        Ok(self.neg(p))
-    }
-}
-
 /// pybnn's Bayesian linear regression (see the module docs).
 #[derive(Clone, Debug, Default)]
 pub struct BayesLinReg {
@@ -204,24 +194,10 @@ impl BayesLinReg {
                     vec![x0[0], x0[1] + 1.0],
                 ];
                 NelderMead::new(simplex)
-                    .with_sd_tolerance(1e-7)
+                    .and_then(|solver| solver.with_sd_tolerance(1e-7))
+                    .and_then(|solver| solver.with_max_iters(MAX_ITERS).minimize(|t| ev.neg(t)))
                     .ok()
-                    .and_then(|solver| {
-                        Executor::new(
-                            Evidence {
-                                ptp: ev.ptp.clone(),
-                                pty: ev.pty.clone(),
-                                phi: &phi,
-                                y: &yv,
-                                mode: self.mode,
-                            },
-                            solver,
-                        )
-                        .configure(|s| s.max_iters(MAX_ITERS))
-                        .run()
-                        .ok()
-                    })
-                    .and_then(|r| r.state().get_best_param().cloned())
+                    .and_then(|r| r.best_param)
                     .unwrap_or(x0)
             }
         };

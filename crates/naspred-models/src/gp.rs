@@ -9,7 +9,7 @@
 //!   the fix, [`GpHyper::MaxLikelihood`]: type-II maximum likelihood of lengthscale, signal
 //!   variance and noise. The variance is profiled out in closed form (`v* = y'(R + gI)^-1 y / n`
 //!   for the correlation matrix `R` and noise ratio `g`), and the remaining two log-parameters are
-//!   optimised by Nelder-Mead (`argmin`) on the Cholesky-based profile likelihood, over a random
+//!   optimised by Nelder-Mead (`naspred-optim`) on the Cholesky-based profile likelihood, over a random
 //!   subset of at most [`ExactGpConfig::opt_subset`] training points (the `O(n^3)` factorisation per
 //!   evaluation is what made NASLib's GP slow); the final model conditions on all points.
 //!   NASLib's current code (`optimize_gp_hyper=True`, which its 41 s fits at n = 1000 ran)
@@ -44,13 +44,12 @@
 //! inducing points through `dk/dlog v = k`, `dk/dlog l = k |x - z|² / l²` and
 //! `dk/dz = k (x - z) / l²`. The unit tests check every gradient against finite differences.
 
-use argmin::core::{CostFunction, Executor, State};
-use argmin::solver::neldermead::NelderMead;
 use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
 use naspred_eval::predictor::{
     ArchInput, BoxError, Context, Prediction, Predictor, PredictorError, PredictorRng, Requirements,
 };
 use naspred_eval::stats::{ZScore, ZScoreRule, LN_2PI};
+use naspred_optim::NelderMead;
 use naspred_spaces::{EncodingKind, Quirks};
 use rand::seq::index::sample;
 use rand_distr::{Distribution, LogNormal};
@@ -195,15 +194,6 @@ impl Profile<'_> {
         };
         let q = self.y.dot(&c.solve(self.y)).max(1e-300);
         (0.5 * m * (q / m).ln() + 0.5 * ln_det(&c), q / m)
-    }
-}
-
-impl CostFunction for Profile<'_> {
-    type Param = Vec<f64>;
-    type Output = f64;
-
-    fn cost(&self, p: &Self::Param) -> Result<f64, argmin::core::Error> {
-        Ok(self.eval(p).0)
     }
 }
 
@@ -394,15 +384,14 @@ impl ExactGp {
         ];
         let problem = Profile { d2: &d2, y: &ys };
         let best = NelderMead::new(simplex)
-            .with_sd_tolerance(1e-5)
-            .ok()
+            .and_then(|solver| solver.with_sd_tolerance(1e-5))
             .and_then(|solver| {
-                Executor::new(Profile { d2: &d2, y: &ys }, solver)
-                    .configure(|s| s.max_iters(self.config.max_iters))
-                    .run()
-                    .ok()
+                solver
+                    .with_max_iters(self.config.max_iters)
+                    .minimize(|p| problem.eval(p).0)
             })
-            .and_then(|res| res.state().get_best_param().cloned())
+            .ok()
+            .and_then(|res| res.best_param)
             .unwrap_or(x0);
         let (cost, v) = problem.eval(&best);
         if cost >= 1e10 || !v.is_finite() {

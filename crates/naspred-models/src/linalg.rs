@@ -105,7 +105,7 @@ impl Adam {
 /// vertex is within `xatol = 1e-4` of the best in every coordinate and every value within
 /// `fatol = 1e-4` of the best, or after `200 * len(x0)` iterations or function calls.
 ///
-/// Written out (rather than `argmin`'s Nelder-Mead) because the models that use it reproduce a
+/// Written out (rather than `naspred-optim`'s Nelder-Mead, argmin's algorithm) because the models that use it reproduce a
 /// NASLib predictor whose result depends on where scipy's search stops, not only on the optimum:
 /// the branch order, the stable re-sorting and the stopping rule follow scipy's
 /// `_minimize_neldermead`. Non-finite values of `f` count as `+inf`.
