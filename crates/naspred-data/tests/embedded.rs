@@ -17,6 +17,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+mod common;
+use common::assert_tables_identical;
+
 /// A fresh temporary folder.
 fn temp_dir(name: &str) -> PathBuf {
     let nanos = std::time::SystemTime::now()
@@ -249,22 +252,6 @@ fn random_table(dataset: Dataset, seed: u64, with_low: bool) -> Nb201Table {
         }
     }
     t
-}
-
-fn assert_tables_identical(a: &Nb201Table, b: &Nb201Table) {
-    assert_eq!(a.dataset, b.dataset);
-    assert_eq!(a.n_seeds, b.n_seeds);
-    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-    for s in 0..3 {
-        assert_eq!(bits(&a.val_acc[s]), bits(&b.val_acc[s]));
-    }
-    assert_eq!(bits(&a.train_time_s), bits(&b.train_time_s));
-    assert_eq!(bits(&a.latency_s), bits(&b.latency_s));
-    assert_eq!(bits(&a.params_mb), bits(&b.params_mb));
-    assert_eq!(
-        a.val_acc_12ep.as_deref().map(bits),
-        b.val_acc_12ep.as_deref().map(bits)
-    );
 }
 
 #[test]

@@ -15,12 +15,13 @@ use std::path::PathBuf;
 
 use approx::assert_relative_eq;
 use naspred_data::cifar::{load_cifar_bin, CifarFormat, Normalisation};
-use naspred_data::embedded::{
-    self, arch_of_op_code, build_from_wheel, EmbeddedNb201, Nb201Table, NUM_ARCHS,
-};
+use naspred_data::embedded::{self, arch_of_op_code, build_from_wheel, EmbeddedNb201, NUM_ARCHS};
 use naspred_data::shared::{self, load_nb201};
 use naspred_data::{Coverage, CurveMetric, DataRoot, Dataset, FidelitySupport};
 use naspred_spaces::{AnyArch, SpaceKind};
+
+mod common;
+use common::{assert_tables_identical, NB201_ARCH0};
 
 /// The folder of raw originals, from `NASPRED_DATA`.
 fn originals() -> PathBuf {
@@ -187,34 +188,7 @@ fn committed_file_matches_raw_csvs() {
 #[ignore = "needs the raw originals in NASPRED_DATA; run by cargo xtask embed-data --check"]
 fn nb201_raw_csvs_load() {
     let root = DataRoot::new(originals());
-    let expected = [
-        // dataset, seeds of ARCH0, train time, latency, params, 12-epoch val
-        (
-            Dataset::Cifar10,
-            [82.092, 81.616, 82.24],
-            1444.2186,
-            0.013936,
-            0.129306,
-            63.364,
-        ),
-        (
-            Dataset::Cifar100,
-            [51.88, 53.08, 53.14],
-            2888.4372,
-            0.013183,
-            0.135156,
-            31.84,
-        ),
-        (
-            Dataset::ImageNet16_120,
-            [28.333333, 27.366667, 28.933333],
-            8763.518464,
-            0.012977,
-            0.136456,
-            18.466667,
-        ),
-    ];
-    for (ds, seeds, time, lat, params, low) in expected {
+    for (ds, seeds, time, lat, params, low) in NB201_ARCH0 {
         let b = load_nb201(&root, ds).unwrap();
         assert_eq!(b.len(), 15_625);
         assert_eq!(b.duplicates(), 0);
@@ -346,22 +320,6 @@ fn real_wheel() -> PathBuf {
              and set NASPRED_SHB_WHEEL, or run cargo xtask embed-data --check"
         )
     })
-}
-
-fn assert_tables_identical(a: &Nb201Table, b: &Nb201Table) {
-    assert_eq!(a.dataset, b.dataset);
-    assert_eq!(a.n_seeds, b.n_seeds);
-    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-    for s in 0..3 {
-        assert_eq!(bits(&a.val_acc[s]), bits(&b.val_acc[s]));
-    }
-    assert_eq!(bits(&a.train_time_s), bits(&b.train_time_s));
-    assert_eq!(bits(&a.latency_s), bits(&b.latency_s));
-    assert_eq!(bits(&a.params_mb), bits(&b.params_mb));
-    assert_eq!(
-        a.val_acc_12ep.as_deref().map(bits),
-        b.val_acc_12ep.as_deref().map(bits)
-    );
 }
 
 /// Rebuilding from the real wheel and the raw 12-epoch table reproduces the committed file's

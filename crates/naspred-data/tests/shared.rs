@@ -12,6 +12,9 @@ use naspred_data::shared::{self, load, load_naslib_sample, load_nb101, load_nb20
 use naspred_data::{Coverage, CurveMetric, DataError, DataRoot, Dataset, FidelitySupport};
 use naspred_spaces::{AnyArch, ArchHash, SpaceKind};
 
+mod common;
+use common::NB201_ARCH0;
+
 /// The data root: `NASPRED_DATA`, else the repository's `data/`.
 fn root() -> DataRoot {
     DataRoot::resolve(None)
@@ -58,34 +61,7 @@ fn close(a: f64, b: f64) -> bool {
 #[test]
 fn nb201_real_data() {
     let from_csv = root().find("nb201/cifar10.csv").is_some();
-    let expected = [
-        // dataset, seeds of ARCH0, train time, latency, params, 12-epoch val
-        (
-            Dataset::Cifar10,
-            [82.092, 81.616, 82.24],
-            1444.2186,
-            0.013936,
-            0.129306,
-            63.364,
-        ),
-        (
-            Dataset::Cifar100,
-            [51.88, 53.08, 53.14],
-            2888.4372,
-            0.013183,
-            0.135156,
-            31.84,
-        ),
-        (
-            Dataset::ImageNet16_120,
-            [28.333333, 27.366667, 28.933333],
-            8763.518464,
-            0.012977,
-            0.136456,
-            18.466667,
-        ),
-    ];
-    for (ds, seeds, time, lat, params, low) in expected {
+    for (ds, seeds, time, lat, params, low) in NB201_ARCH0 {
         let b = load_nb201(&root(), ds).unwrap();
         assert_eq!(b.len(), 15_625);
         assert_eq!(b.duplicates(), 0);
