@@ -373,17 +373,22 @@ impl PredictorError {
     }
 }
 
+/// The whole text of a panic payload (`panic!` with a literal gives `&str`, with a format
+/// string `String`); `None` for any other payload.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
 /// The text of a panic payload: the `&str` or `String` it holds, else a placeholder.
 ///
 /// Only the first line is kept (up to a newline, or an escaped `\n` as in tch's
 /// `Torch("...")` text), with ` [...]` marking the cut: libtorch appends its C++ stack frames
 /// to every error message, which say nothing to a reader of the results.
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    let text = if let Some(s) = payload.downcast_ref::<&str>() {
-        s
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.as_str()
-    } else {
+    let Some(text) = panic_text(payload) else {
         return "panic with a non-string payload".to_string();
     };
     let cut = [text.find('\n'), text.find("\\n")]

@@ -206,11 +206,9 @@ pub fn compute(
     match r {
         Ok(r) => r,
         Err(e) => {
-            let msg = e
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "libtorch panic".to_string());
+            let msg = naspred_eval::predictor::panic_text(e.as_ref())
+                .unwrap_or("libtorch panic")
+                .to_string();
             Err(ZcError::Torch {
                 arch: arch.to_string(),
                 message: msg,
