@@ -178,6 +178,23 @@ fn zerocost_on_cifar100_uses_the_bundled_images_up_to_the_batch_they_fill() {
     assert!(!dir.join("zc.csv").exists(), "no CSV is left behind");
 }
 
+/// CIFAR-100 scores of the test architectures at batch 64 from `images`.
+fn cifar100_scores(dir: &Path, images: &str) -> Vec<Vec<f64>> {
+    let o = zerocost(
+        dir,
+        &[
+            "--dataset",
+            "cifar100",
+            "--batch-size",
+            "64",
+            "--images",
+            images,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    scores(dir)
+}
+
 #[test]
 fn zerocost_reads_the_official_cifar100_folder_and_single_files() {
     let dir = temp_dir("c100-official");
@@ -185,53 +202,17 @@ fn zerocost_reads_the_official_cifar100_folder_and_single_files() {
     std::fs::create_dir_all(&folder).unwrap();
     std::fs::write(folder.join("train.bin"), official_cifar100(5)).unwrap();
     std::fs::write(folder.join("test.bin"), official_cifar100(1)).unwrap();
-    let o = zerocost(
-        &dir,
-        &[
-            "--dataset",
-            "cifar100",
-            "--batch-size",
-            "64",
-            "--images",
-            folder.to_str().unwrap(),
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let from_folder = scores(&dir);
+    let from_folder = cifar100_scores(&dir, folder.to_str().unwrap());
     assert_eq!(from_folder.len(), 2);
 
     // The same records as one file, and the parent folder (official archive layout).
     std::fs::write(dir.join("train100.bin"), official_cifar100(5)).unwrap();
-    let o = zerocost(
-        &dir,
-        &[
-            "--dataset",
-            "cifar100",
-            "--batch-size",
-            "64",
-            "--images",
-            "train100.bin",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
-        scores(&dir),
+        cifar100_scores(&dir, "train100.bin"),
         from_folder,
         "the same images give the same scores"
     );
-    let o = zerocost(
-        &dir,
-        &[
-            "--dataset",
-            "cifar100",
-            "--batch-size",
-            "64",
-            "--images",
-            dir.to_str().unwrap(),
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(scores(&dir), from_folder);
+    assert_eq!(cifar100_scores(&dir, dir.to_str().unwrap()), from_folder);
 }
 
 #[test]
