@@ -289,12 +289,12 @@ impl Adam {
             .zip(grad.slices_mut())
             .zip(self.m.slices_mut().into_iter().zip(self.v.slices_mut()));
         for ((p, g), (m, v)) in groups {
-            for i in 0..p.len() {
-                let gi = g[i];
-                m[i] += w1 * (gi - m[i]);
-                v[i] = v[i] * b2f + w2 * gi * gi;
-                let denom = v[i].sqrt() / bc2_sqrt + self.eps;
-                p[i] += -step_size * (m[i] / denom);
+            let per_value = p.iter_mut().zip(g.iter()).zip(m.iter_mut().zip(v.iter_mut()));
+            for ((p, &g), (m, v)) in per_value {
+                *m += w1 * (g - *m);
+                *v = *v * b2f + w2 * g * g;
+                let denom = v.sqrt() / bc2_sqrt + self.eps;
+                *p += -step_size * (*m / denom);
             }
         }
     }
