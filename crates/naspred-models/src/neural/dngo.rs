@@ -289,7 +289,10 @@ impl Adam {
             .zip(grad.slices_mut())
             .zip(self.m.slices_mut().into_iter().zip(self.v.slices_mut()));
         for ((p, g), (m, v)) in groups {
-            let per_value = p.iter_mut().zip(g.iter()).zip(m.iter_mut().zip(v.iter_mut()));
+            let per_value = p
+                .iter_mut()
+                .zip(g.iter())
+                .zip(m.iter_mut().zip(v.iter_mut()));
             for ((p, &g), (m, v)) in per_value {
                 *m += w1 * (g - *m);
                 *v = *v * b2f + w2 * g * g;
