@@ -1,5 +1,6 @@
-//! `xgb` on NAS-Bench-201 `adjacency_one_hot` (30 features): one fit at n = 1000 (NASLib
-//! defaults, 500 rounds, 1 thread) and one query of 200 architectures.
+//! `xgb` on NAS-Bench-201 `adjacency_one_hot` (30 features): one fit at n = 100 and 1000
+//! (NASLib defaults, 500 rounds, 1 thread; tree method `hist` with base score 0, and XGBoost
+//! 1.6's `exact` with 0.5) and one query of 200 architectures.
 //!
 //! Targets are NB201 CIFAR-10 validation accuracies (the data root: `NASPRED_DATA`, else the
 //! repository's `data/`).
@@ -9,7 +10,9 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use naspred_data::Dataset;
 use naspred_eval::predictor::{Context, Predictor, PredictorRng};
-use naspred_models::{encode_inputs, TabularParams, XgbParams, XgbPredictor, XgbRegressor};
+use naspred_models::{
+    encode_inputs, FeatureMatrix, TabularParams, XgbParams, XgbPredictor, XgbRegressor,
+};
 use naspred_spaces::{EncodingKind, Quirks, SpaceKind};
 use rand::SeedableRng;
 
@@ -24,13 +27,22 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("xgb_nb201_adj");
     g.sample_size(10);
-    g.bench_function("regressor_fit_n1000", |b| {
-        b.iter(|| {
-            let mut reg = XgbRegressor::new(XgbParams::naslib());
-            reg.fit(black_box(&x_train), black_box(&y), 0).unwrap();
-            reg
-        })
-    });
+    for n in [100, 1000] {
+        let x =
+            FeatureMatrix::from_row_major(x_train.as_slice()[..n * 30].to_vec(), n, 30).unwrap();
+        for (name, params) in [
+            ("hist", XgbParams::naslib()),
+            ("exact_1_6", XgbParams::xgboost_1_6()),
+        ] {
+            g.bench_function(format!("regressor_fit_{name}_n{n}"), |b| {
+                b.iter(|| {
+                    let mut reg = XgbRegressor::new(params.clone());
+                    reg.fit(black_box(&x), black_box(&y[..n]), 0).unwrap();
+                    reg
+                })
+            });
+        }
+    }
 
     let mut rng = PredictorRng::seed_from_u64(1);
     g.bench_function("predictor_fit_n1000", |b| {

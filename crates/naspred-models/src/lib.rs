@@ -40,8 +40,9 @@
 //! * [`XgbRegressor`]: the regressor behind it: XGBoost 1.6 (via `xgboost-rs`) over a dense
 //!   [`FeatureMatrix`], targets z-scored with the training mean/std and predictions mapped back.
 //! * [`XgbParams`]: booster configuration: NASLib's defaults ([`XgbParams::naslib`]: depth 6,
-//!   min child weight 1, column subsamples 1, eta 0.3, 500 rounds) and its HPO sampler
-//!   ([`XgbParams::sample`]).
+//!   min child weight 1, column subsamples 1, eta 0.3, 500 rounds; tree method `hist` and base
+//!   score 0 as XGBoost >= 2.0, XGBoost 1.6's `exact` / 0.5 in [`XgbParams::xgboost_1_6`]) and
+//!   its HPO sampler ([`XgbParams::sample`]).
 //! * [`FeatureMatrix`] and the [`features`] helpers ([`encode_archs`], [`encode_inputs`]): turn
 //!   architectures into the row-major `f32` matrices the models consume.
 //! * Neural predictors on `tch` (module [`neural`], feature `torch`): [`MlpPredictor`] (`mlp`),
@@ -126,4 +127,7 @@ pub use neural::{
 pub use ngb::{LeafRule, NgbParams, NgbPredictor, NgbRegressor, NgbTrace};
 pub use tabular::{TabularModel, TabularParams, TabularPredictor, TargetScaling, TreeError};
 #[cfg(feature = "xgboost")]
-pub use xgb::{XgbError, XgbParams, XgbPredictor, XgbRegressor, DEFAULT_NUM_BOOST_ROUND};
+pub use xgb::{
+    UnknownTreeMethod, XgbError, XgbParams, XgbPredictor, XgbRegressor, XgbTreeMethod,
+    DEFAULT_NUM_BOOST_ROUND,
+};

@@ -7,13 +7,23 @@
 //! * [`XgbPredictor`]: the `xgb` [`TabularPredictor`], which encodes architectures
 //!   (`adjacency_one_hot` by default) and fits an [`XgbRegressor`].
 //!
-//! The booster is XGBoost 1.6.2 (bundled by `xgboost-rs`), configured exactly as NASLib's Python
-//! call `xgb.train(params, xgb.DMatrix(X, label=(y - mean) / std), num_boost_round=500)`, with two
+//! The booster is XGBoost 1.6.2 (bundled by `xgboost-rs`), configured as NASLib's Python call
+//! `xgb.train(params, xgb.DMatrix(X, label=(y - mean) / std), num_boost_round=500)`, with two
 //! additions: `nthread` (1 by default, since trials run in parallel) and `seed` (drawn from the
 //! predictor's random stream; it only matters when a column subsample is below 1).
+//!
+//! NASLib's dict names no tree method and no base score, so what it runs depends on the XGBoost
+//! it finds. The defaults here are those of current XGBoost (>= 2.0): the `hist` tree method
+//! and, for `reg:squarederror`, a base score estimated as the label mean, which is 0 for the
+//! z-scored labels. XGBoost 1.6's own defaults (`auto`, i.e. `exact` on one machine, and base
+//! score 0.5) stay reachable through [`XgbParams::xgboost_1_6`]. On the 0/1 encodings every
+//! feature has at most 256 distinct values, so `hist` finds the same split candidates as
+//! `exact`; it only builds the gradient histograms faster (about 5x at n = 1000, see
+//! `docs/measurements/neural-dngo-bohamiann-xgb.md`).
 
 use std::collections::HashMap;
 use std::fmt;
+use std::str::FromStr;
 
 use naspred_eval::hpo::{loguniform, HpError, HpSpace, HpSpec, TunableParams};
 use naspred_eval::predictor::{Hyperparams, PredictorRng};
@@ -58,6 +68,68 @@ pub struct XgbParams {
     pub num_boost_round: u32,
     /// XGBoost threads (1: trials already run in parallel; 0 lets XGBoost use every core).
     pub nthread: u32,
+    /// XGBoost's `tree_method` (default [`XgbTreeMethod::Hist`], XGBoost >= 2.0's default).
+    pub tree_method: XgbTreeMethod,
+    /// XGBoost's `base_score`, the initial prediction on the z-scored labels (default 0, the
+    /// label mean that XGBoost >= 2.0 estimates; XGBoost 1.6 used 0.5). Must be finite.
+    pub base_score: f64,
+}
+
+/// XGBoost's `tree_method`: how split candidates are enumerated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum XgbTreeMethod {
+    /// `auto`: XGBoost 1.6's default, which is `exact` for a single in-memory matrix.
+    Auto,
+    /// `exact`: every distinct feature value is a split candidate (sorted column scans).
+    Exact,
+    /// `approx`: weighted quantile sketch, rebuilt every iteration.
+    Approx,
+    /// `hist`: features binned once into at most 256 quantile bins, histogram-based split
+    /// search (XGBoost >= 2.0's default).
+    #[default]
+    Hist,
+}
+
+impl XgbTreeMethod {
+    /// Every method, in declaration order.
+    pub const ALL: [XgbTreeMethod; 4] = [
+        XgbTreeMethod::Auto,
+        XgbTreeMethod::Exact,
+        XgbTreeMethod::Approx,
+        XgbTreeMethod::Hist,
+    ];
+
+    /// The name XGBoost's `tree_method` parameter takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            XgbTreeMethod::Auto => "auto",
+            XgbTreeMethod::Exact => "exact",
+            XgbTreeMethod::Approx => "approx",
+            XgbTreeMethod::Hist => "hist",
+        }
+    }
+}
+
+impl fmt::Display for XgbTreeMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown `tree_method` name.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown XGBoost tree method {0:?} (expected auto, exact, approx or hist)")]
+pub struct UnknownTreeMethod(pub String);
+
+impl FromStr for XgbTreeMethod {
+    type Err = UnknownTreeMethod;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        XgbTreeMethod::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| UnknownTreeMethod(s.to_string()))
+    }
 }
 
 impl Default for XgbParams {
@@ -68,7 +140,7 @@ impl Default for XgbParams {
 
 impl XgbParams {
     /// Checks the values against XGBoost's ranges: the tunable fields against
-    /// [`TunableParams::SPACE`], and at least one boosting round.
+    /// [`TunableParams::SPACE`], at least one boosting round and a finite base score.
     ///
     /// # Errors
     /// An [`HpError`] naming the first bad field.
@@ -76,6 +148,13 @@ impl XgbParams {
         Self::SPACE.validate(&self.to_hyperparams())?;
         if self.num_boost_round == 0 {
             return Err(HpError::invalid("num_boost_round", 0.0, "must be >= 1"));
+        }
+        if !self.base_score.is_finite() {
+            return Err(HpError::invalid(
+                "base_score",
+                self.base_score,
+                "must be finite",
+            ));
         }
         Ok(())
     }
@@ -93,6 +172,8 @@ impl XgbParams {
             ("learning_rate", self.learning_rate.to_string()),
             ("colsample_bylevel", self.colsample_bylevel.to_string()),
             ("nthread", self.nthread.to_string()),
+            ("tree_method", self.tree_method.as_str().to_string()),
+            ("base_score", self.base_score.to_string()),
             ("seed", seed.to_string()),
             ("verbosity", "0".to_string()),
         ]
@@ -244,6 +325,20 @@ impl TabularParams for XgbParams {
             learning_rate: 0.3,
             num_boost_round: DEFAULT_NUM_BOOST_ROUND,
             nthread: 1,
+            tree_method: XgbTreeMethod::Hist,
+            base_score: 0.0,
+        }
+    }
+}
+
+impl XgbParams {
+    /// NASLib's defaults as XGBoost 1.6 ran them: tree method `auto` (`exact` here) and base
+    /// score 0.5 (the behaviour of this crate before `hist` became the default).
+    pub fn xgboost_1_6() -> Self {
+        XgbParams {
+            tree_method: XgbTreeMethod::Auto,
+            base_score: 0.5,
+            ..XgbParams::naslib()
         }
     }
 }
@@ -290,8 +385,8 @@ impl TunableParams for XgbParams {
 
     /// One draw of NASLib's HPO sampler (spec §1.3): `max_depth` ∈ {1..14}, `min_child_weight`
     /// ∈ {1..9}, `colsample_bytree` ~ U(0,1), `learning_rate` ~ loguniform[1e-3, 0.5],
-    /// `colsample_bylevel` ~ U(0,1), drawn in that order. Rounds and threads are kept from
-    /// `self`.
+    /// `colsample_bylevel` ~ U(0,1), drawn in that order. Rounds, threads, tree method and base
+    /// score are kept from `self`.
     ///
     /// The uniforms are drawn on (0, 1] rather than numpy's [0, 1) so that a draw is always a
     /// valid XGBoost subsample ratio (the two differ with probability 2⁻⁵³).
@@ -311,7 +406,8 @@ impl TunableParams for XgbParams {
         }
     }
 
-    /// The tunable fields against [`TunableParams::SPACE`], and at least one boosting round.
+    /// The tunable fields against [`TunableParams::SPACE`], at least one boosting round and a
+    /// finite base score.
     fn validate(&self) -> Result<(), HpError> {
         self.check()
     }

@@ -11,8 +11,8 @@ use naspred_eval::predictor::{
     ArchInput, Context, Family, Predictor, PredictorError, PredictorRng,
 };
 use naspred_models::{
-    FeatureMatrix, ModelInputError, TabularModel, TabularParams, XgbError, XgbParams, XgbPredictor,
-    XgbRegressor,
+    FeatureMatrix, ModelInputError, TabularModel, TabularParams, UnknownTreeMethod, XgbError,
+    XgbParams, XgbPredictor, XgbRegressor, XgbTreeMethod,
 };
 use naspred_spaces::{AnyArch, EncodingKind, SpaceKind};
 use rand::seq::SliceRandom;
@@ -159,6 +159,10 @@ fn typed_errors() {
             num_boost_round: 0,
             ..small_params()
         },
+        XgbParams {
+            base_score: f64::NAN,
+            ..small_params()
+        },
     ] {
         let mut r = XgbRegressor::new(p);
         assert!(matches!(
@@ -178,6 +182,55 @@ fn typed_errors() {
     // A failed fit forgets the old model.
     assert!(reg.fit(&x, &bad, 0).is_err());
     assert!(!reg.is_fitted());
+}
+
+#[test]
+fn tree_methods_by_name() {
+    assert_eq!(XgbParams::naslib().tree_method, XgbTreeMethod::Hist);
+    assert_eq!(XgbParams::naslib().base_score, 0.0);
+    let old = XgbParams::xgboost_1_6();
+    assert_eq!(
+        (old.tree_method, old.base_score),
+        (XgbTreeMethod::Auto, 0.5)
+    );
+    for m in XgbTreeMethod::ALL {
+        assert_eq!(m.to_string().parse::<XgbTreeMethod>(), Ok(m));
+    }
+    let err = "gpu_hist".parse::<XgbTreeMethod>().unwrap_err();
+    assert_eq!(err, UnknownTreeMethod("gpu_hist".into()));
+    assert!(err.to_string().contains("gpu_hist"));
+}
+
+#[test]
+fn every_tree_method_learns_the_same_partition_of_binary_features() {
+    // On 0/1 features every method has the same split candidates, so the fitted functions
+    // agree up to float rounding; the base score only shifts where boosting starts.
+    let (x, y) = synthetic(300, 6);
+    let (xt, _) = synthetic(100, 7);
+    let fit = |tree_method, base_score| {
+        let mut reg = XgbRegressor::new(XgbParams {
+            tree_method,
+            base_score,
+            ..small_params()
+        });
+        reg.fit(&x, &y, 0).unwrap();
+        reg.predict(&xt).unwrap()
+    };
+    let hist = fit(XgbTreeMethod::Hist, 0.0);
+    for (m, base) in [
+        (XgbTreeMethod::Exact, 0.0),
+        (XgbTreeMethod::Approx, 0.0),
+        (XgbTreeMethod::Auto, 0.0),
+        (XgbTreeMethod::Exact, 0.5),
+    ] {
+        let other = fit(m, base);
+        let worst = hist
+            .iter()
+            .zip(&other)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 0.01, "{m} (base {base}): max difference {worst}");
+    }
 }
 
 #[test]

@@ -20,16 +20,18 @@
 //!   ..., 95 are kept (17 nets). Prediction = the mean of their outputs; the predictive std of
 //!   [`Predictor::query_dist`] is pybnn's total variance (spread of the means plus the mean
 //!   noise variance).
+//!
+//! The net is small (about 4 000 weights) and the batches are 20 rows, so libtorch's per-call
+//! overhead dominated a tch version of the sampler; the fit is plain Rust in `f64` with the
+//! gradients written out by hand (checked against tch autograd in this module's tests), drawing
+//! the same random numbers in the same order as that version did.
 
 use naspred_eval::predictor::{
     ArchInput, Context, Prediction, Predictor, PredictorError, Requirements,
 };
 use naspred_spaces::{EncodingKind, Quirks};
-use tch::{Kind, Tensor};
 
-use super::{
-    check_train, dense_tensor, encode_all, fit_seed, mean_std, single_threaded, FitRng, NeuralError,
-};
+use super::{check_train, dense_matrix, encode_all, fit_seed, mean_std, FitRng, NeuralError};
 
 /// BOHAMIANN's configuration (NASLib's values).
 #[derive(Clone, Debug, PartialEq)]
@@ -62,59 +64,218 @@ impl Default for BohamiannParams {
     }
 }
 
-struct BnnState {
-    params: Vec<Tensor>,
-}
-
-/// Hidden layers of pybnn's default network.
-const HIDDEN_LAYERS: usize = 2;
-/// Width of the hidden layers.
-const WIDTH: i64 = 50;
+/// Width of pybnn's two hidden layers.
+const WIDTH: usize = 50;
 /// pybnn's log-variance prior: mean (of the variance) and variance.
 const LOGVAR_PRIOR_MEAN: f64 = 1e-6;
 const LOGVAR_PRIOR_VAR: f64 = 0.01;
 /// The sampler's epsilon (pybnn `Bohamiann.train`'s default).
 const EPSILON: f64 = 1e-10;
+/// Floor of the noise variance in the likelihood.
+const VAR_FLOOR: f64 = 1e-16;
 
-fn forward(p: &[Tensor], x: &Tensor) -> Tensor {
-    let mut h = x.shallow_clone();
-    for l in 0..HIDDEN_LAYERS {
-        h = h.linear(&p[2 * l], Some(&p[2 * l + 1])).tanh();
+/// Where each parameter tensor of the net on `d` inputs lies in the flat parameter vector, in
+/// PyTorch's order: `W1 (50 x d)`, `b1`, `W2 (50 x 50)`, `b2`, `W3 (1 x 50)`, `b3`, log
+/// variance; weights row-major (`out x in`).
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    d: usize,
+}
+
+impl Layout {
+    fn sizes(self) -> [usize; 7] {
+        [WIDTH * self.d, WIDTH, WIDTH * WIDTH, WIDTH, WIDTH, 1, 1]
     }
-    let o = 2 * HIDDEN_LAYERS;
-    let mean = h.linear(&p[o], Some(&p[o + 1]));
-    let logvar = &p[o + 2] * mean.ones_like();
-    Tensor::cat(&[mean, logvar], 1)
-}
-
-/// pybnn's `log_variance_prior` of the log-variance column `(B, 1)`.
-fn log_variance_prior(lv: &Tensor) -> Tensor {
-    let d = lv - LOGVAR_PRIOR_MEAN.ln();
-    (d.square() * (-1.0 / (2.0 * LOGVAR_PRIOR_VAR)) - 0.5 * LOGVAR_PRIOR_VAR.ln())
-        .mean(Kind::Double)
-}
-
-/// pybnn's `weight_prior`: `sum(-0.5 w^2) / #parameters`.
-fn weight_prior(params: &[Tensor]) -> Tensor {
-    let count: i64 = params.iter().map(|t| t.numel() as i64).sum();
-    let mut total = Tensor::zeros([], (Kind::Double, tch::Device::Cpu));
-    for t in params {
-        total += t.square().sum(Kind::Double) * (-0.5);
+    fn total(self) -> usize {
+        self.sizes().iter().sum()
     }
-    total / count as f64
+    fn b1(self) -> usize {
+        WIDTH * self.d
+    }
+    fn w2(self) -> usize {
+        self.b1() + WIDTH
+    }
+    fn b2(self) -> usize {
+        self.w2() + WIDTH * WIDTH
+    }
+    fn w3(self) -> usize {
+        self.b2() + WIDTH
+    }
+    fn b3(self) -> usize {
+        self.w3() + WIDTH
+    }
+    fn logvar(self) -> usize {
+        self.b3() + 1
+    }
 }
 
-/// Mean Gaussian negative log-likelihood of the batch under the network's `(μ, log σ²)`
-/// outputs: [`naspred_eval::stats::gaussian_nll`] on tensors, with the variance floored at
-/// `1e-16` and the constant `½ ln(2π)` left out (it changes neither the gradients nor the
-/// sampler).
-fn nll(out: &Tensor, y: &Tensor) -> Tensor {
-    let bsz = out.size()[0] as f64;
-    let mu = out.select(1, 0);
-    let lv = out.select(1, 1);
-    let inv = (lv.exp() + 1e-16).reciprocal();
-    let ll = ((y - mu).square() * inv * (-0.5) - lv * 0.5).sum(Kind::Double);
-    -(ll / bsz)
+/// The activations of one input row.
+struct Acts {
+    h1: [f64; WIDTH],
+    h2: [f64; WIDTH],
+    mu: f64,
+}
+
+/// `tanh(b + W x)` for a row-major `WIDTH x x.len()` matrix `w`.
+fn tanh_layer(w: &[f64], b: &[f64], x: &[f64]) -> [f64; WIDTH] {
+    let mut h = [0.0; WIDTH];
+    for (j, hj) in h.iter_mut().enumerate() {
+        let row = &w[j * x.len()..(j + 1) * x.len()];
+        *hj = (b[j] + row.iter().zip(x).map(|(a, b)| a * b).sum::<f64>()).tanh();
+    }
+    h
+}
+
+/// The network's mean output for one row `x` (the log variance is the parameter itself).
+fn forward(p: &[f64], l: Layout, x: &[f64]) -> Acts {
+    let h1 = tanh_layer(&p[..l.b1()], &p[l.b1()..l.w2()], x);
+    let h2 = tanh_layer(&p[l.w2()..l.b2()], &p[l.b2()..l.w3()], &h1);
+    let w3 = &p[l.w3()..l.b3()];
+    let mu = p[l.b3()] + w3.iter().zip(&h2).map(|(a, b)| a * b).sum::<f64>();
+    Acts { h1, h2, mu }
+}
+
+/// Adds the gradient of `dmu * mu(x)` with respect to the weights and biases to `grad`.
+fn backward_row(p: &[f64], l: Layout, x: &[f64], a: &Acts, dmu: f64, grad: &mut [f64]) {
+    let d = l.d;
+    grad[l.b3()] += dmu;
+    let mut da2 = [0.0; WIDTH];
+    for j in 0..WIDTH {
+        grad[l.w3() + j] += dmu * a.h2[j];
+        da2[j] = dmu * p[l.w3() + j] * (1.0 - a.h2[j] * a.h2[j]);
+    }
+    let mut dh1 = [0.0; WIDTH];
+    for (j, &g) in da2.iter().enumerate() {
+        grad[l.b2() + j] += g;
+        let row = l.w2() + j * WIDTH;
+        for k in 0..WIDTH {
+            grad[row + k] += g * a.h1[k];
+            dh1[k] += g * p[row + k];
+        }
+    }
+    for j in 0..WIDTH {
+        let g = dh1[j] * (1.0 - a.h1[j] * a.h1[j]);
+        grad[l.b1() + j] += g;
+        for (gw, &xk) in grad[j * d..(j + 1) * d].iter_mut().zip(x) {
+            *gw += g * xk;
+        }
+    }
+}
+
+/// pybnn's objective for the batch rows `idx` of `x` (row-major, `l.d` columns) with targets
+/// `y`: the mean Gaussian negative log-likelihood (constant `½ ln 2π` left out, variance floored
+/// at `1e-16`) minus the log-variance and weight priors divided by `n`. Writes its gradient
+/// with respect to `p` into `grad` and returns its value.
+fn loss_and_grad(
+    p: &[f64],
+    l: Layout,
+    (x, y): (&[f64], &[f64]),
+    idx: &[usize],
+    n: usize,
+    grad: &mut [f64],
+) -> f64 {
+    grad.fill(0.0);
+    let (bsz, nf) = (idx.len() as f64, n as f64);
+    let lv = p[l.logvar()];
+    let e = lv.exp();
+    let inv = 1.0 / (e + VAR_FLOOR);
+    let (mut ll, mut dlv) = (0.0, 0.0);
+    for &i in idx {
+        let row = &x[i * l.d..(i + 1) * l.d];
+        let a = forward(p, l, row);
+        let r = y[i] - a.mu;
+        ll += -0.5 * r * r * inv - 0.5 * lv;
+        dlv += 0.5 * r * r * e * inv * inv - 0.5;
+        backward_row(p, l, row, &a, -r * inv / bsz, grad);
+    }
+    let m = LOGVAR_PRIOR_MEAN.ln();
+    let lv_prior = -(lv - m) * (lv - m) / (2.0 * LOGVAR_PRIOR_VAR) - 0.5 * LOGVAR_PRIOR_VAR.ln();
+    grad[l.logvar()] += -dlv / bsz + (lv - m) / (LOGVAR_PRIOR_VAR * nf);
+    let count = p.len() as f64;
+    let w_prior = -0.5 * p.iter().map(|w| w * w).sum::<f64>() / count;
+    for (g, w) in grad.iter_mut().zip(p) {
+        *g += w / (count * nf);
+    }
+    -ll / bsz - lv_prior / nf - w_prior / nf
+}
+
+/// PyTorch's default `Linear` initialisation (`U(±1/sqrt(fan_in))`, weights then bias, layer
+/// by layer, drawn in `f32`) and pybnn's log variance `ln 1e-3`.
+fn init_params(l: Layout, rng: &mut FitRng) -> Vec<f64> {
+    let mut p = Vec::with_capacity(l.total());
+    for (out, inp) in [(WIDTH, l.d), (WIDTH, WIDTH), (1, WIDTH)] {
+        let b = 1.0 / (inp as f64).sqrt();
+        p.extend(
+            rng.uniform_values(out * inp, -b, b)
+                .into_iter()
+                .map(f64::from),
+        );
+        p.extend(rng.uniform_values(out, -b, b).into_iter().map(f64::from));
+    }
+    p.push(1e-3f64.ln());
+    p
+}
+
+/// pybnn's adaptive SGHMC state, one value per parameter.
+struct Sghmc {
+    tau: Vec<f64>,
+    g: Vec<f64>,
+    v_hat: Vec<f64>,
+    mom: Vec<f64>,
+}
+
+impl Sghmc {
+    fn new(len: usize) -> Self {
+        Sghmc {
+            tau: vec![1.0; len],
+            g: vec![1.0; len],
+            v_hat: vec![1.0; len],
+            mom: vec![0.0; len],
+        }
+    }
+
+    /// One step with the (already `n`-scaled) gradient `grad`: burn-in adaptation of the
+    /// preconditioner, then momentum and parameter updates with noise drawn tensor by tensor.
+    fn step(
+        &mut self,
+        p: &mut [f64],
+        grad: &[f64],
+        sizes: &[usize],
+        burn_in: bool,
+        cfg: &BohamiannParams,
+        rng: &mut FitRng,
+    ) {
+        let lr2 = cfg.lr * cfg.lr;
+        let (noise_scale, lr4) = (2.0 * cfg.lr * cfg.lr * cfg.mdecay, cfg.lr.powi(4));
+        let mut start = 0;
+        for &size in sizes {
+            let noise = rng.normal_values(size, 1.0);
+            for (i, z) in (start..start + size).zip(noise) {
+                let gr = grad[i];
+                if burn_in {
+                    let tau_inv = 1.0 / (self.tau[i] + 1.0);
+                    self.tau[i] +=
+                        1.0 - self.tau[i] * (self.g[i] * self.g[i] / (self.v_hat[i] + EPSILON));
+                    self.g[i] += -self.g[i] * tau_inv + tau_inv * gr;
+                    self.v_hat[i] += -self.v_hat[i] * tau_inv + tau_inv * gr * gr;
+                }
+                let minv = 1.0 / (self.v_hat[i].sqrt() + EPSILON);
+                let evar = minv * noise_scale - lr4;
+                let sigma = evar.max(1e-16).sqrt();
+                self.mom[i] += -(minv * gr * lr2) - self.mom[i] * cfg.mdecay + f64::from(z) * sigma;
+                p[i] += self.mom[i];
+            }
+            start += size;
+        }
+    }
+}
+
+/// The sampled nets and the target scaling.
+struct FittedBnn {
+    layout: Layout,
+    samples: Vec<Vec<f64>>,
+    mean: f64,
+    std: f64,
 }
 
 /// NASLib's `bohamiann` predictor.
@@ -122,7 +283,7 @@ pub struct BohamiannPredictor {
     quirks: Quirks,
     /// Configuration.
     pub params: BohamiannParams,
-    fitted: Option<(Vec<BnnState>, f64, f64)>,
+    fitted: Option<FittedBnn>,
 }
 
 impl Default for BohamiannPredictor {
@@ -141,6 +302,13 @@ impl BohamiannPredictor {
         }
     }
 
+    /// The encodings of `inputs` as a row-major `f64` matrix and its width.
+    fn features(&self, inputs: &[ArchInput]) -> Result<(Vec<f64>, usize), NeuralError> {
+        let encs = encode_all(inputs, EncodingKind::AdjacencyOneHot, self.quirks)?;
+        let (x, d) = dense_matrix(&encs)?;
+        Ok((x.into_iter().map(f64::from).collect(), d))
+    }
+
     /// Fits (samples) with an explicit seed.
     pub fn fit_seeded(
         &mut self,
@@ -149,141 +317,102 @@ impl BohamiannPredictor {
         seed: u64,
     ) -> Result<(), NeuralError> {
         check_train(train.len(), y)?;
-        let p = self.params.clone();
-        if p.batch_size == 0 || p.keep_every == 0 || !(p.lr > 0.0 && p.lr.is_finite()) {
+        let cfg = self.params.clone();
+        if cfg.batch_size == 0 || cfg.keep_every == 0 || !(cfg.lr > 0.0 && cfg.lr.is_finite()) {
             return Err(NeuralError::InvalidParam {
                 name: "batch_size/keep_every/lr",
-                value: p.lr,
+                value: cfg.lr,
                 reason: "batch and keep_every >= 1, lr positive",
             });
         }
-        single_threaded();
         self.fitted = None;
-        let x = dense_tensor(&encode_all(
-            train,
-            EncodingKind::AdjacencyOneHot,
-            self.quirks,
-        )?)?
-        .to_kind(Kind::Double);
+        let (x, d) = self.features(train)?;
         let n = train.len();
-        let d = x.size()[1];
         let (mean, std) = mean_std(y);
         let yz: Vec<f64> = y.iter().map(|&v| (v - mean) / std).collect();
-        let yt = Tensor::from_slice(&yz);
+        let layout = Layout { d };
         let mut rng = FitRng::new(seed);
-        let mut params: Vec<Tensor> = Vec::new();
-        let mut shapes = vec![(WIDTH, d)];
-        shapes.extend((1..HIDDEN_LAYERS).map(|_| (WIDTH, WIDTH)));
-        shapes.push((1, WIDTH));
-        for (out, inp) in shapes {
-            // PyTorch's default Linear initialisation.
-            let b = 1.0 / (inp as f64).sqrt();
-            let w = rng.uniform(&[out, inp], -b, b).to_kind(Kind::Double);
-            params.push(w.set_requires_grad(true));
-            let bias = rng.uniform(&[out], -b, b).to_kind(Kind::Double);
-            params.push(bias.set_requires_grad(true));
-        }
-        params.push(
-            Tensor::from_slice(&[1e-3f64.ln()])
-                .view([1, 1])
-                .set_requires_grad(true),
-        );
-        let mut tau: Vec<Tensor> = params.iter().map(|t| t.ones_like()).collect();
-        let mut g: Vec<Tensor> = params.iter().map(|t| t.ones_like()).collect();
-        let mut v_hat: Vec<Tensor> = params.iter().map(|t| t.ones_like()).collect();
-        let mut mom: Vec<Tensor> = params.iter().map(|t| t.zeros_like()).collect();
-        let lr = p.lr;
-        let eps = EPSILON;
+        let mut p = init_params(layout, &mut rng);
+        let mut state = Sghmc::new(p.len());
+        let mut grad = vec![0.0; p.len()];
         let mut samples = Vec::new();
-        let mut queue: Vec<i64> = Vec::new();
-        let mut qpos = 0usize;
-        for step in 0..p.num_steps {
+        let (mut queue, mut qpos): (Vec<usize>, usize) = (Vec::new(), 0);
+        for step in 0..cfg.num_steps {
             if qpos >= queue.len() {
-                queue = rng.permutation(n);
+                queue = rng.permutation(n).into_iter().map(|i| i as usize).collect();
                 qpos = 0;
             }
-            let end = (qpos + p.batch_size).min(queue.len());
-            let idx = Tensor::from_slice(&queue[qpos..end]);
+            let end = (qpos + cfg.batch_size).min(queue.len());
+            loss_and_grad(&p, layout, (&x, &yz), &queue[qpos..end], n, &mut grad);
             qpos = end;
-            for t in &mut params {
-                let mut gr = t.grad();
-                if gr.defined() {
-                    let _ = gr.zero_();
-                }
-            }
-            let out = forward(&params, &x.index_select(0, &idx));
-            // pybnn adds the priors divided by n (the sampler scales the gradient by n again).
-            let loss = nll(&out, &yt.index_select(0, &idx))
-                - log_variance_prior(&out.narrow(1, 1, 1)) / n as f64
-                - weight_prior(&params) / n as f64;
-            loss.backward();
-            tch::no_grad(|| {
-                for i in 0..params.len() {
-                    let grad = params[i].grad() * n as f64;
-                    let tau_inv = (&tau[i] + 1.0).reciprocal();
-                    if step < p.burn_in {
-                        let upd = -(&tau[i] * (&g[i] * &g[i] / (&v_hat[i] + eps))) + 1.0;
-                        let _ = tau[i].g_add_(&upd);
-                        let upd = -(&g[i] * &tau_inv) + &tau_inv * &grad;
-                        let _ = g[i].g_add_(&upd);
-                        let upd = -(&v_hat[i] * &tau_inv) + &tau_inv * grad.square();
-                        let _ = v_hat[i].g_add_(&upd);
-                    }
-                    let minv = (v_hat[i].sqrt() + eps).reciprocal();
-                    let evar = &minv * (2.0 * lr * lr * p.mdecay) - lr.powi(4);
-                    let sigma = evar.clamp_min(1e-16).sqrt();
-                    let noise = rng.normal(&params[i].size(), 1.0).to_kind(Kind::Double) * sigma;
-                    let upd = -(&minv * &grad * (lr * lr)) - &mom[i] * p.mdecay + noise;
-                    let _ = mom[i].g_add_(&upd);
-                    let _ = params[i].g_add_(&mom[i]);
-                }
-            });
-            if step > p.burn_in && (step - p.burn_in).is_multiple_of(p.keep_every) {
-                samples.push(BnnState {
-                    params: params.iter().map(|t| t.detach().copy()).collect(),
-                });
+            // pybnn adds the priors divided by n; the sampler scales the gradient by n again.
+            grad.iter_mut().for_each(|g| *g *= n as f64);
+            state.step(
+                &mut p,
+                &grad,
+                &layout.sizes(),
+                step < cfg.burn_in,
+                &cfg,
+                &mut rng,
+            );
+            if step > cfg.burn_in && (step - cfg.burn_in).is_multiple_of(cfg.keep_every) {
+                samples.push(p.clone());
             }
         }
         if samples.is_empty() {
-            samples.push(BnnState {
-                params: params.iter().map(|t| t.detach().copy()).collect(),
-            });
+            samples.push(p);
         }
-        self.fitted = Some((samples, mean, std));
+        self.fitted = Some(FittedBnn {
+            layout,
+            samples,
+            mean,
+            std,
+        });
         Ok(())
     }
 
     /// Mean and spread (target units) of the sampled nets' predictions.
     pub fn predict_dist(&self, test: &[ArchInput]) -> Result<Prediction, NeuralError> {
-        let (samples, mean, std) = self.fitted.as_ref().ok_or(NeuralError::NotFitted)?;
+        let f = self.fitted.as_ref().ok_or(NeuralError::NotFitted)?;
         if test.is_empty() {
             return Ok(Prediction {
                 mean: Vec::new(),
                 std: Some(Vec::new()),
             });
         }
-        let x = dense_tensor(&encode_all(
-            test,
-            EncodingKind::AdjacencyOneHot,
-            self.quirks,
-        )?)?
-        .to_kind(Kind::Double);
-        let outs: Vec<Tensor> = samples
-            .iter()
-            .map(|s| tch::no_grad(|| forward(&s.params, &x)))
-            .collect();
-        let stack = Tensor::stack(&outs, 0);
-        let means = stack.select(2, 0);
-        let noise = stack.select(2, 1).exp();
-        let mu = means.mean_dim([0i64].as_slice(), false, Kind::Double);
-        // pybnn's total variance: spread of the sampled means plus their noise variance.
-        let var =
-            ((&means - &mu).square() + noise).mean_dim([0i64].as_slice(), false, Kind::Double);
-        let mu = super::to_vec_finite(&mu)?;
-        let var = super::to_vec_finite(&var)?;
+        let (x, d) = self.features(test)?;
+        let l = f.layout;
+        if d != l.d {
+            return Err(NeuralError::BadEncoding {
+                index: 0,
+                what: format!("{d} features, fitted on {}", l.d),
+            });
+        }
+        let k = f.samples.len() as f64;
+        let mut mean = Vec::with_capacity(test.len());
+        let mut std = Vec::with_capacity(test.len());
+        for (i, row) in x.chunks_exact(d).enumerate() {
+            let mus: Vec<f64> = f.samples.iter().map(|s| forward(s, l, row).mu).collect();
+            let mu = mus.iter().sum::<f64>() / k;
+            // pybnn's total variance: spread of the sampled means plus their noise variance.
+            let var = f
+                .samples
+                .iter()
+                .zip(&mus)
+                .map(|(s, m)| (m - mu) * (m - mu) + s[l.logvar()].exp())
+                .sum::<f64>()
+                / k;
+            if !(mu.is_finite() && var.is_finite()) {
+                return Err(NeuralError::Diverged(format!(
+                    "prediction {i} is not finite ({mu})"
+                )));
+            }
+            mean.push(mu * f.std + f.mean);
+            std.push(var.max(0.0).sqrt() * f.std);
+        }
         Ok(Prediction {
-            mean: mu.iter().map(|m| m * std + mean).collect(),
-            std: Some(var.iter().map(|v| v.max(0.0).sqrt() * std).collect()),
+            mean,
+            std: Some(std),
         })
     }
 }
@@ -326,5 +455,99 @@ impl Predictor for BohamiannPredictor {
     ) -> Result<Prediction, PredictorError> {
         self.predict_dist(test)
             .map_err(|e| e.into_query("bohamiann"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{Kind, Tensor};
+
+    /// The objective of [`loss_and_grad`] written with tch operations, as the earlier tch
+    /// implementation computed it, for autograd.
+    fn tch_loss(params: &[Tensor], x: &Tensor, y: &Tensor, n: f64) -> Tensor {
+        let mut h = x.shallow_clone();
+        for l in 0..2 {
+            h = h.linear(&params[2 * l], Some(&params[2 * l + 1])).tanh();
+        }
+        let mu = h.linear(&params[4], Some(&params[5])).view([-1]);
+        let lv = &params[6] * mu.ones_like().view([-1, 1]);
+        let bsz = mu.size()[0] as f64;
+        let inv = (lv.exp().view([-1]) + VAR_FLOOR).reciprocal();
+        let ll = ((y - &mu).square() * inv * (-0.5) - lv.view([-1]) * 0.5).sum(Kind::Double);
+        let d = &lv - LOGVAR_PRIOR_MEAN.ln();
+        let lv_prior = (d.square() * (-1.0 / (2.0 * LOGVAR_PRIOR_VAR))
+            - 0.5 * LOGVAR_PRIOR_VAR.ln())
+        .mean(Kind::Double);
+        let count: i64 = params.iter().map(|t| t.numel() as i64).sum();
+        let mut w_prior = Tensor::zeros([], (Kind::Double, tch::Device::Cpu));
+        for t in params {
+            w_prior += t.square().sum(Kind::Double) * (-0.5);
+        }
+        let w_prior = w_prior / count as f64;
+        -(ll / bsz) - lv_prior / n - w_prior / n
+    }
+
+    #[test]
+    fn hand_written_gradient_matches_autograd() {
+        let l = Layout { d: 7 };
+        let mut rng = FitRng::new(5);
+        let mut p = init_params(l, &mut rng);
+        // Move the log variance and the output bias away from their initial values so that
+        // every term of the gradient is exercised.
+        p[l.logvar()] = -1.3;
+        p[l.b3()] = 0.4;
+        let rows = 12;
+        let x: Vec<f64> = rng
+            .uniform_values(rows * l.d, 0.0, 1.0)
+            .into_iter()
+            .map(|v| f64::from(v.round()))
+            .collect();
+        let y: Vec<f64> = rng
+            .normal_values(rows, 1.0)
+            .into_iter()
+            .map(f64::from)
+            .collect();
+        let idx = [3usize, 0, 7, 7, 11, 5];
+        let n = 40;
+        let mut grad = vec![0.0; p.len()];
+        let loss = loss_and_grad(&p, l, (&x, &y), &idx, n, &mut grad);
+
+        let mut start = 0;
+        let shapes: [&[i64]; 7] = [&[50, 7], &[50], &[50, 50], &[50], &[1, 50], &[1], &[1, 1]];
+        let params: Vec<Tensor> = l
+            .sizes()
+            .iter()
+            .zip(shapes)
+            .map(|(&s, shape)| {
+                let t = Tensor::from_slice(&p[start..start + s]).view(shape);
+                start += s;
+                t.set_requires_grad(true)
+            })
+            .collect();
+        let sel: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
+        let sel = Tensor::from_slice(&sel);
+        let xt = Tensor::from_slice(&x)
+            .view([rows as i64, 7])
+            .index_select(0, &sel);
+        let yt = Tensor::from_slice(&y).index_select(0, &sel);
+        let lt = tch_loss(&params, &xt, &yt, n as f64);
+        lt.backward();
+        assert!(
+            (lt.double_value(&[]) - loss).abs() < 1e-10,
+            "loss {loss} vs {lt}"
+        );
+        let auto: Vec<f64> = params
+            .iter()
+            .flat_map(|t| Vec::<f64>::try_from(&t.grad().contiguous().view([-1])).unwrap())
+            .collect();
+        assert_eq!(auto.len(), grad.len());
+        let worst = auto
+            .iter()
+            .zip(&grad)
+            .map(|(a, b)| (a - b).abs() / (1e-8 + a.abs()))
+            .fold(0.0, f64::max);
+        assert!(worst < 1e-8, "largest relative gradient difference {worst}");
+        assert!(grad.iter().filter(|g| g.abs() > 1e-6).count() > grad.len() / 4);
     }
 }

@@ -199,8 +199,8 @@ pub fn encode_all(
         .collect()
 }
 
-/// Dense encodings stacked into an `n x d` `f32` tensor.
-pub fn dense_tensor(encs: &[Encoding]) -> Result<Tensor, NeuralError> {
+/// Dense encodings stacked into a row-major `n x d` `f32` matrix: `(values, d)`.
+pub fn dense_matrix(encs: &[Encoding]) -> Result<(Vec<f32>, usize), NeuralError> {
     let mut data = Vec::new();
     let mut cols = 0;
     for (index, e) in encs.iter().enumerate() {
@@ -224,6 +224,12 @@ pub fn dense_tensor(encs: &[Encoding]) -> Result<Tensor, NeuralError> {
         }
         data.extend_from_slice(v);
     }
+    Ok((data, cols))
+}
+
+/// Dense encodings stacked into an `n x d` `f32` tensor.
+pub fn dense_tensor(encs: &[Encoding]) -> Result<Tensor, NeuralError> {
+    let (data, cols) = dense_matrix(encs)?;
     Ok(Tensor::f_from_slice(&data)?.f_view([encs.len() as i64, cols as i64])?)
 }
 
@@ -280,30 +286,40 @@ impl FitRng {
         &mut self.rng
     }
 
+    /// `n` uniform values on `[lo, hi)`, rounded to `f32`.
+    pub fn uniform_values(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f32> {
+        (0..n)
+            .map(|_| (lo + (hi - lo) * self.rng.random::<f64>()) as f32)
+            .collect()
+    }
+
     /// A uniform tensor on `[lo, hi)` of `shape`.
     pub fn uniform(&mut self, shape: &[i64], lo: f64, hi: f64) -> Tensor {
         let n: i64 = shape.iter().product();
-        let v: Vec<f32> = (0..n)
-            .map(|_| (lo + (hi - lo) * self.rng.random::<f64>()) as f32)
-            .collect();
-        Tensor::from_slice(&v).view(shape)
+        Tensor::from_slice(&self.uniform_values(n as usize, lo, hi)).view(shape)
     }
 
-    /// A standard-normal tensor of `shape` (Box–Muller).
-    pub fn normal(&mut self, shape: &[i64], std: f64) -> Tensor {
-        let n: i64 = shape.iter().product();
-        let mut v: Vec<f32> = Vec::with_capacity(n as usize);
-        while (v.len() as i64) < n {
+    /// `n` normal values of standard deviation `std` (Box–Muller, both values of a pair used,
+    /// the spare of an odd count dropped), rounded to `f32`.
+    pub fn normal_values(&mut self, n: usize, std: f64) -> Vec<f32> {
+        let mut v: Vec<f32> = Vec::with_capacity(n);
+        while v.len() < n {
             let u1: f64 = 1.0 - self.rng.random::<f64>();
             let u2: f64 = self.rng.random::<f64>();
             let r = (-2.0 * u1.ln()).sqrt();
             let t = std::f64::consts::TAU * u2;
             v.push((std * r * t.cos()) as f32);
-            if (v.len() as i64) < n {
+            if v.len() < n {
                 v.push((std * r * t.sin()) as f32);
             }
         }
-        Tensor::from_slice(&v).view(shape)
+        v
+    }
+
+    /// A normal tensor of `shape` and standard deviation `std` ([`FitRng::normal_values`]).
+    pub fn normal(&mut self, shape: &[i64], std: f64) -> Tensor {
+        let n: i64 = shape.iter().product();
+        Tensor::from_slice(&self.normal_values(n as usize, std)).view(shape)
     }
 
     /// Xavier-uniform weights for a `fan_out x fan_in` (or `fan_in x fan_out`) matrix.
