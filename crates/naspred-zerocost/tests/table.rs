@@ -310,7 +310,7 @@ fn tables_of_other_settings_are_not_used() {
 
     let cache = root.path().join("zc.jsonl");
     let mut synflow = predictor(Proxy::Synflow, 8, &root, &cache, true);
-    assert_eq!(query(&mut synflow, &[arch.clone()]), vec![7.0]);
+    assert_eq!(query(&mut synflow, std::slice::from_ref(&arch)), vec![7.0]);
     assert_eq!(counts(&synflow), (1.0, 0.0));
     // The jacov table of batch 64 exists, but of other images.
     let mut jacov = predictor(Proxy::Jacov, 64, &root, &cache, true);
