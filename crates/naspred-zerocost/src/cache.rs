@@ -48,20 +48,25 @@ impl CacheKey {
         batch: usize,
         seed: u64,
     ) -> Self {
-        let batch_free = matches!(
-            proxy,
-            Proxy::Params | Proxy::Flops | Proxy::L2Norm | Proxy::Synflow
-        );
         CacheKey {
             space: space.to_string(),
             hash: hash.to_string(),
             proxy: proxy.key().to_string(),
             dataset: dataset.to_string(),
-            batch: if batch_free { 0 } else { batch },
+            batch: if batch_free(proxy) { 0 } else { batch },
             seed,
             version: SCORE_VERSION,
         }
     }
+}
+
+/// Whether `proxy` reads no minibatch (`params`, `flops`, `l2_norm`, `synflow`): its score
+/// does not depend on the batch size.
+pub fn batch_free(proxy: Proxy) -> bool {
+    matches!(
+        proxy,
+        Proxy::Params | Proxy::Flops | Proxy::L2Norm | Proxy::Synflow
+    )
 }
 
 /// A cached score: the value or the failure, and the seconds it took.

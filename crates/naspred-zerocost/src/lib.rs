@@ -22,6 +22,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Whole spaces: [`ZcEngine::score_sweep`] scores many architectures on several worker
+//! threads (cache first, results in input order, resumable), keeping resident memory bounded
+//! ([`memory`]); [`ZcTable`] is the compact precomputed table of a space ([`table`]) that the
+//! [`ZeroCostPredictor`] reads before computing.
+//!
 //! Principal types: [`Proxy`] (a proxy by NASLib key), [`ZcSettings`] (dataset, batch size,
 //! seed, device), [`compute`] (all requested proxies of one architecture, sharing passes),
 //! [`ProxyScore`] (a score or a recorded failure, with seconds), [`ZcEngine`] (many
@@ -43,14 +48,17 @@
 pub mod cache;
 pub mod compute;
 pub mod engine;
+pub mod memory;
 pub mod predictor;
 pub mod proxy;
+pub mod table;
 
 pub use cache::{CacheKey, CachedScore, ScoreCache, SCORE_VERSION};
 pub use compute::{compute, default_device, parse_device, ProxyFailure, ProxyScore, ZcSettings};
-pub use engine::{load_image_pool, ZcEngine, TRAIN_PORTION};
+pub use engine::{default_images, load_image_pool, SweepRow, ZcEngine, TRAIN_PORTION};
 pub use predictor::{ZeroCostPredictor, ZeroCostSettings};
 pub use proxy::Proxy;
+pub use table::{find_table, table_file_name, TableError, TableMeta, ZcTable, TABLE_DIR};
 
 use std::path::PathBuf;
 
@@ -118,6 +126,12 @@ pub enum ZcError {
         /// libtorch's message.
         message: String,
     },
+    /// A precomputed score table could not be read, written or built.
+    #[error(transparent)]
+    Table(#[from] TableError),
+    /// A sweep's worker thread panicked outside the guarded computation.
+    #[error("zero-cost sweep: {0}")]
+    Sweep(String),
     /// The score cache could not be read or written.
     #[error("score cache {path}: {message}")]
     Cache {

@@ -5,10 +5,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::compute::{parse_device, ZcSettings};
-use crate::engine::{load_image_pool, ZcEngine};
+use crate::engine::{default_images, load_image_pool, ZcEngine};
+use crate::table::{data_root_images, find_table, ZcTable, TABLE_DIR};
 use crate::{Proxy, ScoreCache, ZcError};
 use naspred_data::{DataRoot, Dataset};
-use naspred_eval::{ArchInput, Context, Predictor, PredictorError, Requirements};
+use naspred_eval::{ArchInput, Context, Hyperparams, Predictor, PredictorError, Requirements};
+use naspred_spaces::SpaceKind;
 
 /// Settings of the zero-cost predictors (plain data; nothing is read from the environment).
 ///
@@ -29,6 +31,10 @@ pub struct ZeroCostSettings {
     /// Images of the image-based proxies (a CIFAR binary folder or file, see
     /// [`load_image_pool`]); `None`: the data root's images.
     pub images: Option<PathBuf>,
+    /// Whether scores are read from a precomputed table of the data root's
+    /// [`TABLE_DIR`] folder when one matches the setting (default `true`; see
+    /// [`ZeroCostPredictor`]).
+    pub tables: bool,
 }
 
 impl Default for ZeroCostSettings {
@@ -39,6 +45,7 @@ impl Default for ZeroCostSettings {
             device: "auto".to_string(),
             cache: None,
             images: None,
+            tables: true,
         }
     }
 }
@@ -64,6 +71,54 @@ impl ZeroCostSettings {
     pub fn cache_path(&self) -> PathBuf {
         self.cache.clone().unwrap_or_else(ScoreCache::default_path)
     }
+}
+
+/// The table of one (data root, space, dataset, batch, seed, proxy), read once per process.
+type TableSlot = Option<Arc<ZcTable>>;
+
+/// The precomputed table for `proxy` in this setting under `root`'s [`TABLE_DIR`], read once
+/// per process and shared by every predictor. A table of images other than the data root's
+/// is not used for a proxy that reads images.
+fn shared_table(
+    root: &DataRoot,
+    space: SpaceKind,
+    dataset: Dataset,
+    settings: &ZcSettings,
+    proxy: Proxy,
+) -> Result<TableSlot, ZcError> {
+    type Key = (PathBuf, SpaceKind, Dataset, usize, u64, Proxy);
+    static TABLES: OnceLock<Mutex<HashMap<Key, TableSlot>>> = OnceLock::new();
+    let dir = root.path().join(TABLE_DIR);
+    let key = (
+        dir.clone(),
+        space,
+        dataset,
+        settings.batch_size,
+        settings.seed,
+        proxy,
+    );
+    let m = TABLES.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut m = m
+        .lock()
+        .map_err(|_| ZcError::Sweep("table registry lock poisoned".into()))?;
+    if let Some(t) = m.get(&key) {
+        return Ok(t.clone());
+    }
+    let found = find_table(
+        &dir,
+        space,
+        dataset,
+        settings.batch_size,
+        settings.seed,
+        proxy,
+    )?;
+    let images_match = |t: &ZcTable| {
+        !proxy.needs_images()
+            || default_images(dataset).is_some_and(|rel| t.meta().images == data_root_images(rel))
+    };
+    let slot = found.filter(images_match).map(Arc::new);
+    m.insert(key, slot.clone());
+    Ok(slot)
 }
 
 /// Score NASLib's zero-cost predictors give an architecture whose proxy is not finite.
@@ -92,6 +147,17 @@ pub fn shared_cache(path: &std::path::Path) -> Result<Arc<ScoreCache>, ZcError> 
 /// are [`ZeroCostSettings::default`] and [`DataRoot::workspace`]. Malformed settings are a
 /// query error naming the setting. Queries run libtorch on one intra-op thread (parallelism
 /// comes from the evaluator's trials).
+///
+/// Precomputed tables: where [`ZeroCostSettings::tables`] is set, no other images are named
+/// (for a proxy that reads images) and the data root's [`TABLE_DIR`] folder holds a table of
+/// the setting ([`find_table`]: space, dataset, batch size (any, for the proxies that read no
+/// minibatch), seed, score version) with a column of the proxy, the scores of the
+/// architectures it lists are read from it; the others are computed (through the score cache)
+/// as without a table. A table's row holds the very scores the computation gives (the table is
+/// written from them), and each score read is charged the table's recorded mean compute
+/// seconds of the proxy. The hyperparameters of the records count the sources:
+/// `zc_table_scores` (read from a table) and `zc_computed_scores` (computed now or read from
+/// the score cache).
 pub struct ZeroCostPredictor {
     key: &'static str,
     proxy: Proxy,
@@ -101,6 +167,10 @@ pub struct ZeroCostPredictor {
     /// Recorded compute seconds of cached scores used since the last
     /// [`Predictor::take_reused_seconds`].
     reused_s: f64,
+    /// Scores read from a precomputed table.
+    table_scores: usize,
+    /// Scores computed (or read from the score cache).
+    computed_scores: usize,
 }
 
 impl ZeroCostPredictor {
@@ -114,6 +184,8 @@ impl ZeroCostPredictor {
             data_root: DataRoot::workspace(),
             engine: None,
             reused_s: 0.0,
+            table_scores: 0,
+            computed_scores: 0,
         }
     }
 
@@ -167,6 +239,63 @@ impl ZeroCostPredictor {
         };
         Ok(&self.engine.insert((dataset, engine)).1)
     }
+
+    /// The precomputed table of this setting, if one is used for `test`.
+    fn table(
+        &self,
+        test: &[ArchInput],
+        space: SpaceKind,
+        dataset: Dataset,
+    ) -> Result<TableSlot, ZcError> {
+        if test.is_empty()
+            || !self.settings.tables
+            || (self.proxy.needs_images() && self.settings.images.is_some())
+        {
+            return Ok(None);
+        }
+        let settings = self.settings.compute_settings(dataset)?;
+        shared_table(&self.data_root, space, dataset, &settings, self.proxy)
+    }
+
+    /// The scores of `test` computed through the engine (and its score cache).
+    fn compute(
+        &mut self,
+        test: &[&ArchInput],
+        ctx: &mut Context<'_>,
+    ) -> Result<Vec<f64>, PredictorError> {
+        let key = self.key.to_string();
+        let proxy = self.proxy;
+        // One libtorch thread, as the neural predictors: the evaluator runs trials in
+        // parallel, and libtorch's default (one thread per core) next to other busy threads
+        // made each score about 4x slower on a 2-core machine.
+        tch::set_num_threads(1);
+        let engine = self
+            .engine(ctx.dataset)
+            .map_err(|e| PredictorError::query(key.as_str(), e))?;
+        let mut reused = 0.0;
+        let out: Result<Vec<f64>, PredictorError> = test
+            .iter()
+            .map(|a| {
+                let (s, r) = engine
+                    .score_reusing(&a.arch, &[proxy])
+                    .map_err(|e| match e {
+                        ZcError::Net(naspred_nets::NetError::Unsupported(_)) => {
+                            PredictorError::Unsupported {
+                                key: key.clone(),
+                                reason: e.to_string(),
+                            }
+                        }
+                        e => PredictorError::query(key.as_str(), e),
+                    })?;
+                reused += r;
+                Ok(s[0].value.clone().unwrap_or(FAILED_SCORE))
+            })
+            .collect();
+        self.reused_s += reused;
+        let out = out?;
+        self.computed_scores += out.len();
+        Ok(out)
+    }
 }
 
 impl Predictor for ZeroCostPredictor {
@@ -193,38 +322,46 @@ impl Predictor for ZeroCostPredictor {
         ctx: &mut Context<'_>,
     ) -> Result<Vec<f64>, PredictorError> {
         let key = self.key.to_string();
-        let proxy = self.proxy;
-        // One libtorch thread, as the neural predictors: the evaluator runs trials in
-        // parallel, and libtorch's default (one thread per core) next to other busy threads
-        // made each score about 4x slower on a 2-core machine.
-        tch::set_num_threads(1);
-        let engine = self
-            .engine(ctx.dataset)
+        let table = self
+            .table(test, ctx.space, ctx.dataset)
             .map_err(|e| PredictorError::query(key.as_str(), e))?;
-        let mut reused = 0.0;
-        let out = test
-            .iter()
-            .map(|a| {
-                let (s, r) = engine
-                    .score_reusing(&a.arch, &[proxy])
-                    .map_err(|e| match e {
-                        ZcError::Net(naspred_nets::NetError::Unsupported(_)) => {
-                            PredictorError::Unsupported {
-                                key: key.clone(),
-                                reason: e.to_string(),
-                            }
-                        }
-                        e => PredictorError::query(key.as_str(), e),
-                    })?;
-                reused += r;
-                Ok(s[0].value.clone().unwrap_or(FAILED_SCORE))
-            })
-            .collect();
-        self.reused_s += reused;
-        out
+        let mut out = Vec::with_capacity(test.len());
+        let mut rest: Vec<usize> = Vec::new();
+        for (i, a) in test.iter().enumerate() {
+            match table.as_ref().and_then(|t| t.get(&a.arch, self.proxy)) {
+                Some(v) => out.push(v.unwrap_or(FAILED_SCORE)),
+                None => {
+                    out.push(FAILED_SCORE);
+                    rest.push(i);
+                }
+            }
+        }
+        if let Some(t) = &table {
+            let n = test.len() - rest.len();
+            self.table_scores += n;
+            self.reused_s += n as f64 * t.meta().mean_seconds_of(self.proxy);
+        }
+        if !rest.is_empty() {
+            let computed =
+                self.compute(&rest.iter().map(|&i| &test[i]).collect::<Vec<_>>(), ctx)?;
+            for (i, v) in rest.into_iter().zip(computed) {
+                out[i] = v;
+            }
+        }
+        Ok(out)
     }
 
     fn take_reused_seconds(&mut self) -> f64 {
         std::mem::take(&mut self.reused_s)
+    }
+
+    fn hyperparams(&self) -> Hyperparams {
+        Hyperparams::from([
+            ("zc_table_scores".to_string(), self.table_scores as f64),
+            (
+                "zc_computed_scores".to_string(),
+                self.computed_scores as f64,
+            ),
+        ])
     }
 }

@@ -10,9 +10,12 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use naspred::{Registry, RegistrySettings};
 use naspred_data::{DataRoot, Dataset};
-use naspred_spaces::SpaceKind;
+use naspred_spaces::nb201::Nb201Arch;
+use naspred_spaces::{AnyArch, SpaceKind};
+use naspred_zerocost::table::data_root_images;
 use naspred_zerocost::{
-    load_image_pool, Proxy, ScoreCache, ZcEngine, ZcSettings, ZeroCostSettings,
+    default_images, load_image_pool, memory, Proxy, ScoreCache, SweepRow, TableMeta, ZcEngine,
+    ZcSettings, ZcTable, ZeroCostSettings, SCORE_VERSION,
 };
 
 /// Settings of the zero-cost predictors (and of OMNI's jacov feature) on `evaluate`,
@@ -38,6 +41,10 @@ pub struct PredictorZcArgs {
     /// one CIFAR binary file (default: the data root's images).
     #[arg(long, env = "NASPRED_ZC_IMAGES")]
     pub images: Option<PathBuf>,
+    /// Compute every zero-cost score instead of reading the precomputed tables of the data
+    /// root's zerocost/ folder.
+    #[arg(long = "zc-no-table")]
+    zc_no_table: bool,
 }
 
 impl PredictorZcArgs {
@@ -56,6 +63,7 @@ impl PredictorZcArgs {
                 device: self.zc_device.clone(),
                 cache: self.zc_cache.clone(),
                 images: self.images.clone(),
+                tables: !self.zc_no_table,
             },
             data_root: DataRoot::resolve(data_dir),
         }))
@@ -119,8 +127,18 @@ pub struct ZerocostArgs {
     #[arg(long, default_value = "all")]
     proxies: String,
     /// Architectures in the space's text form, one per line (`-` for standard input).
+    #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+    file: Option<PathBuf>,
+    /// Every architecture of the space, in its enumeration order (NB201: the 15,625 cells by
+    /// index).
     #[arg(long)]
-    file: PathBuf,
+    all: bool,
+    /// Only the first N architectures (of --file or --all).
+    #[arg(long, hide = true)]
+    limit: Option<usize>,
+    /// Worker threads, each running libtorch on one thread (default: the available cores).
+    #[arg(long)]
+    jobs: Option<usize>,
     /// Minibatch size (default: the paper runner's 256).
     #[arg(long, default_value_t = ZcSettings::DEFAULT_BATCH)]
     batch_size: usize,
@@ -131,9 +149,14 @@ pub struct ZerocostArgs {
     /// none is an error.
     #[arg(long, default_value = "auto")]
     device: String,
-    /// Output CSV.
+    /// Output CSV (scores, seconds and failures of every architecture).
+    #[arg(long, required_unless_present = "write_table")]
+    out: Option<PathBuf>,
+    /// Also (or only) write the scores as a compact precomputed table (gzip CSV, see
+    /// naspred-zerocost's `table` module); a folder: the table's standard file name
+    /// `<space>_<dataset>_b<batch>_s<seed>.csv.gz` in it.
     #[arg(long)]
-    out: PathBuf,
+    write_table: Option<PathBuf>,
     /// Data root whose images are used without --images (default: NASPRED_DATA, else the
     /// repository's data/: CIFAR-10 5,000 training images, CIFAR-100 20 images).
     #[arg(long)]
@@ -149,16 +172,34 @@ pub struct ZerocostArgs {
     /// Compute everything afresh and keep nothing on disk.
     #[arg(long)]
     no_cache: bool,
+    /// Return the allocator's free memory to the system once resident memory passes this many
+    /// MiB (0: never; for measuring the growth without it).
+    #[arg(long, hide = true, default_value_t = 1024)]
+    trim_above_mib: u64,
 }
 
-/// Runs `naspred zerocost`.
-pub fn zerocost(args: ZerocostArgs) -> Result<()> {
-    let proxies = Proxy::parse_list(&args.proxies)?;
-    let device = naspred_zerocost::parse_device(&args.device)?;
-    if args.batch_size == 0 {
-        bail!("--batch-size must be at least 1");
+/// The architectures of `naspred zerocost`: --all or --file, cut to --limit.
+fn sweep_archs(args: &ZerocostArgs) -> Result<Vec<AnyArch>> {
+    let mut archs = match (&args.file, args.all) {
+        (_, true) if args.space == SpaceKind::Nb201 => {
+            Nb201Arch::all().map(AnyArch::Nb201).collect()
+        }
+        (_, true) => bail!(
+            "--all enumerates NB201 only ({} has no enumeration here); pass --file",
+            args.space
+        ),
+        (Some(f), false) => crate::read_archs(args.space, f)?,
+        (None, false) => bail!("pass --file or --all"),
+    };
+    if let Some(n) = args.limit {
+        archs.truncate(n);
     }
-    let archs = crate::read_archs(args.space, &args.file)?;
+    Ok(archs)
+}
+
+/// The engine of `naspred zerocost`: images (when a proxy reads them), cache, settings.
+fn sweep_engine(args: &ZerocostArgs, proxies: &[Proxy]) -> Result<ZcEngine> {
+    let device = naspred_zerocost::parse_device(&args.device)?;
     let root = DataRoot::resolve(args.data_dir.as_deref());
     let images = if proxies.iter().any(|p| p.needs_images()) {
         Some(Arc::new(load_image_pool(
@@ -182,13 +223,74 @@ pub fn zerocost(args: ZerocostArgs) -> Result<()> {
         seed: args.seed,
         device,
     };
-    let engine = ZcEngine::new(settings, images, Arc::new(cache));
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+    let trim = (args.trim_above_mib > 0).then_some(args.trim_above_mib << 20);
+    Ok(ZcEngine::new(settings, images, Arc::new(cache)).with_trim_above(trim))
+}
+
+/// Runs `naspred zerocost`.
+pub fn zerocost(args: ZerocostArgs) -> Result<()> {
+    let proxies = Proxy::parse_list(&args.proxies)?;
+    if args.batch_size == 0 {
+        bail!("--batch-size must be at least 1");
+    }
+    if args.jobs == Some(0) {
+        bail!("--jobs must be at least 1");
+    }
+    let archs = sweep_archs(&args)?;
+    let engine = sweep_engine(&args, &proxies)?;
+    let jobs = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let bar = ProgressBar::new(archs.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} archs, {elapsed} elapsed, eta {eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let start = std::time::Instant::now();
+    let scores = engine.score_sweep(&archs, &proxies, jobs, &|done, _| {
+        bar.set_position(done as u64);
+        if let Some(rss) = memory::resident_bytes() {
+            bar.set_message(format!("rss {} MiB", rss >> 20));
+        }
+    })?;
+    bar.finish_and_clear();
+    if let Some(out) = &args.out {
+        write_scores_csv(out, &proxies, &archs, &scores)?;
+    }
+    if let Some(dest) = &args.write_table {
+        let path = write_table(&args, dest, &proxies, &archs, &scores)?;
+        eprintln!("naspred zerocost: table -> {}", path.display());
+    }
+    let failures = scores.iter().flatten().filter(|s| s.value.is_err()).count();
+    let peak = memory::peak_resident_bytes().map_or("?".to_string(), |b| (b >> 20).to_string());
+    eprintln!(
+        "naspred zerocost: {} archs x {} proxies ({} failed scores) in {:.1} s with {jobs} \
+         job(s), peak RSS {peak} MiB{}",
+        archs.len(),
+        proxies.len(),
+        failures,
+        start.elapsed().as_secs_f64(),
+        args.out
+            .as_ref()
+            .map_or(String::new(), |o| format!(" -> {}", o.display()))
+    );
+    Ok(())
+}
+
+/// Writes the scores CSV `out` (`arch`, one column per proxy, their seconds, `errors`),
+/// under a temporary name renamed when complete.
+fn write_scores_csv(
+    out: &Path,
+    proxies: &[Proxy],
+    archs: &[AnyArch],
+    scores: &[SweepRow],
+) -> Result<()> {
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    // Written under a temporary name and renamed when complete: a failed run leaves no
-    // partial CSV behind (scores already computed stay in the cache).
-    let part = args.out.with_extension("csv.part");
+    let part = out.with_extension("csv.part");
     let mut w = BufWriter::new(
         File::create(&part).with_context(|| format!("cannot create {}", part.display()))?,
     );
@@ -198,50 +300,61 @@ pub fn zerocost(args: ZerocostArgs) -> Result<()> {
     header.push("errors".to_string());
     let mut csv = csv::Writer::from_writer(&mut w);
     csv.write_record(&header)?;
-    let bar = ProgressBar::new(archs.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} archs, {elapsed} elapsed, eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let mut failures = 0usize;
-    for arch in &archs {
-        let scores = match engine.score(arch, &proxies) {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = std::fs::remove_file(&part);
-                return Err(e.into());
-            }
-        };
+    for (arch, row) in archs.iter().zip(scores) {
         let mut rec = vec![arch.to_string()];
         let mut errors = Vec::new();
-        for s in &scores {
+        for s in row {
             match &s.value {
                 Ok(v) => rec.push(format!("{v:?}")),
                 Err(e) => {
-                    failures += 1;
                     errors.push(format!("{}: {e}", s.proxy));
                     rec.push(String::new());
                 }
             }
         }
-        rec.extend(scores.iter().map(|s| format!("{:.6}", s.seconds)));
+        rec.extend(row.iter().map(|s| format!("{:.6}", s.seconds)));
         rec.push(errors.join("; "));
         csv.write_record(&rec)?;
-        csv.flush()?;
-        bar.inc(1);
     }
-    bar.finish_and_clear();
+    csv.flush()?;
     drop(csv);
     w.flush()?;
     drop(w);
-    std::fs::rename(&part, &args.out)
-        .with_context(|| format!("cannot rename {} to {}", part.display(), args.out.display()))?;
-    eprintln!(
-        "naspred zerocost: {} archs x {} proxies -> {} ({} failed scores)",
-        archs.len(),
-        proxies.len(),
-        args.out.display(),
-        failures
-    );
-    Ok(())
+    std::fs::rename(&part, out)
+        .with_context(|| format!("cannot rename {} to {}", part.display(), out.display()))
+}
+
+/// Writes the precomputed table of the sweep to `dest` (a folder: the standard file name in
+/// it); returns the file written.
+fn write_table(
+    args: &ZerocostArgs,
+    dest: &Path,
+    proxies: &[Proxy],
+    archs: &[AnyArch],
+    scores: &[SweepRow],
+) -> Result<PathBuf> {
+    let images = match (&args.images, default_images(args.dataset)) {
+        (Some(p), _) => format!("path:{}", p.display()),
+        (None, Some(rel)) => data_root_images(rel),
+        (None, None) => "none".to_string(),
+    };
+    let meta = TableMeta {
+        space: args.space,
+        dataset: args.dataset,
+        batch: args.batch_size,
+        seed: args.seed,
+        score_version: SCORE_VERSION,
+        images,
+        device: args.device.clone(),
+        naspred_version: env!("CARGO_PKG_VERSION").to_string(),
+        mean_seconds: Vec::new(),
+    };
+    let is_dir = dest.is_dir() || dest.as_os_str().to_string_lossy().ends_with('/');
+    let path = if is_dir {
+        dest.join(meta.file_name())
+    } else {
+        dest.to_path_buf()
+    };
+    ZcTable::from_scores(meta, proxies, archs, scores)?.write(&path)?;
+    Ok(path)
 }
