@@ -1,0 +1,162 @@
+//! Seconds of each zero-cost proxy against the floor (one forward + backward of the same
+//! network at batch 64), one thread, on one typical architecture per space; or the scores of
+//! a few real architectures per space, to check that a speed-up leaves every value unchanged.
+//!
+//! `cargo run --release -p naspred-zerocost --example zc_floor -- timing [SPACES] [REPS]`
+//! (SPACES comma-separated of nb201,nb101,darts, default all; REPS default 3: the median of
+//! REPS runs after one warm-up run).
+//! `cargo run --release -p naspred-zerocost --example zc_floor -- scores [N] [BATCH]`
+//! (N architectures per space, default 3, batch default 16: every proxy's value with `{:?}`).
+
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use std::time::Instant;
+
+use naspred_data::root::open_data_file;
+use naspred_data::DataRoot;
+use naspred_spaces::darts::DartsArch;
+use naspred_spaces::nb201::Nb201Arch;
+use naspred_spaces::{AnyArch, SpaceKind};
+use naspred_zerocost::{compute, Proxy, ZcSettings};
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The median of `reps` timed runs of `f` after one warm-up run.
+fn time(reps: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    median(
+        (0..reps)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
+fn timing(spaces: &[String], reps: usize) {
+    let images = common::images();
+    let settings = common::settings();
+    for case in common::cases() {
+        if !spaces.iter().any(|s| s == case.name) {
+            continue;
+        }
+        let load0 = load_average();
+        let floor = common::Floor::new(&case.arch, &images);
+        let floor_s = time(reps, || {
+            floor.run();
+        });
+        let mut shares = vec![0.0; Proxy::ALL.len()];
+        let all_s = time(reps, || {
+            let s = compute(&case.arch, &Proxy::ALL, &settings, Some(&images)).expect("scores");
+            for (acc, sc) in shares.iter_mut().zip(&s) {
+                *acc += sc.seconds / (reps + 1) as f64;
+            }
+        });
+        println!(
+            "{}: floor {floor_s:.3} s, all 13 {all_s:.3} s = {:.2} floors (load {load0})",
+            case.name,
+            all_s / floor_s
+        );
+        println!("  proxy       alone_s  alone/floor  share_in_all_13_s  share/floor");
+        for (p, share) in Proxy::ALL.iter().zip(&shares) {
+            let alone = time(reps, || {
+                compute(&case.arch, &[*p], &settings, Some(&images)).expect("score");
+            });
+            println!(
+                "  {:<10} {alone:>8.3} {:>12.2} {share:>18.3} {:>12.2}",
+                p.key(),
+                alone / floor_s,
+                share / floor_s
+            );
+        }
+        println!("  (load at end {})", load_average());
+    }
+}
+
+/// `n` architectures of each space from the repository's data.
+fn sample_archs(n: usize) -> Result<Vec<AnyArch>, Box<dyn std::error::Error>> {
+    let root = DataRoot::resolve(None);
+    let read = |rel: &str| -> Result<Vec<csv::StringRecord>, Box<dyn std::error::Error>> {
+        let mut r = csv::Reader::from_reader(open_data_file(&root.file(rel)?)?);
+        let h = r.headers()?.clone();
+        let mut rows: Vec<csv::StringRecord> = vec![h];
+        for rec in r.records().step_by(97).take(n) {
+            rows.push(rec?);
+        }
+        Ok(rows)
+    };
+    let col = |h: &csv::StringRecord, c: &str| h.iter().position(|x| x == c).expect("column");
+    let mut out = Vec::new();
+    let r = read("naslib_zc/suite_zero_sample_nb201_cifar10.csv")?;
+    for rec in &r[1..] {
+        let t = &rec[col(&r[0], "naslib_op_indices")];
+        out.push(AnyArch::Nb201(Nb201Arch::parse_naslib_tuple(t)?));
+    }
+    let r = read("nb101/nb101_multifidelity_20k.csv")?;
+    for rec in &r[1..] {
+        let (m, o) = (&rec[col(&r[0], "matrix")], &rec[col(&r[0], "ops")]);
+        out.push(AnyArch::parse(SpaceKind::Nb101, &format!("{m};{o}"))?);
+    }
+    let r = read("naslib_zc/sample_nb301_cifar10_accuracy.csv")?;
+    for rec in &r[1..] {
+        let (nn, rr) = (&rec[col(&r[0], "normal")], &rec[col(&r[0], "reduce")]);
+        out.push(AnyArch::Darts(DartsArch::from_op_lists(nn, rr)?));
+    }
+    Ok(out)
+}
+
+fn scores(n: usize, batch: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let images = naspred_zerocost::load_image_pool(
+        &DataRoot::resolve(None),
+        naspred_data::Dataset::Cifar10,
+        None,
+        batch,
+    )?;
+    let settings = ZcSettings {
+        batch_size: batch,
+        ..common::settings()
+    };
+    for arch in sample_archs(n)? {
+        println!("{arch}");
+        for s in compute(&arch, &Proxy::ALL, &settings, Some(&images))? {
+            println!("  {:<10} {:?}", s.proxy.key(), s.value);
+        }
+    }
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tch::set_num_threads(1);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("scores") => scores(
+            args.get(1).and_then(|s| s.parse().ok()).unwrap_or(3),
+            args.get(2).and_then(|s| s.parse().ok()).unwrap_or(16),
+        ),
+        _ => {
+            let spaces: Vec<String> = args
+                .get(1)
+                .map_or("nb201,nb101,darts", |s| s.as_str())
+                .split(',')
+                .map(str::to_string)
+                .collect();
+            timing(
+                &spaces,
+                args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3),
+            );
+            Ok(())
+        }
+    }
+}
