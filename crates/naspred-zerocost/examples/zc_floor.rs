@@ -31,18 +31,27 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// The median of `reps` timed runs of `f` after one warm-up run.
-fn time(reps: usize, mut f: impl FnMut()) -> f64 {
+/// Seconds this thread has run on a CPU (`/proc/thread-self/schedstat`, nanoseconds): with
+/// libtorch on one thread, the computation's CPU time, which other processes on a loaded
+/// machine inflate far less than the wall time.
+fn thread_cpu_s() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(f64::NAN, |ns| ns * 1e-9)
+}
+
+/// Median (CPU seconds, wall seconds) of `reps` timed runs of `f` after one warm-up run.
+fn time(reps: usize, mut f: impl FnMut()) -> (f64, f64) {
     f();
-    median(
-        (0..reps)
-            .map(|_| {
-                let t = Instant::now();
-                f();
-                t.elapsed().as_secs_f64()
-            })
-            .collect(),
-    )
+    let (cpu, wall): (Vec<f64>, Vec<f64>) = (0..reps)
+        .map(|_| {
+            let (c, t) = (thread_cpu_s(), Instant::now());
+            f();
+            (thread_cpu_s() - c, t.elapsed().as_secs_f64())
+        })
+        .unzip();
+    (median(cpu), median(wall))
 }
 
 fn timing(spaces: &[String], reps: usize) {
@@ -54,31 +63,36 @@ fn timing(spaces: &[String], reps: usize) {
         }
         let load0 = load_average();
         let floor = common::Floor::new(&case.arch, &images);
-        let floor_s = time(reps, || {
+        let (floor_s, floor_w) = time(reps, || {
             floor.run();
         });
         let mut shares = vec![0.0; Proxy::ALL.len()];
-        let all_s = time(reps, || {
+        let (all_s, all_w) = time(reps, || {
             let s = compute(&case.arch, &Proxy::ALL, &settings, Some(&images)).expect("scores");
             for (acc, sc) in shares.iter_mut().zip(&s) {
                 *acc += sc.seconds / (reps + 1) as f64;
             }
         });
         println!(
-            "{}: floor {floor_s:.3} s, all 13 {all_s:.3} s = {:.2} floors (load {load0})",
+            "{}: CPU s (wall s): floor {floor_s:.3} ({floor_w:.3}), all 13 {all_s:.3} ({all_w:.3}) \
+             = {:.2} floors CPU ({:.2} wall) (load {load0})",
             case.name,
-            all_s / floor_s
+            all_s / floor_s,
+            all_w / floor_w
         );
-        println!("  proxy       alone_s  alone/floor  share_in_all_13_s  share/floor");
+        println!(
+            "  proxy      alone_cpu_s alone/floor (wall) share_in_all_13_wall_s share/floor_wall"
+        );
         for (p, share) in Proxy::ALL.iter().zip(&shares) {
-            let alone = time(reps, || {
+            let (alone, alone_w) = time(reps, || {
                 compute(&case.arch, &[*p], &settings, Some(&images)).expect("score");
             });
             println!(
-                "  {:<10} {alone:>8.3} {:>12.2} {share:>18.3} {:>12.2}",
+                "  {:<10} {alone:>11.3} {:>11.2} ({:>5.2}) {share:>22.3} {:>16.2}",
                 p.key(),
                 alone / floor_s,
-                share / floor_s
+                alone_w / floor_w,
+                share / floor_w
             );
         }
         println!("  (load at end {})", load_average());
