@@ -7,6 +7,10 @@
 //! REPS runs after one warm-up run).
 //! `cargo run --release -p naspred-zerocost --example zc_floor -- scores [N] [BATCH]`
 //! (N architectures per space, default 3, batch default 16: every proxy's value with `{:?}`).
+//! `cargo run --release -p naspred-zerocost --example zc_floor -- passes [SPACES] [REPS]`
+//! (CPU seconds of the passes `compute` runs, rebuilt here one by one: the network's build, the
+//! forward, the cross-entropy backward plain and with its graph kept for GraSP, GraSP's
+//! Hessian-gradient backward, the Jacobian's input backward).
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -15,10 +19,15 @@ use std::time::Instant;
 
 use naspred_data::root::open_data_file;
 use naspred_data::DataRoot;
+use naspred_nets::{NetConfig, Network, Trace};
 use naspred_spaces::darts::DartsArch;
 use naspred_spaces::nb201::Nb201Arch;
 use naspred_spaces::{AnyArch, SpaceKind};
+use naspred_zerocost::compute::{arch_seed, Minibatch};
 use naspred_zerocost::{compute, Proxy, ZcSettings};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tch::{Kind, Tensor};
 
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
@@ -99,6 +108,61 @@ fn timing(spaces: &[String], reps: usize) {
     }
 }
 
+/// CPU seconds of the passes of `compute` on each chosen case.
+fn passes(spaces: &[String], reps: usize) {
+    let images = common::images();
+    let s = common::settings();
+    for case in common::cases() {
+        if !spaces.iter().any(|n| n == case.name) {
+            continue;
+        }
+        let load0 = load_average();
+        let cfg = NetConfig {
+            classes: s.classes(),
+            seed: arch_seed(&case.arch, s.seed),
+            device: s.device,
+        };
+        let (build, _) = time(reps, || {
+            Network::build(&case.arch, cfg).expect("network");
+        });
+        let net = Network::build(&case.arch, cfg).expect("network");
+        let w = net.store.prunable_weights();
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mb = Minibatch::draw(&images, common::BATCH, &mut rng, s.device).expect("batch");
+        let x = mb.x.detach().set_requires_grad(true);
+        let fwd = || net.forward(&x, true, Trace::default()).0;
+        let ce = |y: &Tensor| y.cross_entropy_for_logits(&mb.y);
+        let (f, _) = time(reps, || {
+            let _g = tch::no_grad_guard();
+            let _ = fwd();
+        });
+        let (fb, _) = time(reps, || {
+            Tensor::run_backward(&[&ce(&fwd())], &w, false, false);
+        });
+        let (fbg, _) = time(reps, || {
+            Tensor::run_backward(&[&ce(&fwd())], &w, true, true);
+        });
+        let (hvp, _) = time(reps, || {
+            let g = Tensor::run_backward(&[&ce(&fwd())], &w, true, true);
+            let z = g
+                .iter()
+                .fold(Tensor::zeros([], (Kind::Float, s.device)), |a, g| {
+                    a + (g.detach() * g).sum(Kind::Float)
+                });
+            Tensor::run_backward(&[&z], &w, false, false);
+        });
+        let (jac, _) = time(reps, || {
+            Tensor::run_backward(&[&fwd().sum(Kind::Float)], &[&x], false, false);
+        });
+        println!(
+            "{}: CPU s: build {build:.3}, forward {f:.3} (no grad), forward+backward {fb:.3}, \
+             with graph kept {fbg:.3}, + GraSP's Hessian backward {hvp:.3}, forward+input \
+             backward {jac:.3} (load {load0})",
+            case.name
+        );
+    }
+}
+
 /// `n` architectures of each space from the repository's data.
 fn sample_archs(n: usize) -> Result<Vec<AnyArch>, Box<dyn std::error::Error>> {
     let root = DataRoot::resolve(None);
@@ -155,6 +219,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tch::set_num_threads(1);
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
+        Some("passes") => {
+            let spaces = args.get(1).map_or("nb201,nb101,darts", |s| s.as_str());
+            let spaces: Vec<String> = spaces.split(',').map(str::to_string).collect();
+            passes(
+                &spaces,
+                args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3),
+            );
+            Ok(())
+        }
         Some("scores") => scores(
             args.get(1).and_then(|s| s.parse().ok()).unwrap_or(3),
             args.get(2).and_then(|s| s.parse().ok()).unwrap_or(16),

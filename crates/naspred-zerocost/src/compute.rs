@@ -701,7 +701,8 @@ fn gaussian_copy(net: &Network, zrng: &mut ChaCha8Rng, device: Device) -> Networ
                 let v = naspred_nets::layers::gaussian(zrng, p.numel(), 1.0);
                 Tensor::from_slice(&v).reshape(p.size()).to_device(device)
             } else {
-                p.detach().copy()
+                // Read, never written (BN updates only the buffers): shared, not copied.
+                p.detach()
             }
         })
         .collect();
