@@ -89,6 +89,18 @@ fn timing(spaces: &[String], reps: usize) {
             all_s / floor_s,
             all_w / floor_w
         );
+        let no_grasp: Vec<Proxy> = Proxy::ALL
+            .into_iter()
+            .filter(|p| *p != Proxy::Grasp)
+            .collect();
+        let (rest, rest_w) = time(reps, || {
+            compute(&case.arch, &no_grasp, &settings, Some(&images)).expect("scores");
+        });
+        println!(
+            "  the 12 but grasp: {rest:.3} ({rest_w:.3}) = {:.2} floors CPU ({:.2} wall)",
+            rest / floor_s,
+            rest_w / floor_w
+        );
         println!(
             "  proxy      alone_cpu_s alone/floor (wall) share_in_all_13_wall_s share/floor_wall"
         );
