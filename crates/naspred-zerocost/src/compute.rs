@@ -580,19 +580,48 @@ fn nwot_pass(ctx: &Pass<'_>, sh: &Shared) -> ProxyScore {
     let t = Instant::now();
     let _g = tch::no_grad_guard();
     let b = sh.mb.labels.len() as i64;
-    let mut k = Tensor::zeros([b, b], (Kind::Double, ctx.settings.device));
-    for r in &sh.trace.relu_in {
-        let xb = r.detach().reshape([b, -1]).gt(0.0).to_kind(Kind::Float);
-        let nb = xb.ones_like() - &xb;
-        let kk = xb.matmul(&xb.transpose(0, 1)) + nb.matmul(&nb.transpose(0, 1));
-        k += kk.to_kind(Kind::Double);
-    }
+    let k = hamming_kernel(&sh.trace.relu_in, b, ctx.settings.device, EXACT_F32_COLUMNS);
     let (_sign, logabs) = k.slogdet();
     ctx.score(
         Proxy::Nwot,
         scalar(&logabs),
         sh.fwd_share + t.elapsed().as_secs_f64(),
     )
+}
+
+/// Columns of 0/1 codes a float32 product sums exactly (every partial sum an integer ≤ 2^24).
+const EXACT_F32_COLUMNS: i64 = 1 << 24;
+
+/// nwot's kernel `K = Σ_l C_l C_lᵀ + (1 − C_l)(1 − C_l)ᵀ` (float64, `[b, b]`) over the binary
+/// codes `C_l = 1[input > 0]` (`[b, n_l]`) of the recorded ReLU inputs, with one product per
+/// layer instead of two: with `S = Σ_l C_l C_lᵀ`, whose diagonal `d` holds the codes' row sums
+/// (a 0/1 code is its own square), and `n = Σ_l n_l`, `K = 2 S − d 1ᵀ − 1 dᵀ + n`. The codes
+/// are written straight into one reused float32 buffer. Every entry is an integer computed
+/// exactly: `S` accumulates in float32 over at most `exact_columns` code columns before it is
+/// added to a float64 sum, so `K` is the same integer matrix as NASLib's per-layer float32
+/// products summed in float64 (a single layer wider than `exact_columns` rounds in both).
+fn hamming_kernel(relu_in: &[Tensor], b: i64, device: Device, exact_columns: i64) -> Tensor {
+    let widest = relu_in.iter().map(|t| t.numel()).max().unwrap_or(0) as i64;
+    let codes = Tensor::empty([widest], (Kind::Float, device));
+    let mut k = Tensor::zeros([b, b], (Kind::Double, device));
+    let mut s = Tensor::zeros([b, b], (Kind::Float, device));
+    let (mut n, mut in_s) = (0i64, 0i64);
+    for t in relu_in {
+        let cols = t.numel() as i64 / b;
+        if in_s > 0 && in_s + cols > exact_columns {
+            k += s.to_kind(Kind::Double);
+            let _ = s.zero_();
+            in_s = 0;
+        }
+        let c = codes.narrow(0, 0, b * cols).view([b, cols]);
+        let _ = t.detach().reshape([b, cols]).gt_scalar_out(&c, 0.0);
+        let _ = s.addmm_(&c, &c.transpose(0, 1));
+        n += cols;
+        in_s += cols;
+    }
+    k += s.to_kind(Kind::Double);
+    let d = k.diagonal(0, 0, 1);
+    &k * 2.0 - d.unsqueeze(1) - d.unsqueeze(0) + n as f64
 }
 
 /// `synflow`: a BN-free float64 copy with absolute parameters, an all-ones input, `Σ |g·w|`.
@@ -672,7 +701,8 @@ fn gaussian_copy(net: &Network, zrng: &mut ChaCha8Rng, device: Device) -> Networ
                 let v = naspred_nets::layers::gaussian(zrng, p.numel(), 1.0);
                 Tensor::from_slice(&v).reshape(p.size()).to_device(device)
             } else {
-                p.detach().copy()
+                // Read, never written (BN updates only the buffers): shared, not copied.
+                p.detach()
             }
         })
         .collect();
@@ -751,5 +781,52 @@ pub fn epe_score(j: &Tensor, labels: &[i64], device: Device) -> f64 {
             }
         }
         total / scores.len() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ReLU inputs of three layers of different widths, drawn from a seeded stream.
+    fn relu_inputs(b: i64) -> Vec<Tensor> {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        [(4i64, 5i64, 5i64), (8, 3, 3), (1, 7, 2)]
+            .iter()
+            .map(|&(c, h, w)| {
+                let n = (b * c * h * w) as usize;
+                Tensor::from_slice(&naspred_nets::layers::gaussian(&mut rng, n, 1.0))
+                    .reshape([b, c, h, w])
+            })
+            .collect()
+    }
+
+    /// The kernel as NASLib writes it: two float32 products per layer, summed in float64.
+    fn two_products(relu_in: &[Tensor], b: i64) -> Tensor {
+        let mut k = Tensor::zeros([b, b], (Kind::Double, Device::Cpu));
+        for r in relu_in {
+            let c = r.reshape([b, -1]).gt(0.0).to_kind(Kind::Float);
+            let nc = c.ones_like() - &c;
+            k += (c.matmul(&c.transpose(0, 1)) + nc.matmul(&nc.transpose(0, 1)))
+                .to_kind(Kind::Double);
+        }
+        k
+    }
+
+    #[test]
+    fn one_product_kernel_equals_two_products_exactly() {
+        let b = 6;
+        let relu_in = relu_inputs(b);
+        let expected = two_products(&relu_in, b);
+        // Every layer in one float32 sum, and a flush to float64 before every layer.
+        for cols in [EXACT_F32_COLUMNS, 40] {
+            let k = hamming_kernel(&relu_in, b, Device::Cpu, cols);
+            assert!(
+                k.equal(&expected),
+                "exact_columns {cols}: {k} vs {expected}"
+            );
+        }
+        // The diagonal counts every code column once: 100 + 72 + 14 units.
+        assert_eq!(expected.double_value(&[0, 0]), 186.0);
     }
 }
