@@ -2,7 +2,7 @@
 //! `NasBench301SearchSpace` of `search_spaces/nasbench301/graph.py` with a genotype's ops on its
 //! cell edges (the model NASLib's published NAS-Bench-Suite-Zero DARTS scores, `params` and
 //! `flops` included, were computed on). C = 32 initial channels, 8 cells, stem Conv3x3(3 -> 3C)
-//! + BN, reduction cells at layers 2 and 5 (channels double), preprocessing ReLU-Conv1x1-BN
+//! and BN, reduction cells at layers 2 and 5 (channels double), preprocessing ReLU-Conv1x1-BN
 //! (FactorizedReduce after a reduction cell), each cell concatenating its 4 intermediate nodes,
 //! no auxiliary head, drop-path 0, global average pooling (an `AdaptiveAvgPool2d` module) and a
 //! linear classifier.
