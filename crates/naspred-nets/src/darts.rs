@@ -1,13 +1,24 @@
-//! DARTS's NetworkCIFAR (NASLib's `predictors/utils/models/build_darts_net.py`, after the
-//! DARTS repository): C = 32 initial channels, 8 cells, stem Conv3x3(3 -> 3C) + BN, reduction
-//! cells at layers 2 and 5 (channels double), preprocessing ReLU-Conv1x1-BN (FactorizedReduce
-//! after a reduction cell), each cell concatenating its 4 intermediate nodes, no auxiliary head,
-//! drop-path 0, global average pooling and a linear classifier.
+//! The DARTS network as NASLib's zero-cost code builds it: the graph-based
+//! `NasBench301SearchSpace` of `search_spaces/nasbench301/graph.py` with a genotype's ops on its
+//! cell edges (the model NASLib's published NAS-Bench-Suite-Zero DARTS scores, `params` and
+//! `flops` included, were computed on). C = 32 initial channels, 8 cells, stem Conv3x3(3 -> 3C)
+//! and BN, reduction cells at layers 2 and 5 (channels double), preprocessing ReLU-Conv1x1-BN
+//! (FactorizedReduce after a reduction cell), each cell concatenating its 4 intermediate nodes,
+//! no auxiliary head, drop-path 0, global average pooling (an `AdaptiveAvgPool2d` module) and a
+//! linear classifier.
 //!
-//! Ops: `sep_conv_kxk` = (ReLU, depthwise kxk, pointwise 1x1, BN) twice (the first with the
-//! stride); `dil_conv_kxk` = ReLU, depthwise kxk dilation 2, pointwise 1x1, BN; pools 3x3
-//! with padding 1 (average without counting the padding); `skip_connect` = identity, or
-//! FactorizedReduce when the stride is 2. All BN affine; PyTorch's default initialisation.
+//! Ops (NASLib's `core/primitives.py`): `sep_conv_kxk` = (ReLU, depthwise kxk, pointwise 1x1,
+//! BN) twice (the first with the stride); `dil_conv_kxk` = ReLU, depthwise kxk dilation 2,
+//! pointwise 1x1, BN; pools 3x3 with padding 1 (average without counting the padding)
+//! **followed by a BN**; `skip_connect` = identity, or FactorizedReduce when the stride is 2.
+//! Every BN inside a cell op is **non-affine** (`affine=False`, running statistics kept); the
+//! stem and the preprocessing BNs are affine. PyTorch's default initialisation.
+//!
+//! This differs from the DARTS repository's NetworkCIFAR (NASLib's `build_darts_net.py`, used
+//! by the paper's `ZeroCostV2` runner), whose cell-op BNs are affine and whose pools carry no
+//! BN: that network has about 1 % more parameters and FLOPs than NASLib's published values
+//! (1.2195 M vs 1.2049 M parameters, 204.3 vs 202.8 MFLOPs on the sample's first genotype);
+//! this one equals them (`tests/networks.rs`).
 
 use naspred_spaces::darts::{DartsArch, DartsCell, DartsOp};
 use tch::{Device, Tensor};
@@ -36,11 +47,11 @@ struct FactorizedReduce {
 }
 
 impl FactorizedReduce {
-    fn new(b: &mut Builder, cin: i64, cout: i64) -> Self {
+    fn new(b: &mut Builder, cin: i64, cout: i64, affine: bool) -> Self {
         FactorizedReduce {
             c1: b.conv(cin, cout / 2, 1, 2, 0, 1, 1, false),
             c2: b.conv(cin, cout / 2, 1, 2, 0, 1, 1, false),
-            bn: b.bn(cout, true),
+            bn: b.bn(cout, affine),
         }
     }
 
@@ -58,8 +69,10 @@ impl FactorizedReduce {
 
 #[derive(Clone, Debug)]
 enum Op {
-    MaxPool(i64),
-    AvgPool(i64),
+    /// Max pooling (stride), then a non-affine BN.
+    MaxPool(i64, Bn),
+    /// Average pooling (stride), then a non-affine BN.
+    AvgPool(i64, Bn),
     Identity,
     Reduce(Box<FactorizedReduce>),
     /// (dw, pw, bn) stages: one for dil conv, two for sep conv.
@@ -72,14 +85,14 @@ impl Op {
             (
                 b.conv(c, c, k, s, pad, dil, c, false),
                 b.conv(c, c, 1, 1, 0, 1, 1, false),
-                b.bn(c, true),
+                b.bn(c, false),
             )
         };
         match op {
-            DartsOp::MaxPool3x3 => Op::MaxPool(stride),
-            DartsOp::AvgPool3x3 => Op::AvgPool(stride),
+            DartsOp::MaxPool3x3 => Op::MaxPool(stride, b.bn(c, false)),
+            DartsOp::AvgPool3x3 => Op::AvgPool(stride, b.bn(c, false)),
             DartsOp::SkipConnect if stride == 1 => Op::Identity,
-            DartsOp::SkipConnect => Op::Reduce(Box::new(FactorizedReduce::new(b, c, c))),
+            DartsOp::SkipConnect => Op::Reduce(Box::new(FactorizedReduce::new(b, c, c, false))),
             DartsOp::SepConv3x3 => {
                 let s1 = dw_pw(b, 3, stride, 1, 1);
                 let s2 = dw_pw(b, 3, 1, 1, 1);
@@ -97,8 +110,14 @@ impl Op {
 
     fn forward(&self, f: &mut Fwd, x: &Tensor) -> Tensor {
         match self {
-            Op::MaxPool(s) => f.max_pool(x, 3, *s, 1),
-            Op::AvgPool(s) => f.avg_pool(x, 3, *s, 1, false),
+            Op::MaxPool(s, bn) => {
+                let y = f.max_pool(x, 3, *s, 1);
+                f.bn(bn, &y)
+            }
+            Op::AvgPool(s, bn) => {
+                let y = f.avg_pool(x, 3, *s, 1, false);
+                f.bn(bn, &y)
+            }
             Op::Identity => x.shallow_clone(),
             Op::Reduce(r) => r.forward(f, x),
             Op::Stacked(stages) => {
@@ -139,7 +158,7 @@ impl Cell {
         reduction_prev: bool,
     ) -> Self {
         let pre0 = if reduction_prev {
-            Pre::Reduce(FactorizedReduce::new(b, c_pp, c))
+            Pre::Reduce(FactorizedReduce::new(b, c_pp, c, true))
         } else {
             Pre::Rcb(ReluConvBn {
                 conv: b.conv(c_pp, c, 1, 1, 0, 1, 1, false),
@@ -177,7 +196,7 @@ impl Cell {
     }
 }
 
-/// The DARTS NetworkCIFAR of one genotype.
+/// The DARTS network of one genotype, as NASLib's graph-based search space builds it.
 #[derive(Clone, Debug)]
 pub struct DartsNet {
     stem: Conv,

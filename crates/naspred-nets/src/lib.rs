@@ -29,7 +29,9 @@
 //!   `naspred-train`'s weight-sharing supernet reuses them with cells holding every op.
 //! * [`nb101::Nb101Net`]: NAS-Bench-101's network (stem 128, 3 stacks x 3 cells) with
 //!   nasbench's channel rule and NASLib's initialisation.
-//! * [`darts::DartsNet`]: DARTS's NetworkCIFAR (C = 32, 8 cells) of a genotype.
+//! * [`darts::DartsNet`]: the DARTS network (C = 32, 8 cells) of a genotype as NASLib's
+//!   graph-based search space builds it (non-affine BN in the cell ops, a BN after each
+//!   pool), whose parameters and FLOPs equal NASLib's published values.
 //!
 //! Weights are drawn in Rust from a seeded ChaCha8 stream ([`layers::Builder`]), so a network
 //! is identical on CPU and CUDA and independent of libtorch's global generator; PyTorch's
@@ -82,7 +84,7 @@ pub enum NetKind {
     Nb201(nb201::Nb201Net),
     /// NAS-Bench-101 network.
     Nb101(nb101::Nb101Net),
-    /// DARTS NetworkCIFAR.
+    /// DARTS network (NASLib's graph-based NB301 model).
     Darts(darts::DartsNet),
 }
 

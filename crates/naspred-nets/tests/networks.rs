@@ -139,3 +139,49 @@ fn bad_architectures_are_typed_errors() {
         ));
     }
 }
+
+/// NASLib's published parameters (M) and FLOPs (M) of the first ten genotypes of its
+/// NAS-Bench-Suite-Zero DARTS file (`naslib/data/zc_nasbench301.json`, github automl/NASLib,
+/// Apache-2.0), with their compact tuples: the first ten rows of
+/// `naslib_zc/sample_nb301_cifar10_accuracy.csv`.
+const NASLIB_DARTS_STATS: [(f64, f64); 10] = [
+    (1.204906, 202.774016),
+    (0.920618, 162.428416),
+    (0.84945, 157.185536),
+    (1.080682, 185.087488),
+    (1.094442, 188.036608),
+    (0.728554, 134.010368),
+    (1.156714, 201.758208),
+    (0.910378, 157.660672),
+    (1.16945, 201.152),
+    (0.802858, 149.329408),
+];
+
+#[test]
+fn darts_params_and_flops_equal_naslib() {
+    let mut rdr = data_csv("naslib_zc/sample_nb301_cifar10_accuracy.csv");
+    let c = rdr
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|x| x == "compact")
+        .unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().take(10).map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), NASLIB_DARTS_STATS.len());
+    for (rec, (params, flops)) in rows.iter().zip(NASLIB_DARTS_STATS) {
+        let arch = AnyArch::Darts(DartsArch::from_compact_str(&rec[c]).unwrap());
+        let net = Network::build(&arch, cfg(10)).unwrap();
+        let (f, p) = net.model_stats(32);
+        let (f, p) = (f / 1e6, p / 1e6);
+        assert!(
+            ((p - params) / params).abs() < 1e-4,
+            "{arch}: params {p} M, NASLib {params} M"
+        );
+        assert!(
+            ((f - flops) / flops).abs() < 1e-4,
+            "{arch}: flops {f} M, NASLib {flops} M"
+        );
+        // Every parameter is counted by the batch-1 pass (no auxiliary head, no unused op).
+        assert_eq!(net.store.num_params() as f64, p * 1e6, "{arch}");
+    }
+}

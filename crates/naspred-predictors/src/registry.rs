@@ -298,6 +298,8 @@ fn zero_cost(v: &mut Vec<PredictorInfo>) {
     #[cfg(feature = "torch")]
     v.push(entry("jacov", "zero-cost: Jacobian covariance of the untrained network (jacov)", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::Jacov))));
     #[cfg(feature = "torch")]
+    v.push(entry("jacov_faithful", "zero-cost: jacov as NASLib's ZeroCost publishes it (no NB101 negation)", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::JacovFaithful))));
+    #[cfg(feature = "torch")]
     v.push(entry("snip", "zero-cost: SNIP saliency, sum |W * dL/dW|", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::Snip))));
     #[cfg(feature = "torch")]
     v.push(entry("grad_norm", "zero-cost: sum of per-layer gradient L2 norms", Requirements::zero_cost, |c| Box::new(c.zero_cost(Proxy::GradNorm))));

@@ -31,7 +31,7 @@ fn keys_are_unique_and_the_list_is_complete() {
     let all = Registry::all();
     let keys: HashSet<&str> = all.iter().map(|p| p.key).collect();
     assert_eq!(keys.len(), all.len(), "duplicate keys");
-    assert_eq!(all.len(), 60);
+    assert_eq!(all.len(), 61);
     // The listing order: model-based first, weight sharing last.
     assert_eq!(all[0].key, "xgb");
     assert_eq!(all[all.len() - 1].key, "rsws");

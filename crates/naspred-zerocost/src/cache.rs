@@ -19,6 +19,21 @@ use crate::{Proxy, ZcError};
 /// Version of the score computation; bump when a proxy's computation changes.
 pub const SCORE_VERSION: u32 = 1;
 
+/// Version of the DARTS scores: 2 since the DARTS network is NASLib's graph-based model
+/// (non-affine cell-op BN, a BN after each pool) and DARTS synflow is no longer negated, so
+/// version-1 DARTS entries are never reused. NB201 and NB101 stay at [`SCORE_VERSION`].
+pub const DARTS_SCORE_VERSION: u32 = 2;
+
+/// The score version of a space (by its name): [`DARTS_SCORE_VERSION`] for `darts`,
+/// [`SCORE_VERSION`] otherwise.
+pub fn score_version(space: &str) -> u32 {
+    if space == "darts" {
+        DARTS_SCORE_VERSION
+    } else {
+        SCORE_VERSION
+    }
+}
+
 /// The key of one cached score.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CacheKey {
@@ -34,7 +49,7 @@ pub struct CacheKey {
     pub batch: usize,
     /// Seed.
     pub seed: u64,
-    /// [`SCORE_VERSION`] when computed.
+    /// [`score_version`] of the space when computed.
     pub version: u32,
 }
 
@@ -55,7 +70,7 @@ impl CacheKey {
             dataset: dataset.to_string(),
             batch: if batch_free(proxy) { 0 } else { batch },
             seed,
-            version: SCORE_VERSION,
+            version: score_version(space),
         }
     }
 }

@@ -8,8 +8,9 @@
 //!   `plain`, `grasp`'s first gradient and (through the recorded conv / linear outputs)
 //!   `fisher`'s activation gradients; with `grasp` requested it keeps its graph for the
 //!   Hessian-gradient product, one more backward;
-//! * one backward of the summed logits to the input gives the Jacobian of `jacov` and
-//!   `epe_nas`; `nwot` reads the ReLU inputs recorded by the same forward.
+//! * one backward of the summed logits to the input gives the Jacobian of `jacov`,
+//!   `jacov_faithful` (the same value, without the NB101 negation) and `epe_nas`; `nwot` reads
+//!   the ReLU inputs recorded by the same forward.
 //!
 //! `synflow` runs on a BN-free float64 copy with absolute parameters and an all-ones input;
 //! `zen` on a Gaussian re-initialised copy with Gaussian inputs; `params` / `flops` count a
@@ -340,7 +341,7 @@ fn image_passes(
     .into_iter()
     .filter(|p| ctx.want(*p))
     .collect();
-    let jac_group: Vec<Proxy> = [Proxy::Jacov, Proxy::EpeNas]
+    let jac_group: Vec<Proxy> = [Proxy::Jacov, Proxy::JacovFaithful, Proxy::EpeNas]
         .into_iter()
         .filter(|p| ctx.want(*p))
         .collect();
@@ -549,7 +550,8 @@ fn grasp_score(
     }
 }
 
-/// `jacov` and `epe_nas`: one backward of the summed logits to the input.
+/// `jacov`, `jacov_faithful` and `epe_nas`: one backward of the summed logits to the input;
+/// the jacov reduction runs once for both jacov keys (they differ only in the sign applied).
 fn jacobian_pass(ctx: &Pass<'_>, sh: &Shared, group: &[Proxy], out: &mut Vec<ProxyScore>) {
     let device = ctx.settings.device;
     let t = Instant::now();
@@ -564,14 +566,20 @@ fn jacobian_pass(ctx: &Pass<'_>, sh: &Shared, group: &[Proxy], out: &mut Vec<Pro
         Tensor::zeros([b, sh.mb.x.numel() as i64 / b], (Kind::Double, device))
     };
     let share = t.elapsed().as_secs_f64() / group.len() as f64;
+    let jacov_users = group.iter().filter(|p| **p != Proxy::EpeNas).count();
+    let raw_jacov = (jacov_users > 0).then(|| {
+        let t = Instant::now();
+        let v = jacov_score(&j);
+        (v, t.elapsed().as_secs_f64() / jacov_users as f64)
+    });
     for &p in group {
         let t = Instant::now();
-        let v = if p == Proxy::EpeNas {
-            epe_score(&j, &sh.mb.labels, device)
-        } else {
-            jacov_score(&j)
+        let (v, own) = match (p, raw_jacov) {
+            (Proxy::Jacov | Proxy::JacovFaithful, Some(raw)) => raw,
+            _ => (epe_score(&j, &sh.mb.labels, device), 0.0),
         };
-        out.push(ctx.score(p, v, sh.fwd_share + share + t.elapsed().as_secs_f64()));
+        let seconds = sh.fwd_share + share + own + t.elapsed().as_secs_f64();
+        out.push(ctx.score(p, v, seconds));
     }
 }
 

@@ -1,6 +1,6 @@
 //! Zero-cost NAS proxies on libtorch: the thirteen proxies of NASLib (`grad_norm`, `snip`,
 //! `grasp`, `fisher`, `jacov`, `synflow`, `nwot`, `epe_nas`, `zen`, `l2_norm`, `plain`,
-//! `params`, `flops`) computed on the networks of `naspred-nets`, with shared forward /
+//! `params`, `flops`) and `jacov_faithful` computed on the networks of `naspred-nets`, with shared forward /
 //! backward passes, an append-only on-disk score cache and the zero-cost predictors.
 //!
 //! ```
@@ -37,8 +37,13 @@
 //! minibatch drawn from the first 70 % of the training images with train augmentation,
 //! cross-entropy on logits, BN in train mode; `synflow` on a BN-free float64 copy with
 //! absolute weights and an all-ones input (the raw sum, not Develop's log transform: ranks
-//! are the same); NASLib's sign conventions per space (DARTS: `fisher`, `grad_norm`, `synflow`,
-//! `snip` negated; NB101: `jacov` negated). A non-finite score is a recorded failure.
+//! are the same); the paper runner's sign conventions per space (DARTS: `fisher`, `grad_norm`,
+//! `snip` negated; NB101: `jacov` negated), except that DARTS `synflow` is not negated: NASLib's
+//! published DARTS synflow (NAS-Bench-Suite-Zero) is the positive raw sum, and the runner's
+//! negation made ours rank against it. `jacov_faithful` (not in `all`) is jacov as NASLib's
+//! `ZeroCost` publishes it, never negated. A non-finite score is a recorded failure. DARTS
+//! scores use NASLib's graph-based network, whose `params` and `flops` equal NASLib's published
+//! values (docs/measurements/zerocost-fidelity.md).
 //!
 //! Images: [`load_image_pool`] reads the official CIFAR-10 / CIFAR-100 binary folders or single
 //! CIFAR files (`--images`), else the data root's (5,000 CIFAR-10 training images, 20 CIFAR-100
@@ -53,7 +58,9 @@ pub mod predictor;
 pub mod proxy;
 pub mod table;
 
-pub use cache::{CacheKey, CachedScore, ScoreCache, SCORE_VERSION};
+pub use cache::{
+    score_version, CacheKey, CachedScore, ScoreCache, DARTS_SCORE_VERSION, SCORE_VERSION,
+};
 pub use compute::{compute, default_device, parse_device, ProxyFailure, ProxyScore, ZcSettings};
 pub use engine::{default_images, load_image_pool, SweepRow, ZcEngine, TRAIN_PORTION};
 pub use predictor::{ZeroCostPredictor, ZeroCostSettings};
@@ -69,7 +76,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum ZcError {
     /// An unknown proxy name.
-    #[error("unknown zero-cost proxy {0:?}; known: grad_norm, snip, grasp, fisher, jacov, synflow, nwot, epe_nas, zen, l2_norm, plain, params, flops (or all)")]
+    #[error("unknown zero-cost proxy {0:?}; known: grad_norm, snip, grasp, fisher, jacov, synflow, nwot, epe_nas, zen, l2_norm, plain, params, flops (or all), jacov_faithful")]
     UnknownProxy(String),
     /// A setting that cannot be used (a batch size of 0, ...).
     #[error("invalid zero-cost setting: {0}")]

@@ -20,7 +20,8 @@ pub enum Proxy {
     Grasp,
     /// Σ over channels of ½ mean_n(Σ_spatial act · grad)², broadcast to the channel's weights.
     Fisher,
-    /// −Σ [ln(λ + 1e-5) + 1/(λ + 1e-5)] over the eigenvalues of the input-Jacobian correlation.
+    /// −Σ [ln(λ + 1e-5) + 1/(λ + 1e-5)] over the eigenvalues of the input-Jacobian correlation,
+    /// with the paper runner's (`ZeroCostV2`) sign: negated on NB101.
     Jacov,
     /// Σ |W ⊙ ∂R/∂W| on the BN-free float64 network with |θ| and an all-ones input.
     Synflow,
@@ -39,6 +40,10 @@ pub enum Proxy {
     Params,
     /// FLOPs (millions) of a batch-1 forward, tensorwatch's rules.
     Flops,
+    /// `jacov` exactly as NASLib's `ZeroCost` predictor computes it and as NAS-Bench-Suite-Zero
+    /// publishes it: the same computation, never negated (on NB101 the negative of `jacov`; in
+    /// the other spaces equal to it). Not part of [`Proxy::ALL`].
+    JacovFaithful,
 }
 
 impl Proxy {
@@ -59,6 +64,24 @@ impl Proxy {
         Proxy::Flops,
     ];
 
+    /// Every proxy with a key: [`Proxy::ALL`] and the faithful variants (`jacov_faithful`).
+    pub const KNOWN: [Proxy; 14] = [
+        Proxy::GradNorm,
+        Proxy::Snip,
+        Proxy::Grasp,
+        Proxy::Fisher,
+        Proxy::Jacov,
+        Proxy::Synflow,
+        Proxy::Nwot,
+        Proxy::EpeNas,
+        Proxy::Zen,
+        Proxy::L2Norm,
+        Proxy::Plain,
+        Proxy::Params,
+        Proxy::Flops,
+        Proxy::JacovFaithful,
+    ];
+
     /// The NASLib key.
     pub const fn key(self) -> &'static str {
         match self {
@@ -75,6 +98,7 @@ impl Proxy {
             Proxy::Plain => "plain",
             Proxy::Params => "params",
             Proxy::Flops => "flops",
+            Proxy::JacovFaithful => "jacov_faithful",
         }
     }
 
@@ -88,25 +112,29 @@ impl Proxy {
                 | Proxy::Grasp
                 | Proxy::Fisher
                 | Proxy::Jacov
+                | Proxy::JacovFaithful
                 | Proxy::Nwot
                 | Proxy::EpeNas
                 | Proxy::Plain
         )
     }
 
-    /// NASLib's sign convention: on DARTS, fisher, grad_norm, synflow and snip are negated; on
-    /// NB101, jacov is negated.
+    /// The sign applied to a proxy's raw value: NASLib's paper runner (`ZeroCostV2`) negates
+    /// fisher, grad_norm and snip on DARTS and jacov on NB101. Its DARTS synflow negation is
+    /// not followed: NASLib's published DARTS synflow values (NAS-Bench-Suite-Zero, computed by
+    /// `ZeroCost`) are the positive raw sum (stored as its natural log), positively correlated
+    /// with accuracy, and the negated score ranks against them (Kendall tau -0.99 on the
+    /// sample's genotypes). `jacov_faithful` is never negated.
     pub fn sign(self, space: SpaceKind) -> f64 {
         match (space, self) {
-            (SpaceKind::Darts, Proxy::Fisher | Proxy::GradNorm | Proxy::Synflow | Proxy::Snip) => {
-                -1.0
-            }
+            (SpaceKind::Darts, Proxy::Fisher | Proxy::GradNorm | Proxy::Snip) => -1.0,
             (SpaceKind::Nb101, Proxy::Jacov) => -1.0,
             _ => 1.0,
         }
     }
 
-    /// Parses a comma-separated list, `all` for every proxy.
+    /// Parses a comma-separated list, `all` for the thirteen of [`Proxy::ALL`] (any key of
+    /// [`Proxy::KNOWN`] may be named).
     pub fn parse_list(s: &str) -> Result<Vec<Proxy>, ZcError> {
         if s.trim() == "all" {
             return Ok(Proxy::ALL.to_vec());
@@ -142,7 +170,7 @@ impl FromStr for Proxy {
             "l2" | "l2_norm" => "l2_norm",
             other => other,
         };
-        Proxy::ALL
+        Proxy::KNOWN
             .into_iter()
             .find(|p| p.key() == k)
             .ok_or_else(|| ZcError::UnknownProxy(s.to_string()))

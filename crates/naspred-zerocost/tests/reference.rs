@@ -1,0 +1,75 @@
+//! Regression reference of every proxy: recomputes `tests/data/zc_reference.tsv` (written by
+//! `examples/zc_reference.rs`: fourteen proxy keys on four NB201, two NB101 and one DARTS
+//! architecture, batch 8, seed 0, CPU) and fails on any score that moved by more than a
+//! relative 1e-4 (or whose failure changed), so a speed-up that changes a score is caught.
+
+use std::collections::BTreeMap;
+
+use naspred_data::{DataRoot, Dataset};
+use naspred_spaces::{AnyArch, SpaceKind};
+use naspred_zerocost::{compute, load_image_pool, Proxy, ZcSettings};
+use tch::Device;
+
+const REFERENCE: &str = include_str!("data/zc_reference.tsv");
+
+/// The `key=value` settings of the reference's second comment line.
+fn header_setting(key: &str) -> String {
+    REFERENCE
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .flat_map(|l| l[1..].split_whitespace())
+        .find_map(|kv| kv.strip_prefix(&format!("{key}=")).map(str::to_string))
+        .unwrap_or_else(|| panic!("reference has no {key}="))
+}
+
+#[test]
+fn every_proxy_reproduces_its_reference_score() {
+    assert_eq!(header_setting("dataset"), "cifar10");
+    assert_eq!(header_setting("device"), "cpu");
+    let batch: usize = header_setting("batch").parse().unwrap();
+    let seed: u64 = header_setting("seed").parse().unwrap();
+    // (space, arch) -> [(proxy, reference value text)], in file order per architecture.
+    let mut by_arch: BTreeMap<(String, String), Vec<(Proxy, String)>> = BTreeMap::new();
+    for line in REFERENCE.lines().filter(|l| !l.starts_with('#')).skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        assert_eq!(f.len(), 4, "{line}");
+        let proxy: Proxy = f[2].parse().unwrap();
+        by_arch
+            .entry((f[0].to_string(), f[1].to_string()))
+            .or_default()
+            .push((proxy, f[3].to_string()));
+    }
+    assert_eq!(by_arch.len(), 7, "4 NB201, 2 NB101, 1 DARTS");
+    let images = load_image_pool(&DataRoot::resolve(None), Dataset::Cifar10, None, batch).unwrap();
+    let settings = ZcSettings {
+        dataset: Dataset::Cifar10,
+        batch_size: batch,
+        seed,
+        device: Device::Cpu,
+    };
+    let mut checked = 0;
+    for ((space, text), expected) in &by_arch {
+        let space: SpaceKind = space.parse().unwrap();
+        let arch = AnyArch::parse(space, text).unwrap();
+        assert_eq!(&arch.to_string(), text, "the reference's text round-trips");
+        let proxies: Vec<Proxy> = expected.iter().map(|(p, _)| *p).collect();
+        assert_eq!(proxies.len(), Proxy::KNOWN.len(), "{text}");
+        let scores = compute(&arch, &proxies, &settings, Some(&images)).unwrap();
+        for (s, (p, want)) in scores.iter().zip(expected) {
+            assert_eq!(s.proxy, *p);
+            match (&s.value, want.parse::<f64>()) {
+                (Ok(got), Ok(want)) => {
+                    let tol = 1e-4 * got.abs().max(want.abs());
+                    assert!(
+                        (got - want).abs() <= tol,
+                        "{space} {text} {p}: {got:e}, reference {want:e}"
+                    );
+                }
+                (Err(e), Err(_)) => assert_eq!(format!("failed: {e}"), *want, "{text} {p}"),
+                (got, _) => panic!("{space} {text} {p}: {got:?}, reference {want}"),
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 7 * Proxy::KNOWN.len());
+}
