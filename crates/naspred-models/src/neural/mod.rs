@@ -343,7 +343,13 @@ impl FitRng {
         if p <= 0.0 {
             return x.shallow_clone();
         }
-        let n = x.numel();
+        x * self.dropout_mask(&x.size(), p)
+    }
+
+    /// The mask of inverted dropout with drop probability `p` in `(0, 1)` for a tensor of
+    /// `shape`: 0 (dropped) or `1 / (1 - p)`, two mask entries per 64-bit draw.
+    pub fn dropout_mask(&mut self, shape: &[i64], p: f64) -> Tensor {
+        let n = shape.iter().product::<i64>().max(0) as usize;
         let thresh = (p * f64::from(u32::MAX)) as u32;
         let scale = (1.0 / (1.0 - p)) as f32;
         let mut m = Vec::with_capacity(n);
@@ -358,7 +364,7 @@ impl FitRng {
                 });
             }
         }
-        x * Tensor::from_slice(&m).view(x.size().as_slice())
+        Tensor::from_slice(&m).view(shape)
     }
 }
 
