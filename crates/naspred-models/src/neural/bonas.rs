@@ -20,7 +20,7 @@ use tch::{Device, Kind, Tensor};
 use super::gcn::GraphBatch;
 use super::{
     batches, check_train, cosine_lr, encode_all, fit_seed, mean_std, single_threaded,
-    to_vec_finite, Adam, FitRng, NeuralError, MAX_COUNT,
+    to_vec_finite, FitRng, FlatAdam, NeuralError, MAX_COUNT,
 };
 
 /// Hyperparameters of BONAS.
@@ -360,14 +360,11 @@ impl BonasPredictor {
         let net = BonasNet::new(data.ops.size()[2], p.gcn_hidden as i64, &mut rng);
         // Faithful: the gradients are never zeroed, so Adam sees their running sum.
         let acc = net.grad.zeros_like();
-        let grads = [if fixed {
-            net.grad.shallow_clone()
-        } else {
-            acc.shallow_clone()
-        }];
-        let mut opt = Adam::new(vec![net.theta.shallow_clone()], p.lr, (0.9, 0.999), 0.0);
+        let grads = if fixed { &net.grad } else { &acc };
+        let mut theta = net.theta.shallow_clone();
+        let mut opt = FlatAdam::new(theta.numel(), p.lr, (0.9, 0.999), 0.0);
         let mut saved = Vec::with_capacity(net.blocks.len());
-        tch::no_grad(|| {
+        tch::no_grad(|| -> Result<(), NeuralError> {
             for epoch in 0..p.epochs {
                 opt.lr = cosine_lr(p.lr, epoch, p.epochs);
                 let perm = rng.permutation(n);
@@ -381,10 +378,11 @@ impl BonasPredictor {
                         let mut a = acc.shallow_clone();
                         let _ = a.g_add_(&net.grad);
                     }
-                    opt.step_with(&grads);
+                    opt.step(&mut theta, grads)?;
                 }
             }
-        });
+            Ok(())
+        })?;
         self.fitted = Some((net, mean, std));
         Ok(())
     }

@@ -20,7 +20,7 @@ use tch::{Kind, Tensor};
 
 use super::{
     batches, check_train, cosine_lr, encode_all, fit_seed, graphs, mean_std, single_threaded,
-    to_vec_finite, Adam, FitRng, NeuralError, MAX_COUNT,
+    to_vec_finite, FitRng, FlatAdam, NeuralError, MAX_COUNT,
 };
 
 /// Graph encodings stacked into tensors: node features `(n, N, F)`, adjacency `(n, N, N)`,
@@ -419,19 +419,11 @@ impl GcnPredictor {
         let net = GcnNet::new(data.ops.size()[2], hidden, &mut rng);
         // Faithful: the gradients are never zeroed, so Adam sees their running sum.
         let acc = net.grad.zeros_like();
-        let grads = [if fixed {
-            net.grad.shallow_clone()
-        } else {
-            acc.shallow_clone()
-        }];
-        let mut opt = Adam::new(
-            vec![net.theta.shallow_clone()],
-            params.lr,
-            (0.9, 0.999),
-            params.wd,
-        );
+        let grads = if fixed { &net.grad } else { &acc };
+        let mut theta = net.theta.shallow_clone();
+        let mut opt = FlatAdam::new(theta.numel(), params.lr, (0.9, 0.999), params.wd);
         let mut saved = Saved::default();
-        tch::no_grad(|| {
+        tch::no_grad(|| -> Result<(), NeuralError> {
             for epoch in 0..params.epochs {
                 opt.lr = cosine_lr(params.lr, epoch, params.epochs);
                 let perm = rng.permutation(n);
@@ -446,10 +438,11 @@ impl GcnPredictor {
                         let mut a = acc.shallow_clone();
                         let _ = a.g_add_(&net.grad);
                     }
-                    opt.step_with(&grads);
+                    opt.step(&mut theta, grads)?;
                 }
             }
-        });
+            Ok(())
+        })?;
         self.fitted = Some((net, mean, std));
         Ok(())
     }
