@@ -516,6 +516,57 @@ fn check_flat(t: &Tensor, len: usize) -> Result<(), NeuralError> {
     Ok(())
 }
 
+/// The per-step constants of a fused Adam pass.
+struct AdamConsts {
+    b1: f32,
+    b2: f32,
+    c2: f32,
+    wd: f32,
+    inv_bc2: f32,
+    eps: f32,
+    step_size: f32,
+}
+
+/// One fused Adam pass over parameters, gradient and moments (the same `f32` arithmetic
+/// whatever the vector width, as Rust never contracts to FMA on its own).
+#[inline(always)]
+fn adam_kernel(ps: &mut [f32], gs: &[f32], ms: &mut [f32], vs: &mut [f32], c: &AdamConsts) {
+    for (((p, &g), m), v) in ps.iter_mut().zip(gs).zip(ms).zip(vs) {
+        let g = g + c.wd * *p;
+        *m += c.b1 * (g - *m);
+        *v = *v * c.b2 + g * (g * c.c2);
+        let denom = v.sqrt() * c.inv_bc2 + c.eps;
+        *p -= c.step_size * (*m / denom);
+    }
+}
+
+/// [`adam_kernel`] compiled for 256-bit AVX vectors.
+///
+/// # Safety
+/// The CPU must support AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn adam_kernel_avx(
+    ps: &mut [f32],
+    gs: &[f32],
+    ms: &mut [f32],
+    vs: &mut [f32],
+    c: &AdamConsts,
+) {
+    adam_kernel(ps, gs, ms, vs, c);
+}
+
+/// [`adam_kernel`] with the widest vectors the CPU supports.
+fn adam_pass(ps: &mut [f32], gs: &[f32], ms: &mut [f32], vs: &mut [f32], c: &AdamConsts) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: AVX support was just checked.
+        unsafe { adam_kernel_avx(ps, gs, ms, vs, c) };
+        return;
+    }
+    adam_kernel(ps, gs, ms, vs, c);
+}
+
 impl FlatAdam {
     /// Adam over a buffer of `len` parameters.
     pub fn new(len: usize, lr: f64, betas: (f64, f64), wd: f64) -> Self {
@@ -561,13 +612,16 @@ impl FlatAdam {
                 std::slice::from_raw_parts(gp, n),
             )
         };
-        for (((p, &g), m), v) in ps.iter_mut().zip(gs).zip(&mut self.m).zip(&mut self.v) {
-            let g = g + wd * *p;
-            *m += b1 * (g - *m);
-            *v = *v * b2 + g * (g * c2);
-            let denom = v.sqrt() * inv_bc2 + eps;
-            *p -= step_size * (*m / denom);
-        }
+        let c = AdamConsts {
+            b1,
+            b2,
+            c2,
+            wd,
+            inv_bc2,
+            eps,
+            step_size,
+        };
+        adam_pass(ps, gs, &mut self.m, &mut self.v, &c);
         Ok(())
     }
 }
