@@ -11,6 +11,10 @@
 //! The training data are encoded once per fit into batched tensors; each step only gathers the
 //! rows of its minibatch with `index_select`.
 //!
+//! MLP, BANANAS, GCN and BONAS train without autograd: their parameters live in one flat
+//! buffer, their gradients are written in closed form into another (each checked against
+//! autograd in the unit tests), and GCN/BONAS step with the fused [`FlatAdam`].
+//!
 //! # QUIRKs: NASLib's bugs, reproduced or fixed (spec §1.3, §5.5)
 //!
 //! Each predictor takes a [`Quirks`] setting. [`Quirks::Fixed`] is the **default** here (as the
