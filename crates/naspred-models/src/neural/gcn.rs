@@ -159,7 +159,8 @@ struct SavedConv {
     ah: Tensor,
     /// `ReLU(ah W)`, `2 x rows x hidden`.
     out: Tensor,
-    /// The dropout mask applied to the layer output (training only).
+    /// The dropout mask applied to the layer output, kept values halved (the mean of the two
+    /// directions; training only).
     mask: Option<Tensor>,
 }
 
@@ -270,14 +271,18 @@ impl GcnNet {
             let fin = w.size()[1];
             let ah = adj2.matmul(&h).view([2, rows, fin]);
             let out = ah.bmm(w).relu();
-            let mut next = out.sum_dim_intlist([0i64].as_slice(), false, Kind::Float) * 0.5;
+            let sum = out
+                .sum_dim_intlist([0i64].as_slice(), false, Kind::Float)
+                .view([b, nn, self.hidden]);
+            // The mean of the two directions and the dropout in one product: the mask is drawn
+            // with its kept value halved (exact, so the same values as halving first).
             let mask = drop
                 .as_deref_mut()
-                .map(|r| r.dropout_mask(&[rows, self.hidden], DROPOUT));
-            if let Some(m) = &mask {
-                next *= m;
-            }
-            let next = next.view([b, nn, self.hidden]);
+                .map(|r| r.dropout_mask_scaled(&[b, nn, self.hidden], DROPOUT, 0.5));
+            let next = match &mask {
+                Some(m) => sum * m,
+                None => sum * 0.5,
+            };
             if let Some(s) = saved.as_deref_mut() {
                 s.convs.push(SavedConv { ah, out, mask });
             }
@@ -318,10 +323,11 @@ impl GcnNet {
         let mut dh = dpool.unsqueeze(1).expand([b, nn, self.hidden], false);
         let adj2_t = adj2.transpose(2, 3);
         for (k, ((w, gw), sv)) in self.layers.iter().zip(&s.convs).enumerate().rev() {
-            let mut dnext = dh.reshape([rows, self.hidden]) * 0.5;
-            if let Some(m) = &sv.mask {
-                dnext *= m;
+            let dnext = match &sv.mask {
+                Some(m) => &dh * m,
+                None => &dh * 0.5,
             }
+            .view([rows, self.hidden]);
             let dout = sv.out.threshold_backward(&dnext.unsqueeze(0), 0.0);
             let _ = sv.ah.transpose(1, 2).bmm_out(gw, &dout);
             if k > 0 {

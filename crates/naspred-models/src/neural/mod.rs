@@ -356,9 +356,15 @@ impl FitRng {
     /// The mask of inverted dropout with drop probability `p` in `(0, 1)` for a tensor of
     /// `shape`: 0 (dropped) or `1 / (1 - p)`, two mask entries per 64-bit draw.
     pub fn dropout_mask(&mut self, shape: &[i64], p: f64) -> Tensor {
+        self.dropout_mask_scaled(shape, p, 1.0)
+    }
+
+    /// [`FitRng::dropout_mask`] with the kept value multiplied by `scale` (in `f32`, after
+    /// rounding `1 / (1 - p)`), from the same draws.
+    pub fn dropout_mask_scaled(&mut self, shape: &[i64], p: f64, scale: f32) -> Tensor {
         let n = shape.iter().product::<i64>().max(0) as usize;
         let thresh = (p * f64::from(u32::MAX)) as u32;
-        let scale = (1.0 / (1.0 - p)) as f32;
+        let scale = (1.0 / (1.0 - p)) as f32 * scale;
         let mut m = Vec::with_capacity(n);
         while m.len() < n {
             let r = self.rng.next_u64();
