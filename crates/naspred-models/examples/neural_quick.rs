@@ -1,5 +1,6 @@
 //! Quick quality/speed check of the neural predictors on NB201 CIFAR-10: for each trial, a
-//! fresh random split (n training, 200 test, n unlabeled architectures), one fit, Kendall tau.
+//! fresh random split (n training, 200 test, n unlabeled architectures), one fit (wall clock and
+//! the fitting thread's CPU time), Kendall tau.
 //!
 //! `neural_quick <n> <trials> <key>...` with keys among mlp, bananas, gcn, gcn_faithful, bonas,
 //! bonas_faithful, seminas, nao, dngo, bohamiann.
@@ -45,6 +46,15 @@ fn ctx<'a>(rng: &'a mut PredictorRng, u: &'a [ArchInput]) -> Context<'a> {
     }
 }
 
+/// CPU time of the calling thread (Linux `/proc/thread-self/schedstat`, nanoseconds on the
+/// CPU), in seconds; NaN where unavailable.
+fn thread_cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(f64::NAN, |ns| ns * 1e-9)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args[1].parse().expect("n");
@@ -58,6 +68,7 @@ fn main() {
     for key in &args[3..] {
         let mut taus = Vec::new();
         let mut fits = Vec::new();
+        let mut cpus = Vec::new();
         for t in 0..trials {
             let mut tab = table.clone();
             tab.shuffle(&mut PredictorRng::seed_from_u64(1000 + t));
@@ -71,9 +82,11 @@ fn main() {
             let mut rng = PredictorRng::seed_from_u64(t);
             let mut p = build(key);
             let s = Instant::now();
+            let c = thread_cpu_seconds();
             p.fit(&train, &y_train, &mut ctx(&mut rng, &unl))
                 .expect("fit");
             fits.push(s.elapsed().as_secs_f64());
+            cpus.push(thread_cpu_seconds() - c);
             let pred = p.query(&test, &mut ctx(&mut rng, &[])).expect("query");
             taus.push(kendall_tau_b(&y_test, &pred));
         }
@@ -85,8 +98,9 @@ fn main() {
             f64::NAN
         };
         let f = fits.iter().sum::<f64>() / k;
+        let c = cpus.iter().sum::<f64>() / k;
         println!(
-            "{key:15} n={n:5} trials={trials} tau={m:.3} ± {se:.3}  fit={f:.2}s  taus={taus:.3?}"
+            "{key:15} n={n:5} trials={trials} tau={m:.3} ± {se:.3}  fit={f:.2}s wall, {c:.2}s thread CPU  taus={taus:.3?}"
         );
     }
 }

@@ -19,8 +19,8 @@ use naspred_spaces::{Encoding, EncodingKind, Quirks};
 use tch::{Kind, Tensor};
 
 use super::{
-    batches, check_train, cosine_lr, encode_all, fit_seed, graphs, mean_std, param,
-    single_threaded, to_vec_finite, Adam, FitRng, NeuralError, MAX_COUNT,
+    batches, check_train, cosine_lr, encode_all, fit_seed, graphs, mean_std, single_threaded,
+    to_vec_finite, FitRng, FlatAdam, NeuralError, MAX_COUNT,
 };
 
 /// Graph encodings stacked into tensors: node features `(n, N, F)`, adjacency `(n, N, N)`,
@@ -147,79 +147,207 @@ impl TunableParams for GcnParams {
     }
 }
 
+/// Dropout probability after every graph convolution and after `fc1`.
+const DROPOUT: f64 = 0.1;
+
+/// Width of the first readout layer.
+const FC_WIDTH: i64 = 128;
+
+/// What the backward pass keeps of one graph convolution (rows = graphs x nodes).
+struct SavedConv {
+    /// The input propagated along both adjacencies, `2 x rows x in`.
+    ah: Tensor,
+    /// `ReLU(ah W)`, `2 x rows x hidden`.
+    out: Tensor,
+    /// The dropout mask applied to the layer output, kept values halved (the mean of the two
+    /// directions; training only).
+    mask: Option<Tensor>,
+}
+
+/// What the backward pass keeps of a forward pass.
+#[derive(Default)]
+struct Saved {
+    convs: Vec<SavedConv>,
+    /// Mean-pooled node states, `graphs x hidden`.
+    pooled: Option<Tensor>,
+    /// `fc1` output after dropout, `graphs x 128`.
+    z: Option<Tensor>,
+    /// Dropout mask of `z`.
+    mask: Option<Tensor>,
+}
+
+/// The directed GCN with every weight in one flat buffer and the gradients, written in closed
+/// form by [`GcnNet::backward`], in another (the pattern of the MLP). The two weights of a
+/// layer form one `2 x in x hidden` block, so both directions of a layer are one batched
+/// matrix product forward and two backward; a training step is a few libtorch calls per layer
+/// plus one Adam update of the flat buffer, instead of autograd's per-node bookkeeping and a
+/// per-tensor optimiser. Same function and gradients (checked against autograd in the tests).
 struct GcnNet {
+    theta: Tensor,
+    grad: Tensor,
+    /// `(w, grad of w)` per layer, each `2 x in x hidden` (`[W1, W2]`).
     layers: Vec<(Tensor, Tensor)>,
-    fc1: Tensor,
-    fc2: Tensor,
+    /// `Linear(hidden, 128)` weight and gradient.
+    fc1: (Tensor, Tensor),
+    /// `Linear(128, 1)` weight and gradient.
+    fc2: (Tensor, Tensor),
+    hidden: i64,
 }
 
 impl GcnNet {
+    /// Xavier-uniform `W1` then `W2` layer by layer, then `nn.Linear`'s default init
+    /// `U(±1/sqrt(fan_in))` for `fc1` and `fc2`.
     fn new(nfeat: i64, hidden: i64, rng: &mut FitRng) -> Self {
-        let layers = (0..4)
-            .map(|i| {
-                let inp = if i == 0 { nfeat } else { hidden };
-                (
-                    param(rng.xavier([inp, hidden])),
-                    param(rng.xavier([inp, hidden])),
-                )
-            })
+        let fins: Vec<i64> = (0..4)
+            .map(|i| if i == 0 { nfeat } else { hidden })
             .collect();
-        // nn.Linear's default init: U(±1/sqrt(fan_in)).
+        let total: i64 =
+            fins.iter().map(|f| 2 * f * hidden).sum::<i64>() + FC_WIDTH * hidden + FC_WIDTH;
+        let opts = (Kind::Float, tch::Device::Cpu);
+        let mut net = Self::views(
+            Tensor::zeros([total], opts),
+            Tensor::zeros([total], opts),
+            &fins,
+            hidden,
+        );
+        for (w, _) in &mut net.layers {
+            let fin = w.size()[1];
+            for d in 0..2 {
+                w.get(d).copy_(&rng.xavier([fin, hidden]));
+            }
+        }
         let b1 = 1.0 / (hidden as f64).sqrt();
-        let b2 = 1.0 / 128f64.sqrt();
+        let b2 = 1.0 / (FC_WIDTH as f64).sqrt();
+        net.fc1.0.copy_(&rng.uniform(&[FC_WIDTH, hidden], -b1, b1));
+        net.fc2.0.copy_(&rng.uniform(&[1, FC_WIDTH], -b2, b2));
+        net
+    }
+
+    /// The net's views into `theta` and `grad` (layers of inputs `fins`).
+    fn views(theta: Tensor, grad: Tensor, fins: &[i64], hidden: i64) -> Self {
+        let mut off = 0i64;
+        let mut take = |shape: &[i64]| {
+            let len: i64 = shape.iter().product();
+            let v = (
+                theta.narrow(0, off, len).view(shape),
+                grad.narrow(0, off, len).view(shape),
+            );
+            off += len;
+            v
+        };
+        let layers = fins.iter().map(|&f| take(&[2, f, hidden])).collect();
+        let fc1 = take(&[FC_WIDTH, hidden]);
+        let fc2 = take(&[1, FC_WIDTH]);
         GcnNet {
+            theta,
+            grad,
             layers,
-            fc1: param(rng.uniform(&[128, hidden], -b1, b1)),
-            fc2: param(rng.uniform(&[1, 128], -b2, b2)),
+            fc1,
+            fc2,
+            hidden,
         }
     }
 
-    fn params(&self) -> Vec<Tensor> {
-        let mut v = Vec::new();
-        for (a, b) in &self.layers {
-            v.push(a.shallow_clone());
-            v.push(b.shallow_clone());
-        }
-        v.push(self.fc1.shallow_clone());
-        v.push(self.fc2.shallow_clone());
-        v
-    }
-
-    /// `norm`, `inv`: the two normalised adjacencies of the batch.
+    /// Predictions for node features `ops` `(graphs, nodes, F)`, the normalised adjacencies
+    /// `adj2` `(2, graphs, nodes, nodes)` (forward, then reverse direction) and vertex counts
+    /// `numv`; with `drop`, dropout masks are drawn from it (training) and `saved` keeps what
+    /// the backward pass needs.
     fn forward(
         &self,
         ops: &Tensor,
-        norm: &Tensor,
-        inv: &Tensor,
+        adj2: &Tensor,
         numv: &Tensor,
         mut drop: Option<&mut FitRng>,
+        mut saved: Option<&mut Saved>,
     ) -> Tensor {
+        let sz = ops.size();
+        let (b, nn) = (sz[0], sz[1]);
+        let rows = b * nn;
+        if let Some(s) = saved.as_deref_mut() {
+            s.convs.clear();
+        }
         let mut h = ops.shallow_clone();
-        for (w1, w2) in &self.layers {
-            let o1 = norm.matmul(&h.matmul(w1)).relu();
-            let o2 = inv.matmul(&h.matmul(w2)).relu();
-            h = (o1 + o2) * 0.5;
-            if let Some(r) = drop.as_deref_mut() {
-                h = r.dropout(&h, 0.1);
+        for (w, _) in &self.layers {
+            let fin = w.size()[1];
+            let ah = adj2.matmul(&h).view([2, rows, fin]);
+            let out = ah.bmm(w).relu();
+            let sum = out
+                .sum_dim_intlist([0i64].as_slice(), false, Kind::Float)
+                .view([b, nn, self.hidden]);
+            // The mean of the two directions and the dropout in one product: the mask is drawn
+            // with its kept value halved (exact, so the same values as halving first).
+            let mask = drop
+                .as_deref_mut()
+                .map(|r| r.dropout_mask_scaled(&[b, nn, self.hidden], DROPOUT, 0.5));
+            let next = match &mask {
+                Some(m) => sum * m,
+                None => sum * 0.5,
+            };
+            if let Some(s) = saved.as_deref_mut() {
+                s.convs.push(SavedConv { ah, out, mask });
             }
+            h = next;
         }
         let pooled = h.sum_dim_intlist([1i64].as_slice(), false, Kind::Float) / numv.unsqueeze(-1);
-        let mut z = pooled.linear::<Tensor>(&self.fc1, None);
-        if let Some(r) = drop {
-            z = r.dropout(&z, 0.1);
+        let mut z = pooled.mm(&self.fc1.0.tr());
+        let mask = drop.map(|r| r.dropout_mask(&[b, FC_WIDTH], DROPOUT));
+        if let Some(m) = &mask {
+            z *= m;
         }
-        z.linear::<Tensor>(&self.fc2, None).view([-1])
+        let pred = z.mm(&self.fc2.0.tr()).view([-1]);
+        if let Some(s) = saved {
+            s.pooled = Some(pooled);
+            s.z = Some(z);
+            s.mask = mask;
+        }
+        pred
+    }
+
+    /// Writes into the gradient buffer the gradient of `mean((pred - y)^2)` for a forward pass
+    /// that kept `saved`, on the adjacencies `adj2` and vertex counts `numv` of its batch.
+    fn backward(&self, s: &Saved, pred: &Tensor, y: &Tensor, adj2: &Tensor, numv: &Tensor) {
+        let (Some(pooled), Some(z)) = (&s.pooled, &s.z) else {
+            return;
+        };
+        let b = pred.size()[0];
+        let d = ((pred - y) * (2.0 / b as f64)).view([b, 1]);
+        let _ = d.tr().mm_out(&self.fc2.1, z);
+        let mut dz = d.mm(&self.fc2.0);
+        if let Some(m) = &s.mask {
+            dz *= m;
+        }
+        let _ = dz.tr().mm_out(&self.fc1.1, pooled);
+        let dpool = dz.mm(&self.fc1.0) / numv.unsqueeze(-1);
+        let nn = adj2.size()[2];
+        let rows = b * nn;
+        let mut dh = dpool.unsqueeze(1).expand([b, nn, self.hidden], false);
+        let adj2_t = adj2.transpose(2, 3);
+        for (k, ((w, gw), sv)) in self.layers.iter().zip(&s.convs).enumerate().rev() {
+            let dnext = match &sv.mask {
+                Some(m) => &dh * m,
+                None => &dh * 0.5,
+            }
+            .view([rows, self.hidden]);
+            let dout = sv.out.threshold_backward(&dnext.unsqueeze(0), 0.0);
+            let _ = sv.ah.transpose(1, 2).bmm_out(gw, &dout);
+            if k > 0 {
+                let fin = w.size()[1];
+                let dah = dout.bmm(&w.transpose(1, 2)).view([2, b, nn, fin]);
+                dh = adj2_t
+                    .matmul(&dah)
+                    .sum_dim_intlist([0i64].as_slice(), false, Kind::Float);
+            }
+        }
     }
 }
 
-/// The two normalised adjacencies of NASLib's directed GCN for raw adjacencies `(n, N, N)`.
-fn gcn_adjacencies(adj: &Tensor) -> (Tensor, Tensor) {
+/// The two normalised adjacencies of NASLib's directed GCN for raw adjacencies `(n, N, N)`,
+/// stacked as `(2, n, N, N)`: `rownorm(A')` then `rownorm(A'^T)`.
+fn gcn_adjacencies(adj: &Tensor) -> Tensor {
     let nn = adj.size()[1];
     let eye = Tensor::eye(nn, (Kind::Float, tch::Device::Cpu));
     let a = rownorm(&(adj + eye));
-    let norm = rownorm(&a);
-    let inv = rownorm(&a.transpose(1, 2));
-    (norm, inv)
+    Tensor::stack(&[rownorm(&a), rownorm(&a.transpose(1, 2))], 0)
 }
 
 /// NASLib's `gcn` predictor.
@@ -281,7 +409,7 @@ impl GcnPredictor {
         single_threaded();
         self.fitted = None;
         let data = GraphBatch::new(&encode_all(train, EncodingKind::Gcn, self.quirks)?)?;
-        let (norm, inv) = gcn_adjacencies(&data.adj);
+        let adj2 = gcn_adjacencies(&data.adj);
         let (mean, std) = mean_std(y);
         let yz: Vec<f32> = y.iter().map(|&v| ((v - mean) / std) as f32).collect();
         let yt = Tensor::from_slice(&yz);
@@ -295,27 +423,32 @@ impl GcnPredictor {
         };
         let mut rng = FitRng::new(seed);
         let net = GcnNet::new(data.ops.size()[2], hidden, &mut rng);
-        let mut opt = Adam::new(net.params(), params.lr, (0.9, 0.999), params.wd);
-        for epoch in 0..params.epochs {
-            opt.lr = cosine_lr(params.lr, epoch, params.epochs);
-            let perm = rng.permutation(n);
-            for idx in batches(&perm, batch, true) {
-                let idx = Tensor::from_slice(idx);
-                if fixed {
-                    opt.zero_grad();
+        // Faithful: the gradients are never zeroed, so Adam sees their running sum.
+        let acc = net.grad.zeros_like();
+        let grads = if fixed { &net.grad } else { &acc };
+        let mut theta = net.theta.shallow_clone();
+        let mut opt = FlatAdam::new(theta.numel(), params.lr, (0.9, 0.999), params.wd);
+        let mut saved = Saved::default();
+        tch::no_grad(|| -> Result<(), NeuralError> {
+            for epoch in 0..params.epochs {
+                opt.lr = cosine_lr(params.lr, epoch, params.epochs);
+                let perm = rng.permutation(n);
+                for idx in batches(&perm, batch, true) {
+                    let idx = Tensor::from_slice(idx);
+                    let adj = adj2.index_select(1, &idx);
+                    let numv = data.numv.index_select(0, &idx);
+                    let ops = data.ops.index_select(0, &idx);
+                    let pred = net.forward(&ops, &adj, &numv, Some(&mut rng), Some(&mut saved));
+                    net.backward(&saved, &pred, &yt.index_select(0, &idx), &adj, &numv);
+                    if !fixed {
+                        let mut a = acc.shallow_clone();
+                        let _ = a.g_add_(&net.grad);
+                    }
+                    opt.step(&mut theta, grads)?;
                 }
-                let pred = net.forward(
-                    &data.ops.index_select(0, &idx),
-                    &norm.index_select(0, &idx),
-                    &inv.index_select(0, &idx),
-                    &data.numv.index_select(0, &idx),
-                    Some(&mut rng),
-                );
-                let loss = (pred - yt.index_select(0, &idx)).square().mean(Kind::Float);
-                loss.backward();
-                opt.step();
             }
-        }
+            Ok(())
+        })?;
         self.fitted = Some((net, mean, std));
         Ok(())
     }
@@ -327,7 +460,7 @@ impl GcnPredictor {
             return Ok(Vec::new());
         }
         let data = GraphBatch::new(&encode_all(test, EncodingKind::Gcn, self.quirks)?)?;
-        let (norm, inv) = gcn_adjacencies(&data.adj);
+        let adj2 = gcn_adjacencies(&data.adj);
         let mut out = Vec::with_capacity(test.len());
         let n = test.len() as i64;
         let mut start = 0i64;
@@ -336,9 +469,9 @@ impl GcnPredictor {
             let p = tch::no_grad(|| {
                 net.forward(
                     &data.ops.narrow(0, start, len),
-                    &norm.narrow(0, start, len),
-                    &inv.narrow(0, start, len),
+                    &adj2.narrow(1, start, len),
                     &data.numv.narrow(0, start, len),
+                    None,
                     None,
                 )
             });
@@ -386,5 +519,85 @@ impl Predictor for GcnPredictor {
 
     fn tuning(&mut self) -> Option<&mut dyn Tunable> {
         Some(&mut self.hpo)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch of `b` random graphs of `nn` nodes with `nf` one-hot-like features, vertex
+    /// counts, targets, and a net of width `hidden`.
+    fn setup(b: i64, nn: i64, nf: i64, hidden: i64) -> (GcnNet, Tensor, Tensor, Tensor, Tensor) {
+        let mut rng = FitRng::new(11);
+        let net = GcnNet::new(nf, hidden, &mut rng);
+        let ops = rng
+            .uniform(&[b, nn, nf], 0.0, 1.0)
+            .gt(0.5)
+            .to_kind(Kind::Float);
+        let adj = rng
+            .uniform(&[b, nn, nn], 0.0, 1.0)
+            .gt(0.6)
+            .to_kind(Kind::Float)
+            .triu(1);
+        let numv = rng.uniform(&[b], 2.0, nn as f64 + 1.0).floor();
+        let y = rng.normal(&[b], 1.0);
+        (net, ops, gcn_adjacencies(&adj), numv, y)
+    }
+
+    fn max_abs(t: &Tensor) -> f64 {
+        t.abs().max().double_value(&[])
+    }
+
+    /// The hand-written gradient equals autograd's on the same weights, batch and dropout
+    /// masks.
+    #[test]
+    fn manual_gradient_matches_autograd() {
+        let (net, ops, adj2, numv, y) = setup(5, 6, 4, 9);
+        let mut saved = Saved::default();
+        let pred = tch::no_grad(|| {
+            net.forward(
+                &ops,
+                &adj2,
+                &numv,
+                Some(&mut FitRng::new(3)),
+                Some(&mut saved),
+            )
+        });
+        net.backward(&saved, &pred, &y, &adj2, &numv);
+        assert!(saved.convs.iter().all(|c| c.mask.is_some()));
+
+        let theta = net.theta.detach().copy().set_requires_grad(true);
+        let fins: Vec<i64> = net.layers.iter().map(|(w, _)| w.size()[1]).collect();
+        let ag = GcnNet::views(theta.shallow_clone(), theta.zeros_like(), &fins, 9);
+        let out = ag.forward(&ops, &adj2, &numv, Some(&mut FitRng::new(3)), None);
+        (out - &y).square().mean(Kind::Float).backward();
+        let reference = theta.grad();
+        let scale = max_abs(&reference);
+        assert!(scale > 0.0);
+        let rel = max_abs(&(reference - &net.grad)) / scale;
+        assert!(rel < 1e-4, "relative gradient error {rel}");
+    }
+
+    /// The flat net computes NASLib's module formulation: per layer
+    /// `(ReLU(norm (h W1)) + ReLU(inv (h W2))) / 2`, mean pooling, `fc1`, `fc2`.
+    #[test]
+    fn forward_matches_the_module_formulation() {
+        let (net, ops, adj2, numv, _) = setup(4, 5, 3, 6);
+        let ours = tch::no_grad(|| net.forward(&ops, &adj2, &numv, None, None));
+        let (norm, inv) = (adj2.get(0), adj2.get(1));
+        let mut h = ops.shallow_clone();
+        for (w, _) in &net.layers {
+            let o1 = norm.matmul(&h.matmul(&w.get(0))).relu();
+            let o2 = inv.matmul(&h.matmul(&w.get(1))).relu();
+            h = (o1 + o2) * 0.5;
+        }
+        let pooled = h.sum_dim_intlist([1i64].as_slice(), false, Kind::Float) / numv.unsqueeze(-1);
+        let reference = pooled
+            .linear::<Tensor>(&net.fc1.0, None)
+            .linear::<Tensor>(&net.fc2.0, None)
+            .view([-1]);
+        let rel = max_abs(&(ours - &reference)) / max_abs(&reference);
+        assert!(rel < 1e-5, "relative difference {rel}");
     }
 }

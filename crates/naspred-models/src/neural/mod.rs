@@ -11,6 +11,10 @@
 //! The training data are encoded once per fit into batched tensors; each step only gathers the
 //! rows of its minibatch with `index_select`.
 //!
+//! MLP, BANANAS, GCN and BONAS train without autograd: their parameters live in one flat
+//! buffer, their gradients are written in closed form into another (each checked against
+//! autograd in the unit tests), and GCN/BONAS step with the fused [`FlatAdam`].
+//!
 //! # QUIRKs: NASLib's bugs, reproduced or fixed (spec §1.3, §5.5)
 //!
 //! Each predictor takes a [`Quirks`] setting. [`Quirks::Fixed`] is the **default** here (as the
@@ -124,6 +128,9 @@ pub enum NeuralError {
     /// Query before a successful fit.
     #[error("queried before fit")]
     NotFitted,
+    /// A flat parameter or gradient buffer is not what the fused optimiser needs.
+    #[error("optimiser buffer: {0}")]
+    BadBuffer(&'static str),
 }
 
 impl NeuralError {
@@ -343,9 +350,21 @@ impl FitRng {
         if p <= 0.0 {
             return x.shallow_clone();
         }
-        let n = x.numel();
+        x * self.dropout_mask(&x.size(), p)
+    }
+
+    /// The mask of inverted dropout with drop probability `p` in `(0, 1)` for a tensor of
+    /// `shape`: 0 (dropped) or `1 / (1 - p)`, two mask entries per 64-bit draw.
+    pub fn dropout_mask(&mut self, shape: &[i64], p: f64) -> Tensor {
+        self.dropout_mask_scaled(shape, p, 1.0)
+    }
+
+    /// [`FitRng::dropout_mask`] with the kept value multiplied by `scale` (in `f32`, after
+    /// rounding `1 / (1 - p)`), from the same draws.
+    pub fn dropout_mask_scaled(&mut self, shape: &[i64], p: f64, scale: f32) -> Tensor {
+        let n = shape.iter().product::<i64>().max(0) as usize;
         let thresh = (p * f64::from(u32::MAX)) as u32;
-        let scale = (1.0 / (1.0 - p)) as f32;
+        let scale = (1.0 / (1.0 - p)) as f32 * scale;
         let mut m = Vec::with_capacity(n);
         while m.len() < n {
             let r = self.rng.next_u64();
@@ -358,7 +377,7 @@ impl FitRng {
                 });
             }
         }
-        x * Tensor::from_slice(&m).view(x.size().as_slice())
+        Tensor::from_slice(&m).view(shape)
     }
 }
 
@@ -479,6 +498,144 @@ impl Adam {
     }
 }
 
+/// Adam as [`Adam`] (PyTorch's algorithm, L2 weight decay added to the gradient) for one flat
+/// `f32` parameter buffer, fused into a single pass over parameters, gradient and moments per
+/// step (libtorch's version walks the buffer about a dozen times, one kernel call each).
+pub struct FlatAdam {
+    m: Vec<f32>,
+    v: Vec<f32>,
+    step: i32,
+    /// Learning rate.
+    pub lr: f64,
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+    wd: f64,
+}
+
+/// Checks that `t` is a contiguous `f32` CPU tensor of `len` elements.
+fn check_flat(t: &Tensor, len: usize) -> Result<(), NeuralError> {
+    if t.kind() != Kind::Float || t.device() != tch::Device::Cpu {
+        return Err(NeuralError::BadBuffer("not an f32 CPU tensor"));
+    }
+    if !t.is_contiguous() || t.numel() != len {
+        return Err(NeuralError::BadBuffer(
+            "not contiguous or not of the optimiser's length",
+        ));
+    }
+    Ok(())
+}
+
+/// The per-step constants of a fused Adam pass.
+struct AdamConsts {
+    b1: f32,
+    b2: f32,
+    c2: f32,
+    wd: f32,
+    inv_bc2: f32,
+    eps: f32,
+    step_size: f32,
+}
+
+/// One fused Adam pass over parameters, gradient and moments (the same `f32` arithmetic
+/// whatever the vector width, as Rust never contracts to FMA on its own).
+#[inline(always)]
+fn adam_kernel(ps: &mut [f32], gs: &[f32], ms: &mut [f32], vs: &mut [f32], c: &AdamConsts) {
+    for (((p, &g), m), v) in ps.iter_mut().zip(gs).zip(ms).zip(vs) {
+        let g = g + c.wd * *p;
+        *m += c.b1 * (g - *m);
+        *v = *v * c.b2 + g * (g * c.c2);
+        let denom = v.sqrt() * c.inv_bc2 + c.eps;
+        *p -= c.step_size * (*m / denom);
+    }
+}
+
+/// [`adam_kernel`] compiled for 256-bit AVX vectors.
+///
+/// # Safety
+/// The CPU must support AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn adam_kernel_avx(
+    ps: &mut [f32],
+    gs: &[f32],
+    ms: &mut [f32],
+    vs: &mut [f32],
+    c: &AdamConsts,
+) {
+    adam_kernel(ps, gs, ms, vs, c);
+}
+
+/// [`adam_kernel`] with the widest vectors the CPU supports.
+fn adam_pass(ps: &mut [f32], gs: &[f32], ms: &mut [f32], vs: &mut [f32], c: &AdamConsts) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: AVX support was just checked.
+        unsafe { adam_kernel_avx(ps, gs, ms, vs, c) };
+        return;
+    }
+    adam_kernel(ps, gs, ms, vs, c);
+}
+
+impl FlatAdam {
+    /// Adam over a buffer of `len` parameters.
+    pub fn new(len: usize, lr: f64, betas: (f64, f64), wd: f64) -> Self {
+        FlatAdam {
+            m: vec![0.0; len],
+            v: vec![0.0; len],
+            step: 0,
+            lr,
+            beta1: betas.0,
+            beta2: betas.1,
+            eps: 1e-8,
+            wd,
+        }
+    }
+
+    /// One Adam step of the parameters `theta` with the gradient `grad`: two distinct
+    /// contiguous `f32` CPU tensors of the optimiser's length.
+    ///
+    /// # Errors
+    /// [`NeuralError::BadBuffer`] for any other tensors (nothing is changed).
+    pub fn step(&mut self, theta: &mut Tensor, grad: &Tensor) -> Result<(), NeuralError> {
+        let n = self.m.len();
+        check_flat(theta, n)?;
+        check_flat(grad, n)?;
+        let (pp, gp) = (theta.data_ptr() as *mut f32, grad.data_ptr() as *const f32);
+        let (pa, ga) = (pp as usize, gp as usize);
+        if n > 0 && pa < ga + 4 * n && ga < pa + 4 * n {
+            return Err(NeuralError::BadBuffer("parameters and gradient overlap"));
+        }
+        self.step += 1;
+        let bc1 = 1.0 - self.beta1.powi(self.step);
+        let bc2_sqrt = (1.0 - self.beta2.powi(self.step)).sqrt();
+        let step_size = (self.lr / bc1) as f32;
+        let (b1, b2) = ((1.0 - self.beta1) as f32, self.beta2 as f32);
+        let (c2, wd) = ((1.0 - self.beta2) as f32, self.wd as f32);
+        let (inv_bc2, eps) = ((1.0 / bc2_sqrt) as f32, self.eps as f32);
+        // SAFETY: both tensors were checked to be contiguous f32 CPU buffers of `n` elements
+        // that do not overlap; `theta` is borrowed mutably and `grad` shared for the whole
+        // loop, so no other Rust reference reaches their storage meanwhile.
+        let (ps, gs) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(pp, n),
+                std::slice::from_raw_parts(gp, n),
+            )
+        };
+        let c = AdamConsts {
+            b1,
+            b2,
+            c2,
+            wd,
+            inv_bc2,
+            eps,
+            step_size,
+        };
+        adam_pass(ps, gs, &mut self.m, &mut self.v, &c);
+        Ok(())
+    }
+}
+
 /// Cosine annealing (PyTorch's `CosineAnnealingLR`, `eta_min = 0`): the learning rate of epoch
 /// `epoch` out of `t_max`.
 pub fn cosine_lr(base: f64, epoch: usize, t_max: usize) -> f64 {
@@ -530,6 +687,42 @@ mod tests {
     use super::*;
     use naspred_eval::hpo::{HpoState, Tunable};
     use naspred_eval::Hyperparams;
+
+    /// The fused flat Adam takes the steps of the tensor Adam (with weight decay, a changing
+    /// learning rate and gradients that change sign), and refuses unsuitable buffers.
+    #[test]
+    fn flat_adam_matches_the_tensor_adam() {
+        let mut rng = FitRng::new(4);
+        let init = rng.normal(&[257], 1.0);
+        let reference = init.copy();
+        let mut flat = init.copy();
+        let mut adam = Adam::new(vec![reference.shallow_clone()], 0.01, (0.9, 0.999), 3e-4);
+        let mut fused = FlatAdam::new(257, 0.01, (0.9, 0.999), 3e-4);
+        for step in 0..20 {
+            let g = rng.normal(&[257], 1.0);
+            adam.lr = cosine_lr(0.01, step, 20);
+            fused.lr = adam.lr;
+            adam.step_with(std::slice::from_ref(&g));
+            fused.step(&mut flat, &g).unwrap();
+        }
+        let moved = (&reference - &init).abs().max().double_value(&[]);
+        let diff = (&reference - &flat).abs().max().double_value(&[]);
+        assert!(moved > 0.01, "moved {moved}");
+        assert!(diff < 1e-6 * (1.0 + moved), "difference {diff}");
+        let g = Tensor::zeros([257], (Kind::Double, tch::Device::Cpu));
+        assert!(matches!(
+            fused.step(&mut flat, &g),
+            Err(NeuralError::BadBuffer(_))
+        ));
+        let mut alias = flat.shallow_clone();
+        assert!(matches!(
+            fused.step(&mut alias, &flat),
+            Err(NeuralError::BadBuffer(_))
+        ));
+        let mut short = Tensor::zeros([256], (Kind::Float, tch::Device::Cpu));
+        let short_grad = short.copy();
+        assert!(fused.step(&mut short, &short_grad).is_err());
+    }
 
     #[test]
     fn hpo_draws_the_defaults_first_and_keeps_the_epochs() {
