@@ -483,11 +483,7 @@ mod tests {
         let ag = BonasNet::views(theta.shallow_clone(), theta.zeros_like(), &fins, 8);
         let (out, _) = ag.forward(&feat, &adj, true, None);
         (out - &y).square().mean(Kind::Float).backward();
-        let reference = theta.grad();
-        let scale = max_abs(&reference);
-        assert!(scale > 0.0);
-        let rel = max_abs(&(reference - &net.grad)) / scale;
-        assert!(rel < 1e-4, "relative gradient error {rel}");
+        crate::neural::assert_same_gradient(&theta.grad(), &net.grad);
     }
 
     /// The flat net computes NASLib's module formulation: `A (X W) + b`, `BatchNorm1d` over
@@ -504,24 +500,10 @@ mod tests {
             let (mean, var): (Vec<Tensor>, Vec<Tensor>) = (0..4)
                 .map(|_| (Tensor::zeros([7], opts), Tensor::ones([7], opts)))
                 .unzip();
-            let mut x = feat.shallow_clone();
-            for (l, blk) in net.blocks.iter().enumerate() {
-                let g = adj.bmm(&x.matmul(&blk.w)) + &blk.b;
-                let bn = g.transpose(2, 1).batch_norm(
-                    Some(&blk.gamma),
-                    Some(&blk.beta),
-                    Some(&mean[l]),
-                    Some(&var[l]),
-                    true,
-                    0.1,
-                    1e-5,
-                    false,
-                );
-                x = bn.relu().transpose(1, 2);
-            }
-            if !train {
-                // Evaluation after one training pass: the running statistics it left.
-                x = feat.shallow_clone();
+            // One pass of the module formulation (training: batch statistics, updating the
+            // running ones; else the running statistics).
+            let module_pass = |training: bool| {
+                let mut x = feat.shallow_clone();
                 for (l, blk) in net.blocks.iter().enumerate() {
                     let g = adj.bmm(&x.matmul(&blk.w)) + &blk.b;
                     let bn = g.transpose(2, 1).batch_norm(
@@ -529,13 +511,19 @@ mod tests {
                         Some(&blk.beta),
                         Some(&mean[l]),
                         Some(&var[l]),
-                        false,
+                        training,
                         0.1,
                         1e-5,
                         false,
                     );
                     x = bn.relu().transpose(1, 2);
                 }
+                x
+            };
+            let mut x = module_pass(true);
+            if !train {
+                // Evaluation after one training pass: the running statistics it left.
+                x = module_pass(false);
             }
             let emb = x.select(1, 4);
             refs.push(emb.linear(&net.fc_w, Some(&net.fc_b)).view([-1]));

@@ -498,6 +498,17 @@ impl Adam {
     }
 }
 
+/// Test helper of the hand-written backward passes: `ours` equals autograd's `reference`
+/// within a relative 1e-4 of the largest reference entry.
+#[cfg(test)]
+pub(crate) fn assert_same_gradient(reference: &Tensor, ours: &Tensor) {
+    let max_abs = |t: &Tensor| t.abs().max().double_value(&[]);
+    let scale = max_abs(reference);
+    assert!(scale > 0.0);
+    let rel = max_abs(&(reference - ours)) / scale;
+    assert!(rel < 1e-4, "relative gradient error {rel}");
+}
+
 /// Adam as [`Adam`] (PyTorch's algorithm, L2 weight decay added to the gradient) for one flat
 /// `f32` parameter buffer, fused into a single pass over parameters, gradient and moments per
 /// step (libtorch's version walks the buffer about a dozen times, one kernel call each).
