@@ -187,11 +187,15 @@ fn the_registry_hands_its_zero_cost_settings_to_the_predictors() {
         zero_cost: ZeroCostSettings {
             device: "cpu".into(),
             cache: Some(cache.clone()),
+            // The data root's precomputed NB201 table holds zc_params; without this the scores
+            // would be read from it and never reach the cache.
+            tables: false,
             ..ZeroCostSettings::default()
         },
         data_root: DataRoot::workspace(),
     });
     assert_eq!(registry.settings().zero_cost.device, "cpu");
+    assert!(!registry.settings().zero_cost.tables);
     let mut p = registry
         .build("zc_params", SpaceKind::Nb201, Dataset::Cifar10)
         .expect("build");
@@ -204,5 +208,24 @@ fn the_registry_hands_its_zero_cost_settings_to_the_predictors() {
     // The scores went to the cache file of the settings, not to the default one.
     let text = std::fs::read_to_string(&cache).expect("the settings' cache file");
     assert_eq!(text.lines().count(), 2, "{text}");
+    let _ = std::fs::remove_dir_all(cache.parent().expect("cache folder"));
+
+    // With tables allowed (the default), the same scores come from the data root's table and
+    // nothing is computed, so nothing reaches the cache.
+    let cache = temp_cache("table");
+    let registry = Registry::new(RegistrySettings {
+        zero_cost: ZeroCostSettings {
+            device: "cpu".into(),
+            cache: Some(cache.clone()),
+            ..ZeroCostSettings::default()
+        },
+        data_root: DataRoot::workspace(),
+    });
+    let mut p = registry
+        .build("zc_params", SpaceKind::Nb201, Dataset::Cifar10)
+        .expect("build");
+    let from_table = query(p.as_mut(), &archs).expect("zc_params from the table");
+    assert_eq!(from_table, scores);
+    assert!(!cache.exists(), "a table read wrote the cache");
     let _ = std::fs::remove_dir_all(cache.parent().expect("cache folder"));
 }
