@@ -505,10 +505,20 @@ fn reproduce(rest: &[String]) -> Result<()> {
                 || a.starts_with("--spaces=")
                 || a.starts_with("--shard")
         });
+    // `--nb201` writes its report to docs/report-nb201/ unless told otherwise.
+    let nb201_default = rest.iter().any(|a| a == "--nb201")
+        && !rest.iter().any(|a| {
+            a.starts_with("--report-dir")
+                || a.starts_with("--calibrate")
+                || a == "--plan"
+                || a == "--list"
+        });
     let mut args: Vec<String> = vec!["reproduce".into()];
     args.extend(rest.iter().cloned());
     if quick_default {
         args.extend(["--report-dir".into(), "docs/report-quick".into()]);
+    } else if nb201_default {
+        args.extend(["--report-dir".into(), "docs/report-nb201".into()]);
     }
     let bin = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)

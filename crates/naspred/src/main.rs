@@ -66,8 +66,13 @@ struct ReproduceArgs {
     #[arg(long, conflicts_with = "full")]
     quick: bool,
     /// The paper's scale (100 trials); use --shard to split it.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "nb201")]
     full: bool,
+    /// NB201 CIFAR-10 at the paper's grid: every predictor family, 20 trials (fewer where
+    /// `--plan` shows the cost), plus the learning-curve experiments of the spaces with whole
+    /// curves. Zero-cost batch 64 (the precomputed table's) unless --zc-batch is given.
+    #[arg(long, conflicts_with = "quick")]
+    nb201: bool,
     /// Comma-separated spaces (default: all of nb201, nlp, nb101, darts).
     #[arg(long, value_delimiter = ',')]
     spaces: Option<Vec<SpaceKind>>,
@@ -87,9 +92,30 @@ struct ReproduceArgs {
     /// Run without writing the report (shards of an array job; merge with --report-only).
     #[arg(long)]
     no_report: bool,
+    /// Only these experiments of the preset (comma-separated ids, as --list prints them).
+    #[arg(long, value_delimiter = ',')]
+    experiments: Option<Vec<String>>,
     /// Print the experiments and this shard's unit count, then stop.
     #[arg(long)]
     list: bool,
+    /// Print each experiment's units and estimated CPU-hours (from the measured cost table),
+    /// and the totals for one core, for this machine and for a SLURM array; run nothing.
+    #[arg(long)]
+    plan: bool,
+    /// Tasks of the SLURM array the plan sizes (`--shard i/TASKS`).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    tasks: u32,
+    /// Cost table for --plan (default: the one measured on the project's machine, committed in
+    /// crates/naspred/src/reproduce/costs.tsv; --calibrate writes one).
+    #[arg(long)]
+    costs: Option<PathBuf>,
+    /// Measure the cost table of this preset on this machine (one trial of every predictor at
+    /// three train sizes and fidelities) and write it to FILE (merged into FILE if it exists).
+    #[arg(long, value_name = "FILE")]
+    calibrate: Option<PathBuf>,
+    /// Test architectures of each calibration evaluation.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(2..))]
+    calibrate_test: u32,
     /// Data root (default: NASPRED_DATA, else the repository's data/).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -853,16 +879,16 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
     use naspred::reproduce::{
         read_suite, run_suite, write_report, Mode, ReportOptions, RunSettings, Suite, ALL_SPACES,
     };
-    let registry = args.zc.registry(args.data_dir.as_deref())?;
     if let Some(t) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(t.max(1))
             .build_global()
             .context("cannot set up the thread pool")?;
     }
-    let asked_mode = match (args.quick, args.full) {
-        (true, _) => Some(Mode::Quick),
-        (_, true) => Some(Mode::Full),
+    let asked_mode = match (args.quick, args.full, args.nb201) {
+        (true, _, _) => Some(Mode::Quick),
+        (_, true, _) => Some(Mode::Full),
+        (_, _, true) => Some(Mode::Nb201),
         _ => None,
     };
     let default_out = |m: Mode| PathBuf::from(format!("out/reproduce-{}", m.name()));
@@ -871,14 +897,22 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
         (Some(m), Some(o)) => (m, o.clone()),
         (Some(m), None) => (m, default_out(m)),
         (None, Some(o)) if args.report_only => (read_suite(o)?.0, o.clone()),
-        (None, _) => bail!("give --quick or --full (or --report-only --out DIR)"),
+        (None, _) => bail!("give --quick, --nb201 or --full (or --report-only --out DIR)"),
     };
+    let registry = args.zc.registry_with_batch(
+        args.data_dir.as_deref(),
+        mode.zc_batch()
+            .unwrap_or(naspred_zerocost::ZcSettings::DEFAULT_BATCH),
+    )?;
     let spaces: Vec<SpaceKind> = match (&args.spaces, args.report_only) {
         (Some(s), _) => s.clone(),
         (None, true) => read_suite(&out).map(|s| s.1).unwrap_or(ALL_SPACES.to_vec()),
         (None, false) => ALL_SPACES.to_vec(),
     };
-    let suite = Suite::new(mode, &spaces)?;
+    let mut suite = Suite::new(mode, &spaces)?;
+    if let Some(ids) = &args.experiments {
+        suite = suite.only(ids)?;
+    }
     let units = suite.units();
     if args.list {
         for e in &suite.experiments {
@@ -892,6 +926,12 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
             println!("{:<28} {:>6} units ({mine} in this shard)", e.id, n);
         }
         return Ok(());
+    }
+    if args.plan {
+        return print_plan(&args, &suite, &units, &registry);
+    }
+    if let Some(path) = &args.calibrate {
+        return calibrate(&args, &suite, registry, path);
     }
     let t0 = Instant::now();
     if !args.report_only {
@@ -958,5 +998,100 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
         summary.search_trials,
         summary.files.len()
     );
+    Ok(())
+}
+
+/// `reproduce --plan`: the suite's estimated cost from the cost table.
+fn print_plan(
+    args: &ReproduceArgs,
+    suite: &naspred::reproduce::Suite,
+    units: &[naspred::reproduce::Unit],
+    registry: &Registry,
+) -> Result<()> {
+    use naspred::reproduce::cost::{plan_suite, CostModel};
+    use naspred::reproduce::load_benchmark;
+    let model = match &args.costs {
+        Some(p) => {
+            let text =
+                fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            CostModel::parse(&text, &p.display().to_string())?
+        }
+        None => CostModel::embedded()?,
+    };
+    let data_dir = args.data_dir.clone();
+    let table = plan_suite(
+        suite,
+        &mut |e| load_benchmark(e.space, e.dataset, e.source, data_dir.as_deref()),
+        registry,
+        &model,
+    )?;
+    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
+    println!(
+        "naspred reproduce --{} --plan ({} experiments, {} units)\n",
+        suite.mode.name(),
+        suite.experiments.len(),
+        units.len()
+    );
+    print!("{}", table.render(units, threads, args.tasks as usize));
+    println!();
+    for h in &model.header {
+        println!("cost table: {h}");
+    }
+    Ok(())
+}
+
+/// `reproduce --calibrate FILE`: measures the cost table of the suite's predictors here.
+fn calibrate(
+    args: &ReproduceArgs,
+    suite: &naspred::reproduce::Suite,
+    registry: Registry,
+    path: &Path,
+) -> Result<()> {
+    use naspred::reproduce::cost::CostModel;
+    use naspred::reproduce::{run_calibration, RunSettings};
+    let cache =
+        std::env::temp_dir().join(format!("naspred-calibrate-{}.jsonl", std::process::id()));
+    let _ = fs::remove_file(&cache);
+    // A fresh score cache: cached zero-cost scores would make the proxies look free (the
+    // precomputed tables are still read, as in a run).
+    let mut settings = registry.settings().clone();
+    settings.zero_cost.cache = Some(cache.clone());
+    let before = naspred::reproduce::cost::machine_line();
+    let t0 = Instant::now();
+    let measured = run_calibration(
+        suite,
+        &RunSettings {
+            out: PathBuf::new(),
+            shard: args.shard,
+            data_dir: args.data_dir.clone(),
+            progress: !args.quiet,
+            registry: Registry::new(settings),
+        },
+        args.calibrate_test as usize,
+        vec![
+            format!(
+                "measured by `naspred reproduce --{} --calibrate` ({} worker threads, test sets \
+                 of {}), {:.0} s",
+                suite.mode.name(),
+                rayon::current_num_threads(),
+                args.calibrate_test,
+                t0.elapsed().as_secs_f64()
+            ),
+            format!("before: {before}"),
+            format!("after: {}", naspred::reproduce::cost::machine_line()),
+        ],
+    )?;
+    let _ = fs::remove_file(&cache);
+    let model = if path.exists() {
+        let text =
+            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let mut old = CostModel::parse(&text, &path.display().to_string())?;
+        old.merge(measured);
+        old
+    } else {
+        measured
+    };
+    fs::write(path, model.to_tsv()).with_context(|| format!("cannot write {}", path.display()))?;
+    println!("wrote {} ({} points)", path.display(), model.points.len());
     Ok(())
 }

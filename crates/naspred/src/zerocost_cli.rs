@@ -23,9 +23,10 @@ use naspred_zerocost::{
 /// defaults. Malformed values are refused when the command line is parsed.
 #[derive(Args, Clone, Debug)]
 pub struct PredictorZcArgs {
-    /// Minibatch size of the zero-cost predictors (at least 1).
-    #[arg(long = "zc-batch", env = "NASPRED_ZC_BATCH", default_value_t = ZcSettings::DEFAULT_BATCH, value_parser = parse_batch)]
-    zc_batch: usize,
+    /// Minibatch size of the zero-cost predictors (at least 1; default 256, NASLib's; `reproduce
+    /// --nb201`: 64, the batch of the precomputed NB201 table).
+    #[arg(long = "zc-batch", env = "NASPRED_ZC_BATCH", value_parser = parse_batch)]
+    zc_batch: Option<usize>,
     /// Seed of the zero-cost predictors' network initialisation and minibatch draw (mixed
     /// with each architecture's hash; 0: one score per architecture for a whole sweep).
     #[arg(long = "zc-seed", env = "NASPRED_ZC_SEED", default_value_t = 0)]
@@ -51,6 +52,15 @@ impl PredictorZcArgs {
     /// The registry of these settings with the data root of `data_dir` (else `NASPRED_DATA`,
     /// else the repository's `data/`).
     pub fn registry(&self, data_dir: Option<&Path>) -> Result<Registry> {
+        self.registry_with_batch(data_dir, ZcSettings::DEFAULT_BATCH)
+    }
+
+    /// [`Self::registry`], with `default_batch` where no batch size was asked for.
+    pub fn registry_with_batch(
+        &self,
+        data_dir: Option<&Path>,
+        default_batch: usize,
+    ) -> Result<Registry> {
         if let Some(p) = &self.images {
             if !p.exists() {
                 bail!("--images {}: no such file or folder", p.display());
@@ -58,7 +68,7 @@ impl PredictorZcArgs {
         }
         Ok(Registry::new(RegistrySettings {
             zero_cost: ZeroCostSettings {
-                batch_size: self.zc_batch,
+                batch_size: self.zc_batch.unwrap_or(default_batch),
                 seed: self.zc_seed,
                 device: self.zc_device.clone(),
                 cache: self.zc_cache.clone(),

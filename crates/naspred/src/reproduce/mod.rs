@@ -13,6 +13,7 @@
 //! * [`report`]: reads every shard's records back and writes `REPORT.md`, SVG figures, CSV and
 //!   JSON (no number in them is typed by hand).
 
+pub mod cost;
 pub mod report;
 
 use std::collections::{BTreeMap, HashSet};
@@ -26,7 +27,7 @@ use naspred_data::{Benchmark, DataRoot, Dataset};
 use naspred_eval::grid;
 use naspred_eval::protocol::{self, EvalConfig, HpoConfig, RunOptions};
 use naspred_eval::records::read_records;
-use naspred_eval::{Family, TestSetMode};
+use naspred_eval::{error_chain, Family, TestSetMode};
 use naspred_search::{read_trial, OptimizerKind, SearchConfig, Searcher};
 use naspred_spaces::SpaceKind;
 use rayon::prelude::*;
@@ -86,17 +87,59 @@ pub enum Mode {
     Quick,
     /// The paper's scale: the study's grids and 100 trials (NAS: 100-200 trials, 500 queries).
     Full,
+    /// NB201 CIFAR-10 at the paper's grid: every predictor family (16 model-based predictors at
+    /// the 11 train sizes, the learning-curve predictors and LcSVR at the fidelities the data
+    /// holds, the 13 zero-cost proxies, OneShot and RS-WS, both OMNIs), uniform and mutation
+    /// test sets, NAS; plus the learning-curve experiments of the spaces with whole curves
+    /// (NAS-Bench-NLP, NB101's 4/12/36 epochs, the trained NB201 mini-benchmark).
+    Nb201,
 }
 
 impl Mode {
-    /// `quick` or `full`.
+    /// `quick`, `full` or `nb201`.
     pub fn name(self) -> &'static str {
         match self {
             Mode::Quick => "quick",
             Mode::Full => "full",
+            Mode::Nb201 => "nb201",
+        }
+    }
+
+    /// The zero-cost minibatch this preset runs at unless one is asked for: the NB201 preset
+    /// uses 64, the batch of the precomputed NB201 table in `data/zerocost/` (so jacov, nwot,
+    /// synflow, flops and params are read, not recomputed); the others the predictors' default.
+    pub fn zc_batch(self) -> Option<usize> {
+        match self {
+            Mode::Nb201 => Some(64),
+            Mode::Quick | Mode::Full => None,
         }
     }
 }
+
+/// Where an experiment's architectures and accuracies come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The space's benchmark in the data root (NB201: the embedded table).
+    #[default]
+    Benchmark,
+    /// The project's own trained NB201 mini-benchmark, `train/nb201_mini.jsonl.gz` in the data
+    /// root (per-epoch curves of 100 architectures, `naspred train`).
+    Nb201Mini,
+}
+
+impl Source {
+    /// The experiment-id prefix of a space from this source.
+    pub fn prefix(self, space: SpaceKind) -> String {
+        match self {
+            Source::Benchmark => space.name().to_string(),
+            Source::Nb201Mini => format!("{}mini", space.name()),
+        }
+    }
+}
+
+/// The mini-benchmark's file in a data root.
+pub const NB201_MINI: &str = "train/nb201_mini.jsonl.gz";
 
 /// What an experiment is about (decides where the report shows it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,6 +195,9 @@ pub struct Experiment {
     pub role: Role,
     /// What it runs.
     pub work: Work,
+    /// Where its data comes from.
+    #[serde(default)]
+    pub source: Source,
 }
 
 impl Experiment {
@@ -336,6 +382,7 @@ struct Plan {
     keys: &'static [&'static str],
     trials: usize,
     run: Run,
+    source: Source,
 }
 
 impl Run {
@@ -460,6 +507,19 @@ const ZERO_COST: &[&str] = &[
     "flops",
     "zc_params",
 ];
+/// The zero-cost predictors the precomputed NB201 table serves (at its batch, 64).
+const ZC_TABLE: &[&str] = &["jacov", "synflow", "nwot", "flops", "zc_params"];
+/// The zero-cost predictors computed per architecture ([`ZERO_COST`] without [`ZC_TABLE`]).
+const ZC_COMPUTED: &[&str] = &[
+    "snip",
+    "grad_norm",
+    "grasp",
+    "fisher",
+    "epe_nas",
+    "zen",
+    "l2_norm",
+    "plain",
+];
 /// The predictors of the NAS runs (the study's order).
 const NAS_KEYS: &[&str] = &[
     "omni_seminas",
@@ -524,6 +584,7 @@ const QUICK: &[Plan] = &[
         keys: CHEAP,
         trials: 4,
         run: Run::eval(QUICK_SIZES, Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nb201,
@@ -536,6 +597,7 @@ const QUICK: &[Plan] = &[
             Fids::Default,
             TestSize::Data,
         ),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nb201,
@@ -544,6 +606,7 @@ const QUICK: &[Plan] = &[
         keys: &["valacc"],
         trials: 4,
         run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nb201,
@@ -557,6 +620,7 @@ const QUICK: &[Plan] = &[
             Fids::Default,
             TestSize::Fixed(30),
         ),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nb201,
@@ -565,6 +629,7 @@ const QUICK: &[Plan] = &[
         keys: &["jacov", "synflow", "flops", "zc_params"],
         trials: 2,
         run: Run::eval(Sizes::Fixed(&[10]), Fids::Default, TestSize::Fixed(30)),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nb201,
@@ -573,6 +638,7 @@ const QUICK: &[Plan] = &[
         keys: &["xgb", "rf", "gp", "bayes_lin_reg"],
         trials: 4,
         run: Run::eval(QUICK_SIZES, Fids::Default, TestSize::Data).on_mutations(),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nb201,
@@ -581,6 +647,7 @@ const QUICK: &[Plan] = &[
         keys: &["bayes_lin_reg", "rf"],
         trials: 3,
         run: Run::Nas { queries: 100 },
+        source: Source::Benchmark,
     },
     Plan {
         space: Nlp,
@@ -589,6 +656,7 @@ const QUICK: &[Plan] = &[
         keys: CHEAP_NO_PARAMS,
         trials: 3,
         run: Run::eval(QUICK_SIZES, Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nlp,
@@ -597,6 +665,7 @@ const QUICK: &[Plan] = &[
         keys: LC_NLP_QUICK,
         trials: 6,
         run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nlp,
@@ -612,6 +681,7 @@ const QUICK: &[Plan] = &[
             },
             TestSize::Data,
         ),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nlp,
@@ -627,6 +697,7 @@ const QUICK: &[Plan] = &[
             },
             TestSize::Data,
         ),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nb101,
@@ -635,6 +706,7 @@ const QUICK: &[Plan] = &[
         keys: CHEAP,
         trials: 3,
         run: Run::eval(QUICK_SIZES, Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nb101,
@@ -643,6 +715,7 @@ const QUICK: &[Plan] = &[
         keys: &["valacc"],
         trials: 4,
         run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
     },
     Plan {
         space: Darts,
@@ -651,6 +724,7 @@ const QUICK: &[Plan] = &[
         keys: CHEAP_NO_PARAMS,
         trials: 3,
         run: Run::eval(QUICK_SIZES, Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
     },
 ];
 
@@ -669,6 +743,7 @@ const FULL: &[Plan] = &[
         keys: MODEL_BASED,
         trials: 100,
         run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data).with_hpo(),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nb201,
@@ -677,6 +752,7 @@ const FULL: &[Plan] = &[
         keys: &["valacc"],
         trials: 100,
         run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nb201,
@@ -686,6 +762,7 @@ const FULL: &[Plan] = &[
         trials: 100,
         // the embedded NB201 data has one low fidelity (12 epochs)
         run: Run::eval(Sizes::Grid(Cut::Trim(1, 1)), Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nb201,
@@ -694,6 +771,7 @@ const FULL: &[Plan] = &[
         keys: ZERO_COST,
         trials: 100,
         run: Run::eval(Sizes::Fixed(&[10]), Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nb201,
@@ -702,6 +780,7 @@ const FULL: &[Plan] = &[
         keys: CHEAP,
         trials: 100,
         run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data).on_mutations(),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nb201,
@@ -710,6 +789,7 @@ const FULL: &[Plan] = &[
         keys: NAS_KEYS,
         trials: 200,
         run: Run::Nas { queries: 500 },
+        source: Source::Benchmark,
     },
     Plan {
         space: Nlp,
@@ -718,6 +798,7 @@ const FULL: &[Plan] = &[
         keys: MODEL_BASED_NLP,
         trials: 100,
         run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data).with_hpo(),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nlp,
@@ -726,6 +807,7 @@ const FULL: &[Plan] = &[
         keys: LC_NLP,
         trials: 100,
         run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nlp,
@@ -741,6 +823,7 @@ const FULL: &[Plan] = &[
             },
             TestSize::Data,
         ),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nlp,
@@ -756,6 +839,7 @@ const FULL: &[Plan] = &[
             },
             TestSize::Data,
         ),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nb101,
@@ -764,6 +848,7 @@ const FULL: &[Plan] = &[
         keys: MODEL_BASED,
         trials: 100,
         run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data).with_hpo(),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nb101,
@@ -772,6 +857,7 @@ const FULL: &[Plan] = &[
         keys: &["valacc"],
         trials: 100,
         run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
     },
     Plan {
         space: Nb101,
@@ -780,6 +866,7 @@ const FULL: &[Plan] = &[
         keys: NAS_KEYS_NB101,
         trials: 100,
         run: Run::Nas { queries: 500 },
+        source: Source::Benchmark,
     },
     Plan {
         space: Darts,
@@ -788,6 +875,202 @@ const FULL: &[Plan] = &[
         keys: MODEL_BASED_NO_PARAMS,
         trials: 100,
         run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data).with_hpo(),
+        source: Source::Benchmark,
+    },
+];
+
+/// NB201's 16 model-based predictors without the neural ones (with the two baselines).
+const NB201_TREES_GPS: &[&str] = &[
+    "xgb",
+    "lgb",
+    "rf",
+    "ngb",
+    "gp",
+    "sparse_gp",
+    "var_sparse_gp",
+    "bayes_lin_reg",
+    "params",
+    "random",
+];
+/// NB201's neural and Bayesian-neural model-based predictors.
+const NB201_NEURAL: &[&str] = &[
+    "mlp",
+    "bananas",
+    "gcn",
+    "bonas",
+    "dngo",
+    "bohamiann",
+    "nao",
+    "seminas",
+];
+/// Learning-curve predictors that read validation accuracy / loss and training loss curves.
+const LC_CHEAP: &[&str] = &["valacc", "valloss", "sotl", "sotle"];
+/// The predictors of the NB201 preset's NAS runs: cheap fits, from trees to Bayesian linear
+/// regression, so the runs show how much the predictor matters at a price the preset can pay.
+const NB201_NAS_KEYS: &[&str] = &["xgb", "lgb", "rf", "ngb", "gp", "bayes_lin_reg"];
+/// The learning-curve predictors' sizes on the mini-benchmark (100 architectures: 50 test).
+const MINI_SIZES: Sizes = Sizes::Fixed(&[5, 8, 14, 24, 42]);
+
+/// `--nb201`: NB201 CIFAR-10 at the paper's grid (see [`Mode::Nb201`]).
+///
+/// Trials: 20 for everything that fits in seconds; 10 for the neural predictors and OMNI
+/// (minutes per trial at n = 1000), 5 for the weight-sharing supernets (a supernet trained
+/// per trial) and 3 for LCE / LCE-m (an MCMC curve fit per test architecture); `--plan`
+/// prints what each costs. No hyperparameter search (the study's defaults). The cheap
+/// experiments come first so an interrupted run already covers every family. The NB201 data
+/// has the 12-epoch run as its only partial fidelity and no training losses, so the
+/// learning-curve side of the NB201 map is `valacc` at 12 epochs; the curve findings come from
+/// NAS-Bench-NLP, NB101 and the mini-benchmark, each its own experiment.
+const NB201_PRESET: &[Plan] = &[
+    Plan {
+        space: Nb201,
+        what: "trainsize",
+        role: Role::TrainSize,
+        keys: NB201_TREES_GPS,
+        trials: 20,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
+    },
+    Plan {
+        space: Nb201,
+        what: "fidelity",
+        role: Role::Fidelity,
+        keys: &["valacc"],
+        trials: 20,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
+    },
+    Plan {
+        space: Nb201,
+        what: "zerocost",
+        role: Role::ZeroCost,
+        keys: ZC_TABLE,
+        trials: 20,
+        run: Run::eval(Sizes::Fixed(&[10]), Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
+    },
+    Plan {
+        space: Nb201,
+        what: "mutation",
+        role: Role::Mutation,
+        keys: CHEAP,
+        trials: 20,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data).on_mutations(),
+        source: Source::Benchmark,
+    },
+    Plan {
+        space: Nlp,
+        what: "fidelity",
+        role: Role::Fidelity,
+        keys: LC_CHEAP,
+        trials: 20,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
+    },
+    Plan {
+        space: Nlp,
+        what: "hybrid",
+        role: Role::Hybrid,
+        keys: &["lcsvr"],
+        trials: 20,
+        run: Run::eval(
+            Sizes::Grid(Cut::Pick(&[3, 6, 9])),
+            Fids::Grid {
+                without: None,
+                cut: Cut::Pick(&[3, 6, 9, 12]),
+            },
+            TestSize::Data,
+        ),
+        source: Source::Benchmark,
+    },
+    Plan {
+        space: Nb101,
+        what: "fidelity",
+        role: Role::Fidelity,
+        keys: &["valacc"],
+        trials: 20,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
+    },
+    Plan {
+        space: Nb201,
+        what: "fidelity",
+        role: Role::Fidelity,
+        keys: LC_CHEAP,
+        trials: 20,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Fixed(50)),
+        source: Source::Nb201Mini,
+    },
+    Plan {
+        space: Nb201,
+        what: "hybrid",
+        role: Role::Hybrid,
+        keys: &["lcsvr"],
+        trials: 20,
+        run: Run::eval(MINI_SIZES, Fids::Default, TestSize::Fixed(50)),
+        source: Source::Nb201Mini,
+    },
+    Plan {
+        space: Nb201,
+        what: "nas",
+        role: Role::Nas,
+        keys: NB201_NAS_KEYS,
+        trials: 20,
+        run: Run::Nas { queries: 300 },
+        source: Source::Benchmark,
+    },
+    Plan {
+        space: Nb201,
+        what: "trainsize-neural",
+        role: Role::TrainSize,
+        keys: NB201_NEURAL,
+        trials: 10,
+        run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
+    },
+    Plan {
+        space: Nb201,
+        what: "omni",
+        role: Role::Omni,
+        keys: &["omni_ngb", "omni_seminas"],
+        trials: 10,
+        // the embedded NB201 data has one low fidelity (12 epochs)
+        run: Run::eval(Sizes::Grid(Cut::Trim(1, 1)), Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
+    },
+    Plan {
+        space: Nb201,
+        what: "ws",
+        role: Role::ZeroCost,
+        keys: &["rsws", "oneshot"],
+        trials: 5,
+        run: Run::eval(Sizes::Fixed(&[10]), Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
+    },
+    Plan {
+        space: Nb201,
+        what: "zerocost-computed",
+        role: Role::ZeroCost,
+        keys: ZC_COMPUTED,
+        trials: 20,
+        run: Run::eval(Sizes::Fixed(&[10]), Fids::Default, TestSize::Data),
+        source: Source::Benchmark,
+    },
+    Plan {
+        space: Nlp,
+        what: "fidelity-lce",
+        role: Role::Fidelity,
+        keys: &["lce", "lce_m"],
+        trials: 3,
+        run: Run::eval(
+            ALL_SIZES,
+            Fids::Grid {
+                without: Some(1),
+                cut: Cut::Pick(&[2, 5, 8, 11]),
+            },
+            TestSize::Data,
+        ),
+        source: Source::Benchmark,
     },
 ];
 
@@ -796,6 +1079,7 @@ fn plans(mode: Mode) -> &'static [Plan] {
     match mode {
         Mode::Quick => QUICK,
         Mode::Full => FULL,
+        Mode::Nb201 => NB201_PRESET,
     }
 }
 
@@ -804,7 +1088,12 @@ impl Plan {
     fn experiment(&self) -> Result<Experiment, ReproError> {
         let space = self.space;
         let dataset = dataset_of(space);
-        let id = format!("{}-{}-{}", space.name(), dataset.name(), self.what);
+        let id = format!(
+            "{}-{}-{}",
+            self.source.prefix(space),
+            dataset.name(),
+            self.what
+        );
         let keys = registered(&id, self.keys)?;
         let work = match self.run {
             Run::Eval {
@@ -848,6 +1137,7 @@ impl Plan {
             dataset,
             role: self.role,
             work,
+            source: self.source,
         })
     }
 }
@@ -882,17 +1172,15 @@ fn nas_spec(predictors: &[String], trials: usize, queries: usize) -> NasSpec {
 }
 
 impl Suite {
-    /// The experiments of `mode` on `spaces` (in [`ALL_SPACES`] order, whatever the order of
-    /// `spaces`): the rows of the mode's table whose space is asked for.
+    /// The experiments of `mode` on `spaces` (in the order of the mode's table, whatever the
+    /// order of `spaces`): the rows of the mode's table whose space is asked for.
     ///
     /// Fails with [`ReproError::UnknownPredictor`] if a key of the table is not in the
     /// registry.
     pub fn new(mode: Mode, spaces: &[SpaceKind]) -> Result<Suite, ReproError> {
         let mut experiments = Vec::new();
-        for &space in ALL_SPACES.iter().filter(|s| spaces.contains(s)) {
-            for plan in plans(mode).iter().filter(|p| p.space == space) {
-                experiments.push(plan.experiment()?);
-            }
+        for plan in plans(mode).iter().filter(|p| spaces.contains(&p.space)) {
+            experiments.push(plan.experiment()?);
         }
         Ok(Suite {
             mode,
@@ -916,6 +1204,21 @@ impl Suite {
             }
         }
         out
+    }
+
+    /// The suite without the experiments not named in `ids`; an id the suite does not have is
+    /// an error listing the ones it has.
+    pub fn only(mut self, ids: &[String]) -> Result<Suite, ReproError> {
+        if let Some(bad) = ids.iter().find(|id| self.experiment(id).is_none()) {
+            let known: Vec<&str> = self.experiments.iter().map(|e| e.id.as_str()).collect();
+            return Err(ReproError::Config(format!(
+                "--experiments: {bad:?} is not an experiment of the {} suite ({})",
+                self.mode.name(),
+                known.join(", ")
+            )));
+        }
+        self.experiments.retain(|e| ids.contains(&e.id));
+        Ok(self)
     }
 
     /// The experiment called `id`.
@@ -1031,9 +1334,23 @@ pub struct RunSettings {
 pub fn load_benchmark(
     space: SpaceKind,
     dataset: Dataset,
+    source: Source,
     data_dir: Option<&Path>,
 ) -> Result<Benchmark, ReproError> {
-    let bench = if space == SpaceKind::Nb201 {
+    let bench = if source == Source::Nb201Mini {
+        let path = DataRoot::resolve(data_dir).file(NB201_MINI)?;
+        let b = naspred_train::bench::read_benchmark(&path)
+            .map_err(|e| ReproError::io(&path, error_chain(&e)))?;
+        if b.space() != space || b.dataset() != dataset {
+            return Err(ReproError::Config(format!(
+                "{}: a {} {} benchmark, not {space} {dataset}",
+                path.display(),
+                b.space(),
+                b.dataset()
+            )));
+        }
+        b
+    } else if space == SpaceKind::Nb201 {
         naspred_data::embedded::load_default(dataset)?
     } else {
         naspred_data::shared::load(&DataRoot::resolve(data_dir), space, dataset)?
@@ -1180,9 +1497,14 @@ pub fn run_suite(
         let Some(units) = by_exp.get(exp.id.as_str()) else {
             continue;
         };
-        let key = (exp.space.name().to_string(), exp.dataset.name().to_string());
+        let key = (exp.source.prefix(exp.space), exp.dataset.name().to_string());
         if !benches.contains_key(&key) {
-            let b = load_benchmark(exp.space, exp.dataset, settings.data_dir.as_deref())?;
+            let b = load_benchmark(
+                exp.space,
+                exp.dataset,
+                exp.source,
+                settings.data_dir.as_deref(),
+            )?;
             benches.insert(key.clone(), b);
         }
         let bench = &benches[&key];
@@ -1253,6 +1575,48 @@ pub fn run_suite(
         done.push((exp.id.clone(), session));
     }
     Ok(done)
+}
+
+/// Runs the calibration evaluations of `suite` ([`cost::calibration_configs`]: one trial at
+/// three train sizes and fidelities of each predictor, `test_size` test architectures) one
+/// after the other and returns the cost table they measure, headed by `header`.
+pub fn run_calibration(
+    suite: &Suite,
+    settings: &RunSettings,
+    test_size: usize,
+    header: Vec<String>,
+) -> Result<cost::CostModel, ReproError> {
+    let configs = cost::calibration_configs(suite, test_size);
+    let mut records = Vec::new();
+    for (i, (exp, cfg)) in configs.iter().enumerate() {
+        if settings.progress {
+            eprintln!(
+                "naspred reproduce --calibrate: [{}/{}] {}: {}",
+                i + 1,
+                configs.len(),
+                exp.id,
+                cfg.predictors.join(", ")
+            );
+        }
+        let bench = load_benchmark(
+            exp.space,
+            exp.dataset,
+            exp.source,
+            settings.data_dir.as_deref(),
+        )?;
+        let rs = protocol::run(
+            &bench,
+            cfg,
+            &settings.registry,
+            &RunOptions {
+                results: None,
+                progress: crate::progress::eval_bar(settings.progress),
+                only: None,
+            },
+        )?;
+        records.extend(rs);
+    }
+    Ok(cost::CostModel::from_records(header, &records))
 }
 
 /// Runs the search units of a shard (one trial each, in parallel); finished trials are kept.
@@ -1412,6 +1776,68 @@ mod tests {
     }
 
     #[test]
+    fn the_nb201_preset_runs_every_family_at_the_paper_grid() {
+        let suite = Suite::new(Mode::Nb201, &ALL_SPACES).unwrap();
+        let nb201: Vec<&Experiment> = suite
+            .experiments
+            .iter()
+            .filter(|e| e.space == SpaceKind::Nb201 && e.source == Source::Benchmark)
+            .collect();
+        let keys_of = |role: Role| -> Vec<String> {
+            nb201
+                .iter()
+                .filter(|e| e.role == role)
+                .flat_map(|e| e.parts())
+                .collect()
+        };
+        // The 16 model-based predictors of the paper, at the 11 train sizes, 200 test archs.
+        let model_based: Vec<String> = keys_of(Role::TrainSize)
+            .into_iter()
+            .filter(|k| family_of(k) == Family::ModelBased)
+            .collect();
+        assert_eq!(model_based.len(), 16, "{model_based:?}");
+        for e in nb201.iter().filter(|e| e.role == Role::TrainSize) {
+            let Work::Eval(c) = &e.work else {
+                panic!("{}", e.id)
+            };
+            assert_eq!(c.train_sizes.len(), 11);
+            assert_eq!(c.test_size, 200);
+            assert!(c.trials >= 10);
+        }
+        // The 13 zero-cost proxies and both weight-sharing predictors.
+        let zc = keys_of(Role::ZeroCost);
+        let mut want: Vec<String> = ZERO_COST.iter().map(|k| k.to_string()).collect();
+        want.extend(["rsws".to_string(), "oneshot".to_string()]);
+        let mut got = zc.clone();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
+        assert_eq!(keys_of(Role::Omni), ["omni_ngb", "omni_seminas"]);
+        assert_eq!(keys_of(Role::Fidelity), ["valacc"]);
+        assert!(!keys_of(Role::Mutation).is_empty());
+        assert!(nb201.iter().any(|e| e.role == Role::Nas));
+        // The learning-curve experiments of the spaces with whole curves.
+        for (space, source) in [
+            (SpaceKind::Nlp, Source::Benchmark),
+            (SpaceKind::Nb101, Source::Benchmark),
+            (SpaceKind::Nb201, Source::Nb201Mini),
+        ] {
+            assert!(
+                suite
+                    .experiments
+                    .iter()
+                    .any(|e| e.space == space && e.source == source && e.role == Role::Fidelity),
+                "{space:?} {source:?}"
+            );
+        }
+        assert!(suite
+            .experiments
+            .iter()
+            .any(|e| e.id == "nb201mini-cifar10-fidelity"));
+        assert_eq!(Mode::Nb201.zc_batch(), Some(64));
+    }
+
+    #[test]
     fn unknown_keys_are_an_error() {
         assert_eq!(
             registered("x", &["xgb", "rf"]).unwrap(),
@@ -1427,7 +1853,7 @@ mod tests {
 
     #[test]
     fn every_key_of_every_suite_is_registered() {
-        for mode in [Mode::Quick, Mode::Full] {
+        for mode in [Mode::Quick, Mode::Full, Mode::Nb201] {
             for plan in plans(mode) {
                 for key in plan.keys {
                     assert!(Registry::info(key).is_ok(), "{mode:?} {}: {key}", plan.what);
@@ -1449,7 +1875,7 @@ mod tests {
 
     #[test]
     fn experiments_follow_the_space_order_and_ids_are_unique() {
-        for mode in [Mode::Quick, Mode::Full] {
+        for mode in [Mode::Quick, Mode::Full, Mode::Nb201] {
             let backwards: Vec<SpaceKind> = ALL_SPACES.iter().rev().copied().collect();
             let a = Suite::new(mode, &ALL_SPACES).unwrap();
             let b = Suite::new(mode, &backwards).unwrap();

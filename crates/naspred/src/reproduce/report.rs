@@ -672,7 +672,7 @@ fn aggregate_eval(
     write_summary_csv(&rows, &opts.report_dir.join(&csv))?;
     summary.files.push(csv);
     let pts = points_of(exp, cfg.test_size, &rows, trains);
-    let planned = load_benchmark(exp.space, exp.dataset, opts.data_dir.as_deref())
+    let planned = load_benchmark(exp.space, exp.dataset, exp.source, opts.data_dir.as_deref())
         .ok()
         .and_then(|b| naspred_eval::protocol::plan(&b, cfg, &Registry::default()).ok())
         .map(|p| p.points_per_trial() * cfg.trials)
@@ -1161,7 +1161,7 @@ fn write_nas_experiment(
     summary: &mut ReportSummary,
 ) {
     let _ = writeln!(md, "### {} {}\n", e.space, e.dataset);
-    let optimum = load_benchmark(e.space, e.dataset, opts.data_dir.as_deref())
+    let optimum = load_benchmark(e.space, e.dataset, e.source, opts.data_dir.as_deref())
         .ok()
         .map(|b| {
             b.records()
