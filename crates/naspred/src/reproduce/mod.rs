@@ -900,6 +900,17 @@ impl Suite {
             experiments,
         })
     }
+    /// The suite with every evaluation experiment timed under `accounting` (the experiments
+    /// are built with the study default, [`naspred_eval::TimeAccounting::Naslib`]).
+    pub fn with_time_accounting(mut self, accounting: naspred_eval::TimeAccounting) -> Suite {
+        for e in &mut self.experiments {
+            if let Work::Eval(cfg) = &mut e.work {
+                cfg.time_accounting = accounting;
+            }
+        }
+        self
+    }
+
     /// Every unit of work, in a fixed order: experiment, trial, part.
     pub fn units(&self) -> Vec<Unit> {
         let mut out = Vec::new();
