@@ -1469,4 +1469,26 @@ mod tests {
             assert_eq!(ids.len(), a.experiments.len());
         }
     }
+
+    #[test]
+    fn suites_time_with_naslib_unless_told_otherwise() {
+        use naspred_eval::TimeAccounting;
+        let accountings = |s: &Suite| -> Vec<TimeAccounting> {
+            s.experiments
+                .iter()
+                .filter_map(|e| match &e.work {
+                    Work::Eval(c) => Some(c.time_accounting),
+                    Work::Nas(_) => None,
+                })
+                .collect()
+        };
+        let suite = Suite::new(Mode::Quick, &ALL_SPACES).unwrap();
+        let default = accountings(&suite);
+        assert!(!default.is_empty());
+        assert!(default.iter().all(|&a| a == TimeAccounting::Naslib));
+        let full = suite.with_time_accounting(TimeAccounting::FullTraining);
+        let full = accountings(&full);
+        assert_eq!(full.len(), default.len());
+        assert!(full.iter().all(|&a| a == TimeAccounting::FullTraining));
+    }
 }
