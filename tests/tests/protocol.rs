@@ -221,10 +221,11 @@ fn xgb_reaches_naslib_quality_on_nb201_cifar10() {
         tau_100 > 0.3 && tau_100 < tau_1000,
         "tau at n=100 is {tau_100}"
     );
-    // Time accounting: benchmark init time is the summed training time of the train set.
+    // Time accounting (NASLib's, the default): benchmark init time is the summed NB201
+    // per-epoch time of the train set (per-epoch times 2.71 .. 17.31 s on CIFAR-10).
     let r = records.iter().find(|r| r.train_size == 1000).unwrap();
     let init = r.bench_init_time_s.unwrap();
-    assert!(init > 1000.0 * 1000.0 && init < 1000.0 * 40000.0, "{init}");
+    assert!(init > 1000.0 * 2.7 && init < 1000.0 * 17.4, "{init}");
 }
 
 #[test]

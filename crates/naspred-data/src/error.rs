@@ -39,6 +39,9 @@ pub enum DataError {
     /// A name that is not a known dataset.
     #[error("unknown dataset {0:?} (expected cifar10, cifar100, ImageNet16-120 or wikitext2)")]
     UnknownDataset(String),
+    /// A name that is not a known time accounting.
+    #[error("unknown time accounting {0:?} (expected naslib or full-training)")]
+    UnknownTimeAccounting(String),
     /// A dataset the space's benchmark does not have.
     #[error("no {space} benchmark for dataset {dataset}")]
     NoSuchBenchmark {

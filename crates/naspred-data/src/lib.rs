@@ -26,6 +26,9 @@
 //!   the evaluation protocol samples from it; [`FidelitySupport`] says which fidelities a curve
 //!   metric can be served at.
 //! * [`Dataset`], [`CurveMetric`], [`TargetMode`]: the vocabulary of requests.
+//! * [`TimeAccounting`]: how many benchmark seconds a training architecture and a partial
+//!   training cost (NASLib's per-space `TRAIN_TIME`, the default, or the full schedule
+//!   everywhere); the evaluator's initialisation and query times come from it.
 //! * Loaders: [`shared`] reads a data root (the repository's `data/`, or the raw reference
 //!   files it is built from: same layout, any file plain or gzip-compressed), [`naslib`] reads
 //!   NASLib's own published files (pickles and zero-cost JSON), [`embedded`] reads and writes
@@ -36,6 +39,7 @@
 //!
 //! Every loader returns a typed [`DataError`] naming the file and what is wrong.
 
+pub mod accounting;
 pub mod benchmark;
 pub mod cifar;
 pub mod embedded;
@@ -44,6 +48,7 @@ pub mod naslib;
 pub mod root;
 pub mod shared;
 
+pub use accounting::TimeAccounting;
 pub use benchmark::{
     ArchRecord, Benchmark, Coverage, CurveMetric, Curves, Dataset, FidelityPoint, FidelitySupport,
     TargetMode,

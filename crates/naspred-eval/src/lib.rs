@@ -61,7 +61,8 @@
 //! * [`metrics`]: Pearson, Spearman, Kendall tau-b in O(n log n), sparse Kendall,
 //!   precision@k, MAE, RMSE, exactly as scipy / NASLib compute them; [`Metrics`](metrics::Metrics)
 //!   bundles them.
-//! * [`protocol`]: [`EvalConfig`](protocol::EvalConfig) (grids, trials, test-set mode, HPO),
+//! * [`protocol`]: [`EvalConfig`](protocol::EvalConfig) (grids, trials, test-set mode, HPO,
+//!   [`TimeAccounting`]),
 //!   [`plan`](protocol::plan) (validation against the benchmark before any work),
 //!   [`run`](protocol::run) (trials in parallel with rayon, one data stream per trial shared by
 //!   every predictor, resumable output).
@@ -74,6 +75,22 @@
 //! * [`grid`]: the study's train-size and fidelity grids per space.
 //! * [`stats`]: the shared statistics helpers (target z-scoring, k-fold splits, the Gaussian
 //!   negative log-likelihood).
+//!
+//! # Time accounting
+//!
+//! Every record carries two benchmark times besides the predictor's wall-clock fit and query
+//! times: `bench_init_time_s`, what its training architectures cost to train, and
+//! `bench_query_time_s`, what training a test architecture to the record's fidelity costs.
+//! The paper's initialisation time is the first plus the fit time, its query time the second
+//! plus the query time. [`EvalConfig::time_accounting`](protocol::EvalConfig::time_accounting)
+//! decides what a training architecture costs: [`TimeAccounting::Naslib`] (the default) is
+//! what NASLib's evaluator logs as `train_time`, the sum of its `TRAIN_TIME` over the training
+//! set, which for NB201 is the mean time of one epoch per architecture (NASLib's
+//! `cost_info['train_time']`) and for NB101, DARTS and NLP the full training run;
+//! [`TimeAccounting::FullTraining`] charges the full run everywhere (NB201: 200 epochs, 200
+//! times more). The partial training of a learning-curve predictor costs fidelity x the
+//! per-epoch time under both. Each record names its accounting; a results file never mixes
+//! two. Sources and the check against the paper: docs/measurements/time-axes.md.
 //!
 //! # Random streams, and why a resumed run equals an uninterrupted one
 //!
@@ -108,6 +125,7 @@ use std::path::Path;
 use thiserror::Error;
 
 pub use hpo::{HpError, HpKind, HpSpace, HpSpec, HpoState, Tunable, TunableParams};
+pub use naspred_data::TimeAccounting;
 pub use predictor::{
     catch_predictor_panic, error_chain, in_caught_call, ArchInput, BoxError, Context, Family,
     Hyperparams, Prediction, Predictor, PredictorError, PredictorFactory, PredictorRng,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use naspred_data::{Benchmark, Coverage, CurveMetric, FidelitySupport, TargetMode};
+use naspred_data::{Benchmark, Coverage, CurveMetric, FidelitySupport, TargetMode, TimeAccounting};
 use naspred_spaces::Quirks;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -80,6 +80,13 @@ pub struct EvalConfig {
     pub quirks: Quirks,
     /// The CV hyperparameter search.
     pub hpo: HpoConfig,
+    /// How benchmark seconds are charged for the records' `bench_init_time_s` and
+    /// `bench_query_time_s` (see [`naspred_data::accounting`]): NASLib's `TRAIN_TIME` (the
+    /// study default; NB201 charges one epoch per training architecture) or the full schedule.
+    /// A configuration written before the field existed reads back as
+    /// [`TimeAccounting::FullTraining`], the accounting it was run with.
+    #[serde(default = "TimeAccounting::legacy")]
+    pub time_accounting: TimeAccounting,
 }
 
 impl EvalConfig {
@@ -97,6 +104,7 @@ impl EvalConfig {
             target: TargetMode::MeanOverSeeds,
             quirks: Quirks::Faithful,
             hpo: HpoConfig::default(),
+            time_accounting: TimeAccounting::Naslib,
         }
     }
 }
@@ -583,26 +591,60 @@ fn single_evaluate(
     }
 }
 
-/// Benchmark time of training the first `n` training architectures fully.
-fn bench_init_time(bench: &Benchmark, sets: &TrialSets, n: usize) -> Option<f64> {
+/// Benchmark seconds charged for the first `n` training architectures under `accounting`
+/// (NASLib's `train_time`: the sum over them of what each costs).
+fn bench_init_time(
+    bench: &Benchmark,
+    sets: &TrialSets,
+    n: usize,
+    accounting: TimeAccounting,
+) -> Option<f64> {
     sets.train[..n]
         .iter()
-        .map(|&p| bench.records()[p].train_time_s)
+        .map(|&p| accounting.train_cost_s(bench, &bench.records()[p]))
         .sum()
 }
 
-/// Benchmark time of training a test architecture for `fidelity` epochs, averaged over the set.
-fn bench_query_time(bench: &Benchmark, sets: &TrialSets, fidelity: u32) -> Option<f64> {
+/// Benchmark seconds of training a test architecture for `fidelity` epochs, averaged over the
+/// set.
+fn bench_query_time(
+    bench: &Benchmark,
+    sets: &TrialSets,
+    fidelity: u32,
+    accounting: TimeAccounting,
+) -> Option<f64> {
     let times: Option<Vec<f64>> = sets
         .test
         .iter()
-        .map(|&p| {
-            bench.records()[p]
-                .epoch_time_s(bench.total_epochs())
-                .map(|t| t * fidelity as f64)
-        })
+        .map(|&p| accounting.partial_cost_s(bench, &bench.records()[p], fidelity))
         .collect();
     times.map(|t| t.iter().sum::<f64>() / t.len().max(1) as f64)
+}
+
+/// Refuses a results file that holds records of this configuration timed under another
+/// accounting: resuming would mix two meanings of the time axes in one file.
+fn check_accounting(
+    previous: &[ResultRecord],
+    cfg: &EvalConfig,
+    opts: &RunOptions,
+) -> Result<(), EvalError> {
+    match previous
+        .iter()
+        .find(|r| r.time_accounting != cfg.time_accounting)
+    {
+        None => Ok(()),
+        Some(r) => Err(EvalError::Config(format!(
+            "{} holds records timed with the {} accounting, this run uses {}; rerun with \
+             that accounting (--time-accounting {}) or write to another results file",
+            opts.results.as_ref().map_or_else(
+                || "the results file".to_string(),
+                |p| p.display().to_string()
+            ),
+            r.time_accounting,
+            cfg.time_accounting,
+            r.time_accounting.name().replace('_', "-"),
+        ))),
+    }
 }
 
 /// What [`run`] tells its [`ProgressSink`] as it goes.
@@ -693,6 +735,7 @@ pub fn run(
                 && r.seed == cfg.seed.wrapping_add(r.trial as u64)
         })
         .collect();
+    check_accounting(&previous, cfg, opts)?;
     let done: HashSet<RecordKey> = finished_keys(&previous);
     let writer = match &opts.results {
         Some(p) => Some(ResultWriter::append(p)?),
@@ -782,14 +825,15 @@ pub fn run(
                     fit_time_s: outcome.fit_time_s,
                     query_time_s: outcome.query_time_s,
                     bench_init_time_s: if pp.reqs.trains {
-                        bench_init_time(bench, &sets, n)
+                        bench_init_time(bench, &sets, n, cfg.time_accounting)
                     } else {
                         Some(0.0)
                     },
                     bench_query_time_s: match fidelity {
-                        Some(f) => bench_query_time(bench, &sets, f),
+                        Some(f) => bench_query_time(bench, &sets, f, cfg.time_accounting),
                         None => Some(0.0),
                     },
+                    time_accounting: cfg.time_accounting,
                     hyperparams,
                     cv_score: outcome.cv_score,
                     error: outcome.error,

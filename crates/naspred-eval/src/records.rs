@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use naspred_data::Dataset;
+use naspred_data::{Dataset, TimeAccounting};
 use naspred_spaces::SpaceKind;
 use serde::{Deserialize, Serialize};
 
@@ -68,12 +68,25 @@ pub struct ResultRecord {
     /// Wall time of the query per test architecture, seconds.
     #[serde(with = "nan_as_null")]
     pub query_time_s: f64,
-    /// Benchmark initialisation time: the training times of the training architectures,
-    /// summed (seconds of GPU time in the benchmark).
+    /// Benchmark initialisation time: what the training architectures cost under
+    /// [`ResultRecord::time_accounting`], summed (seconds of GPU time in the benchmark). This
+    /// is NASLib's logged `train_time`, the sum of its `TRAIN_TIME` over the training set:
+    /// under [`TimeAccounting::Naslib`] an NB201 architecture costs the mean time of one epoch
+    /// (NASLib's `cost_info['train_time']`), an NB101, DARTS or NLP architecture its full
+    /// training run; under [`TimeAccounting::FullTraining`] every architecture costs its full
+    /// run (NB201: 200 epochs, 200 times more). 0 for predictors that do not train; `None`
+    /// when the benchmark has no training times. The paper's initialisation-time axis adds
+    /// the fit time to it (see docs/measurements/time-axes.md).
     pub bench_init_time_s: Option<f64>,
     /// Benchmark query time per test architecture: fidelity x its per-epoch training time,
-    /// averaged over the test set (learning-curve and hybrid predictors only).
+    /// averaged over the test set (learning-curve and hybrid predictors; 0 for the others).
+    /// The same under both accountings. The paper's query-time axis adds the predictor's
+    /// query time to it.
     pub bench_query_time_s: Option<f64>,
+    /// The accounting of the two benchmark times. Records written before the field existed
+    /// read back as [`TimeAccounting::FullTraining`], the accounting they were timed with.
+    #[serde(default = "TimeAccounting::legacy")]
+    pub time_accounting: TimeAccounting,
     /// The hyperparameters used for the final fit.
     pub hyperparams: Hyperparams,
     /// Best cross-validation score of the hyperparameter search, if one ran.
@@ -262,6 +275,10 @@ pub struct SummaryRow {
     pub bench_init_time_s: MeanSe,
     /// Benchmark query time per architecture, seconds.
     pub bench_query_time_s: MeanSe,
+    /// The accounting of the two benchmark times when every aggregated record has the same
+    /// one; `None` when they differ (the times then mix two meanings).
+    #[serde(default)]
+    pub time_accounting: Option<TimeAccounting>,
     /// First error message seen, if any trial failed.
     pub first_error: Option<String>,
 }
@@ -330,10 +347,39 @@ pub fn summarise(records: &[ResultRecord], predictors: &[String]) -> Vec<Summary
             query_time_s: MeanSe::of(rs.iter().map(|r| r.query_time_s)),
             bench_init_time_s: MeanSe::of(rs.iter().filter_map(|r| r.bench_init_time_s)),
             bench_query_time_s: MeanSe::of(rs.iter().filter_map(|r| r.bench_query_time_s)),
+            time_accounting: common_accounting(rs.iter().copied()),
             first_error: rs.iter().find_map(|r| r.error.clone()),
         });
     }
     out
+}
+
+/// The accounting shared by all `records`, or `None` when they differ or there are none.
+fn common_accounting<'a>(
+    records: impl IntoIterator<Item = &'a ResultRecord>,
+) -> Option<TimeAccounting> {
+    let mut it = records.into_iter().map(|r| r.time_accounting);
+    let first = it.next()?;
+    it.all(|a| a == first).then_some(first)
+}
+
+/// What the time axes of a figure drawn from `rows` mean: the note of their common accounting
+/// ([`TimeAccounting::axis_note`]), or a warning when rows of several accountings are mixed.
+/// For a report to print under each time-axis figure.
+pub fn time_axes_note(rows: &[SummaryRow]) -> String {
+    let mut seen: Vec<Option<TimeAccounting>> = Vec::new();
+    for r in rows {
+        if !seen.contains(&r.time_accounting) {
+            seen.push(r.time_accounting);
+        }
+    }
+    match seen.as_slice() {
+        [] => String::new(),
+        [Some(a)] => a.axis_note().to_string(),
+        _ => "Time axes mix records timed under different accountings (naslib and \
+              full_training); the times are not comparable."
+            .to_string(),
+    }
 }
 
 fn fmt_num(x: f64, digits: usize) -> String {

@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 use naspred::{PredictorInfo, Registry};
-use naspred_data::{Benchmark, DataRoot, Dataset, TargetMode};
+use naspred_data::{Benchmark, DataRoot, Dataset, TargetMode, TimeAccounting};
 use naspred_eval::protocol::{self, EvalConfig, HpoConfig, RunOptions};
 use naspred_eval::records::{render_table, summarise, write_summary_csv};
 use naspred_eval::TestSetMode;
@@ -128,6 +128,14 @@ struct ReproduceArgs {
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
+    /// What a training architecture costs in benchmark seconds (the records'
+    /// bench_init_time_s, the initialisation-time axis): naslib (the default: NASLib's
+    /// TRAIN_TIME, so one epoch per NB201 architecture and the full run in NB101, DARTS and
+    /// NLP) or full-training (the full schedule everywhere; NB201 200 epochs, 200 times more).
+    /// Records already in --out must have been timed the same way. See
+    /// docs/measurements/time-axes.md.
+    #[arg(long, default_value = "naslib")]
+    time_accounting: TimeAccounting,
 }
 
 #[derive(Subcommand)]
@@ -278,6 +286,13 @@ struct EvaluateArgs {
     /// NASLib's max_hpo_time: the search budget when `--hpo` is given (0 disables it).
     #[arg(long, default_value_t = 900.0)]
     hpo_time: f64,
+    /// What a training architecture costs in benchmark seconds (the records'
+    /// bench_init_time_s, the initialisation-time axis): naslib (the default: NASLib's
+    /// TRAIN_TIME, so one epoch per NB201 architecture and the full run in NB101, DARTS and
+    /// NLP) or full-training (the full schedule everywhere; NB201 200 epochs, 200 times more).
+    /// See docs/measurements/time-axes.md.
+    #[arg(long, default_value = "naslib")]
+    time_accounting: TimeAccounting,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -602,6 +617,7 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
     cfg.seed = args.seed;
     cfg.test_set = args.test_set;
     cfg.quirks = args.quirks;
+    cfg.time_accounting = args.time_accounting;
     cfg.target = match args.target {
         TargetArg::Mean => TargetMode::MeanOverSeeds,
         TargetArg::RandomSeed => TargetMode::RandomSeed,
@@ -909,7 +925,7 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
         (None, true) => read_suite(&out).map(|s| s.1).unwrap_or(ALL_SPACES.to_vec()),
         (None, false) => ALL_SPACES.to_vec(),
     };
-    let mut suite = Suite::new(mode, &spaces)?;
+    let mut suite = Suite::new(mode, &spaces)?.with_time_accounting(args.time_accounting);
     if let Some(ids) = &args.experiments {
         suite = suite.only(ids)?;
     }

@@ -315,3 +315,57 @@ fn evaluate_writes_results_and_rejects_bad_requests_up_front() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("500"), "{err}");
 }
+
+#[test]
+fn evaluate_names_its_time_accounting_and_keeps_one_per_folder() {
+    let dir = temp_dir("accounting");
+    let out = dir.join("run");
+    let args = |accounting: &str| -> Vec<String> {
+        [
+            "evaluate",
+            "--space",
+            "nb201",
+            "--dataset",
+            "cifar10",
+            "--predictors",
+            "xgb",
+            "--train-sizes",
+            "10",
+            "--trials",
+            "1",
+            "--test-size",
+            "20",
+            "--quiet",
+            "--time-accounting",
+            accounting,
+            "--out",
+            out.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let run = |accounting: &str| {
+        let a = args(accounting);
+        naspred(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let o = run("full-training");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let results = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(results.lines().next().unwrap()).unwrap();
+    assert_eq!(r["time_accounting"], "full_training");
+    let full = r["bench_init_time_s"].as_f64().unwrap();
+    // Ten NB201 CIFAR-10 architectures trained for 200 epochs: 542 .. 3461 s each.
+    assert!(full > 10.0 * 542.0 && full < 10.0 * 3461.0, "{full}");
+
+    // The folder holds full-training records: the default (naslib) is refused, by field.
+    let o = run("naslib");
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("eval.time_accounting"), "{err}");
+
+    let o = run("per-epoch");
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("unknown time accounting"), "{err}");
+}

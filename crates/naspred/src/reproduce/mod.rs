@@ -1188,6 +1188,17 @@ impl Suite {
             experiments,
         })
     }
+    /// The suite with every evaluation experiment timed under `accounting` (the experiments
+    /// are built with the study default, [`naspred_eval::TimeAccounting::Naslib`]).
+    pub fn with_time_accounting(mut self, accounting: naspred_eval::TimeAccounting) -> Suite {
+        for e in &mut self.experiments {
+            if let Work::Eval(cfg) = &mut e.work {
+                cfg.time_accounting = accounting;
+            }
+        }
+        self
+    }
+
     /// Every unit of work, in a fixed order: experiment, trial, part.
     pub fn units(&self) -> Vec<Unit> {
         let mut out = Vec::new();
@@ -1883,5 +1894,27 @@ mod tests {
             let ids: HashSet<&str> = a.experiments.iter().map(|e| e.id.as_str()).collect();
             assert_eq!(ids.len(), a.experiments.len());
         }
+    }
+
+    #[test]
+    fn suites_time_with_naslib_unless_told_otherwise() {
+        use naspred_eval::TimeAccounting;
+        let accountings = |s: &Suite| -> Vec<TimeAccounting> {
+            s.experiments
+                .iter()
+                .filter_map(|e| match &e.work {
+                    Work::Eval(c) => Some(c.time_accounting),
+                    Work::Nas(_) => None,
+                })
+                .collect()
+        };
+        let suite = Suite::new(Mode::Quick, &ALL_SPACES).unwrap();
+        let default = accountings(&suite);
+        assert!(!default.is_empty());
+        assert!(default.iter().all(|&a| a == TimeAccounting::Naslib));
+        let full = suite.with_time_accounting(TimeAccounting::FullTraining);
+        let full = accountings(&full);
+        assert_eq!(full.len(), default.len());
+        assert!(full.iter().all(|&a| a == TimeAccounting::FullTraining));
     }
 }
