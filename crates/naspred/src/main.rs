@@ -1073,7 +1073,6 @@ fn calibrate(
     let mut settings = registry.settings().clone();
     settings.zero_cost.cache = Some(cache.clone());
     let before = naspred::reproduce::cost::machine_line();
-    let t0 = Instant::now();
     let measured = run_calibration(
         suite,
         &RunSettings {
@@ -1087,14 +1086,12 @@ fn calibrate(
         vec![
             format!(
                 "measured by `naspred reproduce --{} --calibrate` ({} worker threads, test sets \
-                 of {}), {:.0} s",
+                 of {})",
                 suite.mode.name(),
                 rayon::current_num_threads(),
                 args.calibrate_test,
-                t0.elapsed().as_secs_f64()
             ),
             format!("before: {before}"),
-            format!("after: {}", naspred::reproduce::cost::machine_line()),
         ],
     )?;
     let _ = fs::remove_file(&cache);

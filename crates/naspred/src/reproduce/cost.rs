@@ -400,6 +400,57 @@ pub fn machine_line() -> String {
     )
 }
 
+/// CPU seconds (user + system) this process has used so far; 0 where the platform cannot say.
+#[cfg(not(unix))]
+pub fn process_cpu_s() -> f64 {
+    0.0
+}
+
+/// CPU seconds (user + system) this process has used so far; 0 where the platform cannot say.
+#[cfg(unix)]
+pub fn process_cpu_s() -> f64 {
+    let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a `rusage` into the pointer it is given, which points to one.
+    let ok = unsafe { libc::getrusage(libc::RUSAGE_SELF, ru.as_mut_ptr()) } == 0;
+    if !ok {
+        return 0.0;
+    }
+    // SAFETY: getrusage succeeded, so the struct is initialised (it was zeroed besides).
+    let ru = unsafe { ru.assume_init() };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    secs(ru.ru_utime) + secs(ru.ru_stime)
+}
+
+/// Rescales the fit and query times of `records` (one predictor's calibration evaluations) so
+/// that, as the cost model counts them, they add up to `cpu_s`: wall seconds on a shared
+/// machine overstate the work, CPU seconds do not. Records whose counted time is under a
+/// millisecond in total keep their wall times.
+pub fn charge_cpu(records: &mut [ResultRecord], cpu_s: f64) {
+    let counted: f64 = records
+        .iter()
+        .filter(|r| r.error.is_none())
+        .map(|r| {
+            finite(r.fit_time_s) + finite(r.query_time_s) * computed_share(r) * r.test_size as f64
+        })
+        .sum();
+    if counted < 1e-3 || !cpu_s.is_finite() || cpu_s <= 0.0 {
+        return;
+    }
+    let factor = cpu_s / counted;
+    for r in records {
+        r.fit_time_s *= factor;
+        r.query_time_s *= factor;
+    }
+}
+
+fn finite(x: f64) -> f64 {
+    if x.is_finite() {
+        x
+    } else {
+        0.0
+    }
+}
+
 /// The estimated cost of one part (predictor or search run) of an experiment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PartCost {

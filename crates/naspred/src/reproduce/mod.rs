@@ -1599,6 +1599,7 @@ pub fn run_calibration(
 ) -> Result<cost::CostModel, ReproError> {
     let configs = cost::calibration_configs(suite, test_size);
     let mut records = Vec::new();
+    let started = Instant::now();
     for (i, (exp, cfg)) in configs.iter().enumerate() {
         if settings.progress {
             eprintln!(
@@ -1615,18 +1616,33 @@ pub fn run_calibration(
             exp.source,
             settings.data_dir.as_deref(),
         )?;
-        let rs = protocol::run(
-            &bench,
-            cfg,
-            &settings.registry,
-            &RunOptions {
-                results: None,
-                progress: crate::progress::eval_bar(settings.progress),
-                only: None,
-            },
-        )?;
-        records.extend(rs);
+        // One predictor at a time, so the process's CPU seconds belong to it.
+        for key in &cfg.predictors {
+            let mut one = cfg.clone();
+            one.predictors = vec![key.clone()];
+            let cpu0 = cost::process_cpu_s();
+            let mut rs = protocol::run(
+                &bench,
+                &one,
+                &settings.registry,
+                &RunOptions {
+                    results: None,
+                    progress: crate::progress::eval_bar(settings.progress),
+                    only: None,
+                },
+            )?;
+            cost::charge_cpu(&mut rs, cost::process_cpu_s() - cpu0);
+            records.extend(rs);
+        }
     }
+    let mut header = header;
+    header.push(format!(
+        "{} evaluations in {:.0} s of wall time; seconds are CPU seconds of the process \
+         (getrusage), shared among a predictor's grid points in proportion to their wall times",
+        records.len(),
+        started.elapsed().as_secs_f64()
+    ));
+    header.push(format!("after: {}", cost::machine_line()));
     Ok(cost::CostModel::from_records(header, &records))
 }
 
