@@ -13,6 +13,8 @@
 //! * [`report`]: reads every shard's records back and writes `REPORT.md`, SVG figures, CSV and
 //!   JSON (no number in them is typed by hand).
 
+pub mod figure1;
+pub mod findings;
 pub mod report;
 
 use std::collections::{BTreeMap, HashSet};

@@ -20,6 +20,10 @@ use naspred_spaces::SpaceKind;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::figure1::{
+    budget_map, plot_budget_map, plot_tau_panels, BudgetMap, BASELINE_KEYS, MAP_GRID,
+};
+use super::findings::{findings, findings_section, FindingsInput};
 use super::{
     family_of, is_omni_key, load_benchmark, read_errors, read_search_trials, read_sessions,
     Experiment, NasSpec, ReproError, Role, Suite, Work, OMNI_KEYS,
@@ -37,7 +41,15 @@ pub struct ReportOptions {
     pub command: String,
     /// Data root override (for the benchmark optimum of the NAS plots).
     pub data_dir: Option<PathBuf>,
+    /// What the time axes of the Figure 1 pictures measure: their caption and the note under
+    /// their title ([`TIME_ACCOUNTING`] unless the caller has a better text).
+    pub time_accounting: String,
 }
+
+/// The default caption of the Figure 1 pictures' time axes (spec §2.7).
+pub const TIME_ACCOUNTING: &str = "Initialisation time = benchmark GPU-seconds to train the \
+    training architectures + fit time here; query time = benchmark GPU-seconds of the partial \
+    training (fidelity epochs) + query time here, per architecture.";
 
 /// One aggregated grid point of one predictor, on the paper's time axes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -126,7 +138,8 @@ pub fn points_of(
         .collect()
 }
 
-fn on_axes(p: &Point) -> bool {
+/// Whether a point has a finite tau and finite times (it can be placed on the time axes).
+pub fn on_axes(p: &Point) -> bool {
     p.tau.mean.is_finite() && p.init_s.is_finite() && p.query_s.is_finite()
 }
 
@@ -174,17 +187,29 @@ pub fn best_per_budget(
     init_budgets: &[f64],
     query_budgets: &[f64],
 ) -> Vec<Vec<Option<usize>>> {
+    best_among(points, &|_| true, init_budgets, query_budgets)
+}
+
+/// [`best_per_budget`] among the points that `keep` accepts (indices still into `points`).
+pub fn best_among(
+    points: &[Point],
+    keep: &dyn Fn(&Point) -> bool,
+    init_budgets: &[f64],
+    query_budgets: &[f64],
+) -> Vec<Vec<Option<usize>>> {
+    let eligible: Vec<usize> = (0..points.len())
+        .filter(|&i| on_axes(&points[i]) && keep(&points[i]))
+        .collect();
     init_budgets
         .iter()
         .map(|&bi| {
             query_budgets
                 .iter()
                 .map(|&bq| {
-                    (0..points.len())
-                        .filter(|&i| {
-                            let p = &points[i];
-                            on_axes(p) && p.init_s <= bi && p.query_s <= bq
-                        })
+                    eligible
+                        .iter()
+                        .copied()
+                        .filter(|&i| points[i].init_s <= bi && points[i].query_s <= bq)
                         .max_by(|&a, &b| points[a].tau.mean.total_cmp(&points[b].tau.mean))
                 })
                 .collect()
@@ -562,7 +587,7 @@ pub fn write_report(suite: &Suite, opts: &ReportOptions) -> Result<ReportSummary
         if !pts.is_empty() {
             write_benchmark(
                 &mut md,
-                dir,
+                (dir, &opts.time_accounting),
                 (space, dataset),
                 &pts,
                 &mut summary,
@@ -570,8 +595,20 @@ pub fn write_report(suite: &Suite, opts: &ReportOptions) -> Result<ReportSummary
             );
         }
     }
-    write_mutation_vs_uniform(&mut md, suite, &agg.exp_points, &uniform_points);
-    write_nas(&mut md, suite, opts, &mut summary)?;
+    let pairs = mutation_pairs(suite, &agg.exp_points, &uniform_points);
+    write_mutation_vs_uniform(&mut md, &pairs);
+    let nas = write_nas(&mut md, suite, opts, &mut summary)?;
+    let found = findings(&FindingsInput {
+        points: &uniform_points,
+        mutation: &pairs,
+        nas: &nas,
+        grid: MAP_GRID,
+    });
+    md.push_str(&findings_section(&found, MAP_GRID));
+    report_json.insert(
+        "findings".into(),
+        serde_json::to_value(&found).unwrap_or_default(),
+    );
     summary.points = agg.exp_points.into_values().flatten().collect();
     write_points_files(dir, &mut summary, report_json)?;
     write_files_list(&mut md, &summary);
@@ -788,7 +825,7 @@ fn write_key_table(
 /// every grid point.
 fn write_benchmark(
     md: &mut String,
-    dir: &Path,
+    (dir, accounting): (&Path, &str),
     (space, dataset): (SpaceKind, Dataset),
     pts: &[Point],
     summary: &mut ReportSummary,
@@ -797,6 +834,7 @@ fn write_benchmark(
     let name = format!("{space}-{dataset}");
     let _ = writeln!(md, "## {space} {dataset}\n");
     write_tau_figures(md, dir, (space, dataset), pts, summary);
+    write_figure1(md, (dir, accounting), (space, dataset), pts, summary);
     write_best_per_budget(md, &name, pts, report_json);
     write_pareto(md, &name, pts, report_json);
     write_omni(md, pts);
@@ -836,6 +874,90 @@ fn write_tau_figures(
     for f in &figs {
         let _ = writeln!(md, "![{f}]({f})\n");
     }
+}
+
+/// The maps of the best predictor per budget cell (all predictors; without the baselines;
+/// without baselines and OMNI where OMNI ran) and tau against both time axes in one figure.
+fn write_figure1(
+    md: &mut String,
+    (dir, accounting): (&Path, &str),
+    (space, dataset): (SpaceKind, Dataset),
+    pts: &[Point],
+    summary: &mut ReportSummary,
+) {
+    let name = format!("{space}-{dataset}");
+    let no_base: Vec<&str> = BASELINE_KEYS.to_vec();
+    let mut no_base_omni = no_base.clone();
+    no_base_omni.push("omni_*");
+    let mut variants: Vec<(&str, &str, &[&str])> = vec![
+        ("map", "every predictor", &[]),
+        (
+            "map-no-baselines",
+            "without the baselines (params, random)",
+            &no_base,
+        ),
+    ];
+    if pts.iter().any(|p| is_omni_key(&p.predictor)) {
+        variants.push((
+            "map-no-baselines-no-omni",
+            "without the baselines and OMNI (the paper's Figure 1)",
+            &no_base_omni,
+        ));
+    }
+    md.push_str("### Best predictor map (Figure 1, left)\n\n");
+    for (tag, what, excluded) in variants {
+        let map = budget_map(pts, excluded, MAP_GRID);
+        let f = format!("{name}-{tag}.svg");
+        let title = format!("{space} {dataset}: best predictor per budget, {what}");
+        match plot_budget_map(&dir.join(&f), &title, accounting, pts, &map) {
+            Ok(()) => {
+                let _ = writeln!(
+                    md,
+                    "![{f}]({f})\n\n*{}*\n",
+                    map_caption(&map, what, accounting)
+                );
+                summary.files.push(f);
+            }
+            Err(e) => {
+                let _ = writeln!(md, "(no map {what}: {e})\n");
+            }
+        }
+    }
+    md.push_str("### Kendall tau against both time axes (Figure 1, right)\n\n");
+    let f = format!("{name}-tau-panels.svg");
+    let title = format!("{space} {dataset}: Kendall tau vs initialisation and query time");
+    match plot_tau_panels(&dir.join(&f), &title, accounting, pts) {
+        Ok(()) => {
+            let _ = writeln!(
+                md,
+                "![{f}]({f})\n\n*Left: model-based predictors over train size; right: \
+                 learning-curve predictors over fidelity (hybrids at their largest train size), \
+                 zero-cost (triangles) and weight-sharing (crosses) predictors; baselines dashed \
+                 in both. {accounting}*\n"
+            );
+            summary.files.push(f);
+        }
+        Err(e) => {
+            let _ = writeln!(md, "(no tau panels: {e})\n");
+        }
+    }
+}
+
+/// The caption of one map: what it shows, its grid and the time accounting.
+fn map_caption(map: &BudgetMap, what: &str, accounting: &str) -> String {
+    let range = |b: &[f64]| match (b.first(), b.last()) {
+        (Some(lo), Some(hi)) => format!("{}–{}", fmt_secs(*lo), fmt_secs(*hi)),
+        _ => "–".into(),
+    };
+    format!(
+        "Best predictor ({what}) by mean Kendall tau among the grid points within both budgets, \
+         on {} × {} log-spaced budgets (initialisation {}, query {}); grey: no predictor fits. \
+         Regions of four or more cells are labelled with their key and tau range. {accounting}",
+        map.init_budgets.len(),
+        map.query_budgets.len(),
+        range(&map.init_budgets),
+        range(&map.query_budgets),
+    )
 }
 
 /// The best predictor per (initialisation budget × query budget) cell.
@@ -1051,63 +1173,82 @@ fn write_all_points(md: &mut String, pts: &[Point]) {
     }
 }
 
-/// Each mutation-test-set point beside the same point on the uniform test set.
-fn write_mutation_vs_uniform(
-    md: &mut String,
+/// A mutation-test-set point and the same grid point (predictor, train size, fidelity) on the
+/// uniform test set of its benchmark, where there is one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MutationPair {
+    /// The point on the mutation test set.
+    pub mutation: Point,
+    /// The same grid point on the uniform test set.
+    pub uniform: Option<Point>,
+}
+
+/// Every mutation-experiment point of the suite paired with its uniform-test-set point.
+pub fn mutation_pairs(
     suite: &Suite,
     exp_points: &BTreeMap<String, Vec<Point>>,
     uniform_points: &[Point],
-) {
-    md.push_str("## Uniform vs mutation test sets\n\n");
-    let mut any_mut = false;
+) -> Vec<MutationPair> {
+    let mut out = Vec::new();
     for m in suite
         .experiments
         .iter()
         .filter(|e| e.role == Role::Mutation)
     {
-        let Some(mpts) = exp_points.get(&m.id) else {
-            continue;
-        };
-        let upts: Vec<&Point> = uniform_points
-            .iter()
-            .filter(|p| p.space == m.space && p.dataset == m.dataset)
-            .collect();
-        let mut rows = Vec::new();
-        for mp in mpts {
-            let u = upts.iter().find(|p| {
-                p.predictor == mp.predictor
-                    && p.train_size == mp.train_size
-                    && p.fidelity == mp.fidelity
+        for mp in exp_points.get(&m.id).into_iter().flatten() {
+            let uniform = uniform_points
+                .iter()
+                .find(|p| {
+                    p.space == m.space
+                        && p.dataset == m.dataset
+                        && p.predictor == mp.predictor
+                        && p.train_size == mp.train_size
+                        && p.fidelity == mp.fidelity
+                })
+                .cloned();
+            out.push(MutationPair {
+                mutation: mp.clone(),
+                uniform,
             });
-            let (us, d) = match u {
-                Some(u) => (fmt_ms(&u.tau), format!("{:+.3}", mp.tau.mean - u.tau.mean)),
-                None => ("–".into(), "–".into()),
-            };
-            rows.push(vec![
-                format!("{} {}", m.space, m.dataset),
-                point_label(mp),
-                us,
-                fmt_ms(&mp.tau),
-                d,
-            ]);
-        }
-        if !rows.is_empty() {
-            any_mut = true;
-            md.push_str(&md_table(
-                &[
-                    "benchmark",
-                    "point",
-                    "uniform tau",
-                    "mutation tau",
-                    "mutation − uniform",
-                ],
-                &rows,
-            ));
-            md.push('\n');
         }
     }
-    if !any_mut {
+    out
+}
+
+/// Each mutation-test-set point beside the same point on the uniform test set.
+fn write_mutation_vs_uniform(md: &mut String, pairs: &[MutationPair]) {
+    md.push_str("## Uniform vs mutation test sets\n\n");
+    if pairs.is_empty() {
         md.push_str("No mutation-test-set results.\n\n");
+    } else {
+        let rows: Vec<Vec<String>> = pairs
+            .iter()
+            .map(|pair| {
+                let mp = &pair.mutation;
+                let (us, d) = match &pair.uniform {
+                    Some(u) => (fmt_ms(&u.tau), format!("{:+.3}", mp.tau.mean - u.tau.mean)),
+                    None => ("–".into(), "–".into()),
+                };
+                vec![
+                    format!("{} {}", mp.space, mp.dataset),
+                    point_label(mp),
+                    us,
+                    fmt_ms(&mp.tau),
+                    d,
+                ]
+            })
+            .collect();
+        md.push_str(&md_table(
+            &[
+                "benchmark",
+                "point",
+                "uniform tau",
+                "mutation tau",
+                "mutation − uniform",
+            ],
+            &rows,
+        ));
+        md.push('\n');
     }
     md.push_str(
         "Mutation sets (spec §2.4) hold close relatives of good architectures: the ranking task \
@@ -1115,14 +1256,62 @@ fn write_mutation_vs_uniform(
     );
 }
 
-/// The predictor-guided NAS runs: a figure and a table per experiment.
+/// One NAS run at the last checkpoint of its experiment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NasFinal {
+    /// Experiment id.
+    pub experiment: String,
+    /// Space.
+    pub space: SpaceKind,
+    /// Dataset.
+    pub dataset: Dataset,
+    /// Run label (`rs`, `re`, `bo-xgb`, ...).
+    pub label: String,
+    /// The run's predictor (`None` for random search and regularised evolution).
+    pub predictor: Option<String>,
+    /// The checkpoint (queries).
+    pub queries: usize,
+    /// Mean test error (percent) of the best-by-validation architecture, standard error and
+    /// trials that reached the checkpoint.
+    pub test_err: MeanSe,
+}
+
+/// Each run of a NAS experiment at the experiment's last checkpoint (runs no trial of which
+/// reached it are left out).
+pub fn nas_finals(e: &Experiment, spec: &NasSpec, runs: &[RunResult]) -> Vec<NasFinal> {
+    let Some(&queries) = spec.checkpoints.iter().max() else {
+        return Vec::new();
+    };
+    runs.iter()
+        .filter_map(|r| {
+            let c = naspred_search::checkpoint(&r.trials, queries);
+            (c.n > 0).then(|| NasFinal {
+                experiment: e.id.clone(),
+                space: e.space,
+                dataset: e.dataset,
+                label: r.label.clone(),
+                predictor: r.config.predictor.clone(),
+                queries,
+                test_err: MeanSe {
+                    mean: c.test_err_mean,
+                    se: c.test_err_se,
+                    n: c.n,
+                },
+            })
+        })
+        .collect()
+}
+
+/// The predictor-guided NAS runs: a figure and a table per experiment. Returns every run at
+/// its experiment's last checkpoint ([`nas_finals`]).
 fn write_nas(
     md: &mut String,
     suite: &Suite,
     opts: &ReportOptions,
     summary: &mut ReportSummary,
-) -> Result<(), ReproError> {
+) -> Result<Vec<NasFinal>, ReproError> {
     md.push_str("## Predictor-guided NAS\n\n");
+    let mut finals = Vec::new();
     let mut any_nas = false;
     for e in suite.experiments.iter().filter(|e| e.role == Role::Nas) {
         let Work::Nas(spec) = &e.work else { continue };
@@ -1144,11 +1333,12 @@ fn write_nas(
         }
         any_nas = true;
         write_nas_experiment(md, e, spec, &runs, opts, summary);
+        finals.extend(nas_finals(e, spec, &runs));
     }
     if !any_nas {
         md.push_str("No search results.\n\n");
     }
-    Ok(())
+    Ok(finals)
 }
 
 /// One NAS experiment's figure (error against queries, with the benchmark's optimum) and table.
