@@ -85,13 +85,19 @@ pub fn log_budgets(values: impl IntoIterator<Item = f64>, n: usize) -> Vec<f64> 
     if v.is_empty() || n == 0 {
         return Vec::new();
     }
-    let lo = v.iter().copied().fold(f64::INFINITY, f64::min).log10();
-    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max).log10();
-    if n == 1 || hi - lo < 1e-12 {
-        return vec![10f64.powf(hi)];
+    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if n == 1 || hi / lo - 1.0 < 1e-12 {
+        return vec![hi];
     }
+    let (llo, lhi) = (lo.log10(), hi.log10());
+    // The ends are the values themselves (no rounding puts the extreme points out of reach).
     (0..n)
-        .map(|k| 10f64.powf(lo + (hi - lo) * k as f64 / (n - 1) as f64))
+        .map(|k| match k {
+            0 => lo,
+            k if k == n - 1 => hi,
+            k => 10f64.powf(llo + (lhi - llo) * k as f64 / (n - 1) as f64),
+        })
         .collect()
 }
 
@@ -716,4 +722,178 @@ fn draw_panel(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reproduce::report::fixture_point;
+    use std::path::PathBuf;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("naspred-fig1-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    /// Whether the SVG has a text element reading `t` (plotters writes the text on its own
+    /// line).
+    fn has_text(svg: &str, t: &str) -> bool {
+        svg.lines().any(|l| l.trim() == t)
+    }
+
+    /// jacov cheap and early, valacc at two fidelities, xgb and gcn over train sizes, the
+    /// random baseline at the smallest times, omni_ngb in the middle.
+    fn fixture() -> Vec<Point> {
+        vec![
+            fixture_point("jacov", Family::ZeroCost, (None, None), (1e-3, 1e-2), 0.6),
+            fixture_point(
+                "valacc",
+                Family::LearningCurve,
+                (None, Some(1)),
+                (1e-3, 8.0),
+                0.65,
+            ),
+            fixture_point(
+                "valacc",
+                Family::LearningCurve,
+                (None, Some(12)),
+                (1e-3, 1e3),
+                0.9,
+            ),
+            fixture_point(
+                "xgb",
+                Family::ModelBased,
+                (Some(100), None),
+                (1e5, 1e-3),
+                0.7,
+            ),
+            fixture_point(
+                "gcn",
+                Family::ModelBased,
+                (Some(10), None),
+                (1e3, 1e-3),
+                0.5,
+            ),
+            fixture_point("random", Family::Baseline, (None, None), (1e-4, 1e-4), 0.0),
+            fixture_point(
+                "omni_ngb",
+                Family::Hybrid,
+                (Some(10), Some(1)),
+                (1e3, 9.0),
+                0.8,
+            ),
+        ]
+    }
+
+    #[test]
+    fn log_budgets_span_the_values() {
+        let b = log_budgets([1.0, 1e-2, 1e2, 0.0, f64::NAN], 5);
+        let want = [1e-2, 1e-1, 1.0, 1e1, 1e2];
+        assert_eq!(b.len(), 5);
+        for (x, w) in b.iter().zip(want) {
+            assert!((x / w - 1.0).abs() < 1e-9, "{b:?}");
+        }
+        assert_eq!(log_budgets([3.0, 3.0], 4), vec![3.0]);
+        assert!(log_budgets([0.0, -1.0], 4).is_empty());
+    }
+
+    #[test]
+    fn exclusion_takes_keys_and_prefixes() {
+        let ex = ["params", "omni_*"];
+        assert!(is_excluded("params", &ex));
+        assert!(is_excluded("omni_seminas", &ex));
+        assert!(!is_excluded("zc_params", &ex));
+        assert!(!is_excluded("random", &ex));
+    }
+
+    #[test]
+    fn map_corners_of_a_hand_checked_example() {
+        let p = fixture();
+        let name = |m: &BudgetMap, r: usize, c: usize| {
+            m.cells[r][c]
+                .map(|i| p[i].predictor.clone())
+                .unwrap_or("-".into())
+        };
+        let all = budget_map(&p, &[], 10);
+        // The random baseline stretches the grid down to 1e-4 s and fills its corner.
+        assert!((all.init_budgets[0] - 1e-4).abs() < 1e-12);
+        assert_eq!(name(&all, 0, 0), "random");
+        let mut ex = BASELINE_KEYS.to_vec();
+        ex.push("omni_*");
+        let m = budget_map(&p, &ex, 10);
+        assert!((m.init_budgets[0] - 1e-3).abs() < 1e-12);
+        assert!((m.query_budgets[9] - 1e3).abs() < 1e-9);
+        assert_eq!(name(&m, 0, 0), "-");
+        assert_eq!(name(&m, 9, 0), "xgb");
+        assert_eq!(name(&m, 0, 9), "valacc");
+        assert_eq!(name(&m, 0, 3), "jacov");
+        assert!(m.has_blank());
+        let keys: Vec<String> = m.keys(&p).into_iter().map(|k| k.1).collect();
+        assert_eq!(keys, vec!["gcn", "xgb", "valacc", "jacov"]);
+        // With OMNI, it takes the middle of the grid from valacc f=1 and gcn.
+        let o = budget_map(&p, &BASELINE_KEYS, 10);
+        assert_eq!(name(&o, 9, 8), "omni_ngb");
+    }
+
+    #[test]
+    fn colours_are_stable_and_distinct_for_the_figure_keys() {
+        assert_eq!(key_color("some_new_key"), key_color("some_new_key"));
+        let named: Vec<RGBColor> = KEY_COLORS.iter().map(|(k, _)| key_color(k)).collect();
+        for (i, a) in named.iter().enumerate() {
+            for b in &named[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_ne!(key_color("snip"), key_color("grasp"));
+    }
+
+    #[test]
+    fn map_svg_has_its_legend_and_region_labels() {
+        let p = fixture();
+        let dir = temp_dir("map");
+        let f = dir.join("map.svg");
+        let m = budget_map(&p, &BASELINE_KEYS, 12);
+        plot_budget_map(&f, "nb201 cifar10", "time accounting note", &p, &m).unwrap();
+        let svg = std::fs::read_to_string(&f).unwrap();
+        for k in [
+            "valacc",
+            "xgb",
+            "jacov",
+            "gcn",
+            "omni_ngb",
+            "no feasible predictor",
+        ] {
+            assert!(has_text(&svg, k), "legend lacks {k}");
+        }
+        assert!(svg.contains("time accounting note"));
+        assert!(!has_text(&svg, "random"));
+        // valacc's top-query region is labelled with its tau.
+        assert!(has_text(&svg, "valacc 0.65–0.90"), "no region label");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn panels_svg_groups_the_legend_by_family() {
+        let p = fixture();
+        let dir = temp_dir("panels");
+        let f = dir.join("panels.svg");
+        plot_tau_panels(&f, "nb201 cifar10", "note", &p).unwrap();
+        let svg = std::fs::read_to_string(&f).unwrap();
+        for k in [
+            "model-based",
+            "learning curve",
+            "zero-cost",
+            "baseline",
+            "random",
+            "xgb",
+        ] {
+            assert!(has_text(&svg, k), "legend lacks {k}");
+        }
+        assert!(svg.contains("initialisation time (s)"));
+        assert!(svg.contains("query time per architecture (s)"));
+        assert!(plot_tau_panels(&f, "t", "n", &[]).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -903,3 +903,308 @@ pub fn findings_section(found: &[Finding], grid: usize) -> String {
     s.push('\n');
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reproduce::report::fixture_point;
+
+    /// The points of the figure1 tests' fixture without OMNI, plus a random baseline with the
+    /// highest tau of all (the region claims must not see it).
+    fn fixture() -> Vec<Point> {
+        vec![
+            fixture_point("jacov", Family::ZeroCost, (None, None), (1e-3, 1e-2), 0.6),
+            fixture_point(
+                "valacc",
+                Family::LearningCurve,
+                (None, Some(1)),
+                (1e-3, 8.0),
+                0.65,
+            ),
+            fixture_point(
+                "valacc",
+                Family::LearningCurve,
+                (None, Some(12)),
+                (1e-3, 1e3),
+                0.9,
+            ),
+            fixture_point(
+                "xgb",
+                Family::ModelBased,
+                (Some(100), None),
+                (1e5, 1e-3),
+                0.7,
+            ),
+            fixture_point(
+                "gcn",
+                Family::ModelBased,
+                (Some(10), None),
+                (1e3, 1e-3),
+                0.5,
+            ),
+            fixture_point("random", Family::Baseline, (None, None), (1e-3, 1e-3), 0.99),
+        ]
+    }
+
+    fn run(points: &[Point], mutation: &[MutationPair], nas: &[NasFinal]) -> Vec<Finding> {
+        findings(&FindingsInput {
+            points,
+            mutation,
+            nas,
+            grid: 10,
+        })
+    }
+
+    fn one<'a>(f: &'a [Finding], id: &str) -> Vec<&'a Finding> {
+        f.iter().filter(|x| x.id == id).collect()
+    }
+
+    #[test]
+    fn share_rule_thresholds() {
+        assert_eq!(share_verdict(6, 10).0, Verdict::Reproduced);
+        assert_eq!(share_verdict(5, 10).0, Verdict::Partly);
+        assert_eq!(share_verdict(2, 10).0, Verdict::Partly);
+        assert_eq!(share_verdict(1, 10).0, Verdict::NotReproduced);
+        assert_eq!(share_verdict(0, 0).0, Verdict::NoData);
+    }
+
+    #[test]
+    fn regions_won_and_lost() {
+        let f = run(&fixture(), &[], &[]);
+        // Top-query band (columns 8, 9 of 10): valacc everywhere but xgb's top row of column 8.
+        let v = one(&f, "fig1-valacc");
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].verdict, Verdict::Reproduced, "{:?}", v[0]);
+        assert!(
+            v[0].evidence.starts_with("valacc best in 19/20 cells"),
+            "{}",
+            v[0].evidence
+        );
+        assert!(v[0].evidence.contains("others: xgb 1"), "{}", v[0].evidence);
+        assert!(
+            v[0].source.starts_with("nb201 cifar10 (`x`)"),
+            "{}",
+            v[0].source
+        );
+        // Low-init, low-to-medium query: jacov wherever anything fits.
+        let z = one(&f, "fig1-zerocost");
+        assert_eq!(z[0].verdict, Verdict::Reproduced);
+        assert!(z[0].evidence.contains("9/9"), "{}", z[0].evidence);
+        assert!(
+            z[0].evidence.contains("synflow not evaluated"),
+            "{}",
+            z[0].evidence
+        );
+        // Highest init, low query: xgb.
+        // Highest init, low query: xgb in its row, gcn and jacov in the row below: 5/10.
+        let t = one(&f, "fig1-trees");
+        assert_eq!(t[0].verdict, Verdict::Partly, "{:?}", t[0]);
+        assert!(t[0].evidence.contains("5/10"), "{}", t[0].evidence);
+        // SoTL-E and LcSVR were not run.
+        for id in ["fig1-sotle", "fig1-lcsvr"] {
+            let s = one(&f, id);
+            assert_eq!(s.len(), 1);
+            assert_eq!(s[0].verdict, Verdict::NoData);
+            assert!(s[0].evidence.contains("not evaluated"), "{}", s[0].evidence);
+        }
+        // An LcSVR point cheap to initialise and better than valacc takes the top-query band.
+        let mut p = fixture();
+        p.push(fixture_point(
+            "lcsvr",
+            Family::Hybrid,
+            (Some(10), Some(6)),
+            (1e-3, 30.0),
+            0.95,
+        ));
+        let f = run(&p, &[], &[]);
+        let v = one(&f, "fig1-valacc");
+        assert_eq!(v[0].verdict, Verdict::NotReproduced, "{:?}", v[0]);
+        assert!(
+            v[0].evidence.contains("others: lcsvr 20"),
+            "{}",
+            v[0].evidence
+        );
+        // In its own band LcSVR fits only column 7 (query 46 s): 7 of 21 cells.
+        let l = one(&f, "fig1-lcsvr");
+        assert_eq!(l[0].verdict, Verdict::Partly, "{:?}", l[0]);
+        assert!(l[0].evidence.contains("7/21"), "{}", l[0].evidence);
+    }
+
+    #[test]
+    fn omni_claim_counts_cells_where_omni_fits() {
+        let mut p = fixture();
+        assert_eq!(one(&run(&p, &[], &[]), "omni")[0].verdict, Verdict::NoData);
+        p.push(fixture_point(
+            "omni_ngb",
+            Family::Hybrid,
+            (Some(10), Some(1)),
+            (1e3, 9.0),
+            0.8,
+        ));
+        let f = run(&p, &[], &[]);
+        let o = one(&f, "omni");
+        // OMNI fits rows 7-9 x columns 6-9 (12 cells) and loses only to valacc f=12 in column 9.
+        assert!(
+            o[0].evidence.starts_with("an OMNI key best in 9/12 cells"),
+            "{}",
+            o[0].evidence
+        );
+        assert_eq!(o[0].verdict, Verdict::Reproduced);
+    }
+
+    fn pair(key: &str, uniform: f64, mutation: f64) -> MutationPair {
+        let u = fixture_point(
+            key,
+            Family::ModelBased,
+            (Some(10), None),
+            (1.0, 1.0),
+            uniform,
+        );
+        let mut m = u.clone();
+        m.experiment = "x-mutation".into();
+        m.tau.mean = mutation;
+        MutationPair {
+            mutation: m,
+            uniform: Some(u),
+        }
+    }
+
+    #[test]
+    fn mutation_claim_counts_predictors_whose_tau_drops() {
+        let pairs = vec![
+            pair("a", 0.6, 0.3),
+            pair("b", 0.5, 0.49),
+            pair("c", 0.4, 0.5),
+        ];
+        let f = run(&[], &pairs, &[]);
+        let m = one(&f, "mutation");
+        assert_eq!(m[0].verdict, Verdict::Reproduced);
+        assert!(m[0]
+            .evidence
+            .starts_with("tau lower on the mutation test set for 2/3"));
+        assert!(
+            m[0].evidence.contains("1 of the drops exceed 2 s.e."),
+            "{}",
+            m[0].evidence
+        );
+        let pairs = vec![
+            pair("a", 0.6, 0.3),
+            pair("b", 0.5, 0.6),
+            pair("c", 0.4, 0.5),
+        ];
+        assert_eq!(
+            one(&run(&[], &pairs, &[]), "mutation")[0].verdict,
+            Verdict::Partly
+        );
+        assert_eq!(
+            one(&run(&[], &[], &[]), "mutation")[0].verdict,
+            Verdict::NoData
+        );
+    }
+
+    fn nas(label: &str, predictor: Option<&str>, err: f64) -> NasFinal {
+        NasFinal {
+            experiment: "nb201-cifar10-nas".into(),
+            space: SpaceKind::Nb201,
+            dataset: Dataset::Cifar10,
+            label: label.into(),
+            predictor: predictor.map(String::from),
+            queries: 100,
+            test_err: MeanSe {
+                mean: err,
+                se: 0.1,
+                n: 4,
+            },
+        }
+    }
+
+    #[test]
+    fn nas_claim_needs_some_but_not_all_predictors_to_beat_random_search() {
+        let runs = [
+            nas("rs", None, 9.0),
+            nas("bo-a", Some("a"), 8.0),
+            nas("bo-b", Some("b"), 8.9),
+        ];
+        let f = run(&[], &[], &runs);
+        let n = one(&f, "nas");
+        assert_eq!(n[0].verdict, Verdict::Reproduced, "{:?}", n[0]);
+        assert!(
+            n[0].evidence.contains("1/2 predictor-guided runs"),
+            "{}",
+            n[0].evidence
+        );
+        assert_eq!(n[0].source, "`nb201-cifar10-nas`");
+        let all = [
+            nas("rs", None, 9.0),
+            nas("bo-a", Some("a"), 8.0),
+            nas("bo-b", Some("b"), 8.5),
+        ];
+        assert_eq!(one(&run(&[], &[], &all), "nas")[0].verdict, Verdict::Partly);
+        let none = [
+            nas("rs", None, 9.0),
+            nas("re", None, 8.0),
+            nas("bo-b", Some("b"), 8.9),
+        ];
+        assert_eq!(
+            one(&run(&[], &[], &none), "nas")[0].verdict,
+            Verdict::NotReproduced
+        );
+        assert_eq!(
+            one(&run(&[], &[], &none[1..]), "nas")[0].verdict,
+            Verdict::NoData
+        );
+    }
+
+    #[test]
+    fn zero_cost_and_seminas_claims() {
+        let mut p = fixture();
+        p.push(fixture_point(
+            "nwot",
+            Family::ZeroCost,
+            (None, None),
+            (1e-3, 1e-2),
+            0.7,
+        ));
+        p.push(fixture_point(
+            "seminas",
+            Family::ModelBased,
+            (Some(10), None),
+            (1e3, 1e-3),
+            0.55,
+        ));
+        p.push(fixture_point(
+            "seminas",
+            Family::ModelBased,
+            (Some(100), None),
+            (1e5, 1e-3),
+            0.6,
+        ));
+        let f = run(&p, &[], &[]);
+        let z = one(&f, "zc-best");
+        assert_eq!(z[0].verdict, Verdict::Partly, "{:?}", z[0]);
+        assert!(
+            z[0].evidence.contains("nwot 0.70 (n = 3), jacov 0.60"),
+            "{}",
+            z[0].evidence
+        );
+        let s = one(&f, "seminas-best");
+        assert!(s[0]
+            .evidence
+            .starts_with("seminas best model-based predictor at 1/2"));
+        assert_eq!(s[0].verdict, Verdict::Partly);
+        assert_eq!(one(&f, "ws-lowest")[0].verdict, Verdict::NoData);
+    }
+
+    #[test]
+    fn section_lists_rows_rules_and_regions() {
+        let f = run(&fixture(), &[], &[]);
+        let s = findings_section(&f, 10);
+        assert!(s.starts_with("## Findings against the paper"));
+        assert!(s.contains("| **reproduced** |"));
+        assert!(s.contains("| **no data** |"));
+        assert!(s.contains("k/m > 0.5"));
+        assert!(s.contains("| 0.80–1.00 | 0.00–1.00 |"));
+        // One row per claim with data per source, one no-data row per claim without.
+        assert_eq!(f.len(), REGIONS.len() + CLAIMS.len());
+    }
+}

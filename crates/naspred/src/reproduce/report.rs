@@ -1457,6 +1457,40 @@ fn write_files_list(md: &mut String, summary: &ReportSummary) {
     md.push('\n');
 }
 
+/// A test point on NB201 CIFAR-10: key, family, (train size, fidelity), (init, query) seconds
+/// and mean tau (s.e. 0.01 over 3 trials).
+#[cfg(test)]
+pub(crate) fn fixture_point(
+    key: &str,
+    family: Family,
+    (n, f): (Option<usize>, Option<u32>),
+    (init, query): (f64, f64),
+    tau: f64,
+) -> Point {
+    Point {
+        experiment: "x".into(),
+        space: SpaceKind::Nb201,
+        dataset: Dataset::Cifar10,
+        predictor: key.into(),
+        family,
+        train_size: n,
+        fidelity: f,
+        test_size: 10,
+        tau: MeanSe {
+            mean: tau,
+            se: 0.01,
+            n: 3,
+        },
+        spearman: MeanSe::of([tau]),
+        trials: 3,
+        failures: 0,
+        init_s: init,
+        query_s: query,
+        fit_s: 0.0,
+        predictor_query_s: 0.0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1470,28 +1504,7 @@ mod tests {
         query: f64,
         tau: f64,
     ) -> Point {
-        Point {
-            experiment: "x".into(),
-            space: SpaceKind::Nb201,
-            dataset: Dataset::Cifar10,
-            predictor: key.into(),
-            family,
-            train_size: n,
-            fidelity: f,
-            test_size: 10,
-            tau: MeanSe {
-                mean: tau,
-                se: 0.01,
-                n: 3,
-            },
-            spearman: MeanSe::of([tau]),
-            trials: 3,
-            failures: 0,
-            init_s: init,
-            query_s: query,
-            fit_s: 0.0,
-            predictor_query_s: 0.0,
-        }
+        fixture_point(key, family, (n, f), (init, query), tau)
     }
 
     /// A: init 10 tau .5; B: init 100 tau .7; C: init 100 tau .6 (dominated by B);
