@@ -195,16 +195,6 @@ fn hsl_to_rgb(h: f64, s: f64, l: f64) -> RGBColor {
     RGBColor(q(r), q(g), q(b))
 }
 
-/// Black or white, whichever reads better on `c`.
-fn ink_on(c: RGBColor) -> RGBColor {
-    let lum = 0.299 * c.0 as f64 + 0.587 * c.1 as f64 + 0.114 * c.2 as f64;
-    if lum > 140.0 {
-        BLACK
-    } else {
-        WHITE
-    }
-}
-
 /// Colour of the cells without a feasible predictor.
 const BLANK: RGBColor = RGBColor(235, 235, 235);
 
@@ -232,7 +222,6 @@ struct RegionLabel {
     row: usize,
     col: usize,
     text: String,
-    key: String,
 }
 
 /// The connected regions (4-neighbourhood) of cells won by the same key, each of at least
@@ -295,14 +284,9 @@ fn label_of(points: &[Point], map: &BudgetMap, key: &str, comp: &[(usize, usize)
     let text = if hi - lo < 0.005 {
         format!("{key} {hi:.2}")
     } else {
-        format!("{key} {lo:.2}–{hi:.2}")
+        format!("{key} [{lo:.2}, {hi:.2}]")
     };
-    RegionLabel {
-        row,
-        col,
-        text,
-        key: key.to_string(),
-    }
+    RegionLabel { row, col, text }
 }
 
 /// Writes the map as an SVG: one coloured cell per (initialisation budget, query budget),
@@ -401,19 +385,29 @@ fn draw_map_cells(
     }
     chart.draw_series(rects).map_err(|e| e.to_string())?;
     let labels = region_labels(points, map, 4);
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    let (bx, by) = area.get_base_pixel();
     let centre = Pos::new(HPos::Center, VPos::Center);
-    chart
-        .draw_series(labels.iter().map(|l| {
-            let x = (xe[l.col] * xe[l.col + 1]).sqrt();
-            let y = (ye[l.row] * ye[l.row + 1]).sqrt();
-            let ink = ink_on(key_color(&l.key));
-            Text::new(
-                l.text.clone(),
-                (x, y),
-                ("sans-serif", 11).into_font().color(&ink).pos(centre),
-            )
-        }))
+    let font = ("sans-serif", 12).into_font().color(&BLACK).pos(centre);
+    for l in &labels {
+        let x = (xe[l.col] * xe[l.col + 1]).sqrt();
+        let y = (ye[l.row] * ye[l.row + 1]).sqrt();
+        let (px, py) = chart.backend_coord(&(x, y));
+        let (w, h) = area
+            .estimate_text_size(&l.text, &font)
+            .map_err(|e| e.to_string())?;
+        let (hw, hh) = (w as i32 / 2 + 4, h as i32 / 2 + 3);
+        // Kept inside the plot, on a light box that reads over any colour.
+        let cx = px.clamp(xr.start + hw, (xr.end - hw).max(xr.start + hw)) - bx;
+        let cy = py.clamp(yr.start + hh, (yr.end - hh).max(yr.start + hh)) - by;
+        area.draw(&Rectangle::new(
+            [(cx - hw, cy - hh), (cx + hw, cy + hh)],
+            WHITE.mix(0.85).filled(),
+        ))
         .map_err(|e| e.to_string())?;
+        area.draw(&Text::new(l.text.clone(), (cx, cy), font.clone()))
+            .map_err(|e| e.to_string())?;
+    }
     Ok(())
 }
 
@@ -587,14 +581,20 @@ fn curves_of(points: &[Point]) -> BTreeMap<String, Curve> {
     out
 }
 
-/// Positive x range of the curves of `roles`, widened by a factor 2 each way.
+/// Positive x range of the curves, widened by a factor 2 each way and to at least two decades
+/// around its geometric centre (a log axis over less reads badly).
 fn x_range(curves: &[&Curve]) -> Option<(f64, f64)> {
     let xs = curves
         .iter()
         .flat_map(|c| c.xy.iter().map(|p| p.0))
         .filter(|x| *x > 0.0);
     let (lo, hi) = xs.fold((f64::INFINITY, 0.0f64), |(l, h), x| (l.min(x), h.max(x)));
-    (lo.is_finite() && hi > 0.0).then_some((lo / 2.0, hi * 2.0))
+    if !(lo.is_finite() && hi > 0.0) {
+        return None;
+    }
+    let (lo, hi) = (lo / 2.0, hi * 2.0);
+    let mid = (lo * hi).sqrt();
+    Some((lo.min(mid / 10.0), hi.max(mid * 10.0)))
 }
 
 /// Writes Kendall tau against initialisation time (left) and query time (right) as one SVG
@@ -685,6 +685,7 @@ fn draw_panel(
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
+        .max_light_lines(1)
         .x_desc(xdesc)
         .y_desc("Kendall tau")
         .x_label_formatter(&|x| format!("{x:.0e}"))
@@ -870,7 +871,7 @@ mod tests {
         assert!(svg.contains("time accounting note"));
         assert!(!has_text(&svg, "random"));
         // valacc's top-query region is labelled with its tau.
-        assert!(has_text(&svg, "valacc 0.65–0.90"), "no region label");
+        assert!(has_text(&svg, "valacc [0.65, 0.90]"), "no region label");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -338,7 +338,10 @@ fn collect(out: &mut Vec<Finding>, id: &str, claim: &str, outcomes: Vec<(String,
             claim,
             "–".into(),
             evidence,
-            (Verdict::NoData, "see what the records show".into()),
+            (
+                Verdict::NoData,
+                "no source has the claim's predictors with something to count".into(),
+            ),
         ));
     }
 }
