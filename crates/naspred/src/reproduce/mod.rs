@@ -12,6 +12,9 @@
 //!   `OUT/<experiment>/<run>/trial_NNN.jsonl`; a rerun skips what is done.
 //! * [`report`]: reads every shard's records back and writes `REPORT.md`, SVG figures, CSV and
 //!   JSON (no number in them is typed by hand).
+//! * [`figure1`]: the study's Figure 1 as SVG (best-predictor maps, tau against both time
+//!   axes); [`findings`]: the study's claims checked against the records, with explicit
+//!   verdict rules.
 
 pub mod figure1;
 pub mod findings;

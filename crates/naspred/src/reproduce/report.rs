@@ -1594,4 +1594,65 @@ mod tests {
         assert!(t.contains("0.400 ± 0.010 (n=3)"), "{t}");
         assert!(!t.contains("0.500"), "{t}");
     }
+
+    #[test]
+    fn figure1_section_embeds_three_maps_and_the_panels_with_the_accounting() {
+        let mut p = example();
+        p.push(pt(
+            "omni_ngb",
+            Family::Hybrid,
+            Some(10),
+            Some(1),
+            10.0,
+            1.0,
+            0.6,
+        ));
+        p.push(pt("random", Family::Baseline, None, None, 1e-4, 1e-6, 0.0));
+        let dir = std::env::temp_dir().join(format!("naspred-report-fig1-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut md = String::new();
+        let mut summary = ReportSummary::default();
+        let bench = (SpaceKind::Nb201, Dataset::Cifar10);
+        write_figure1(&mut md, (&dir, "ACCOUNTING"), bench, &p, &mut summary);
+        let want = [
+            "nb201-cifar10-map.svg",
+            "nb201-cifar10-map-no-baselines.svg",
+            "nb201-cifar10-map-no-baselines-no-omni.svg",
+            "nb201-cifar10-tau-panels.svg",
+        ];
+        assert_eq!(summary.files, want);
+        for f in want {
+            assert!(md.contains(&format!("![{f}]({f})")), "{md}");
+            let svg = std::fs::read_to_string(dir.join(f)).unwrap();
+            assert!(svg.contains("ACCOUNTING"), "{f}");
+        }
+        assert_eq!(md.matches("ACCOUNTING*").count(), 4, "{md}");
+        assert!(md.contains("30 × 30 log-spaced budgets"), "{md}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn mutation_points_pair_with_the_same_uniform_grid_point() {
+        let suite = Suite::new(super::super::Mode::Quick, &[SpaceKind::Nb201]).unwrap();
+        let mid = suite
+            .experiments
+            .iter()
+            .find(|e| e.role == Role::Mutation)
+            .map(|e| e.id.clone())
+            .unwrap();
+        let mb = Family::ModelBased;
+        let uniform = vec![
+            pt("xgb", mb, Some(10), None, 10.0, 1e-5, 0.5),
+            pt("xgb", mb, Some(100), None, 100.0, 1e-5, 0.7),
+        ];
+        let mut m1 = pt("xgb", mb, Some(100), None, 100.0, 1e-5, 0.4);
+        m1.experiment = mid.clone();
+        let mut m2 = pt("gcn", mb, Some(100), None, 100.0, 1e-5, 0.3);
+        m2.experiment = mid.clone();
+        let exp_points = BTreeMap::from([(mid, vec![m1, m2])]);
+        let pairs = mutation_pairs(&suite, &exp_points, &uniform);
+        assert_eq!(pairs.len(), 2);
+        assert_eq!(pairs[0].uniform.as_ref().map(|u| u.tau.mean), Some(0.7));
+        assert!(pairs[1].uniform.is_none());
+    }
 }
