@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::figure1::{budget_map, BudgetMap, BASELINE_KEYS};
 use super::is_omni_key;
-use super::report::{fmt_secs, omni_vs_best, on_axes, MutationPair, NasFinal, Point};
+use super::report::{fmt_budget_secs, omni_vs_best, on_axes, MutationPair, NasFinal, Point};
 
 /// What the records say about a claim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -442,7 +442,7 @@ fn region_finding(region: &Region, pts: &[Point], grid: usize) -> Outcome {
     let cells = region_cells(&map, region);
     let won: Vec<usize> = cells.iter().filter_map(|&(r, c)| map.cells[r][c]).collect();
     if won.is_empty() {
-        return Err("no predictor fits the region's budgets".into());
+        return Err(no_fit(region, pts, &map, &cells));
     }
     let is_expected = |i: &usize| region.expected.contains(&pts[*i].predictor.as_str());
     let k = won.iter().filter(|i| is_expected(i)).count();
@@ -484,12 +484,37 @@ fn region_finding(region: &Region, pts: &[Point], grid: usize) -> Outcome {
     ))
 }
 
+/// Why no cell of a region has a feasible predictor: its budgets against the cheapest point
+/// of the expected keys.
+fn no_fit(region: &Region, pts: &[Point], map: &BudgetMap, cells: &[(usize, usize)]) -> String {
+    let mut why = format!(
+        "no predictor fits the region's budgets ({})",
+        region_budgets(map, cells)
+    );
+    let exp = || {
+        pts.iter()
+            .filter(|p| on_axes(p) && region.expected.contains(&p.predictor.as_str()))
+    };
+    let init = exp().map(|p| p.init_s).fold(f64::INFINITY, f64::min);
+    let query = exp().map(|p| p.query_s).fold(f64::INFINITY, f64::min);
+    if init.is_finite() && query.is_finite() {
+        let _ = write!(
+            why,
+            "; the cheapest {} points need init {} and query {}",
+            region.expected.join(" / "),
+            fmt_budget_secs(init),
+            fmt_budget_secs(query)
+        );
+    }
+    why
+}
+
 /// The budget ranges of a region's cells.
 fn region_budgets(map: &BudgetMap, cells: &[(usize, usize)]) -> String {
     let range = |v: Vec<f64>| {
         let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        format!("{}–{}", fmt_secs(lo), fmt_secs(hi))
+        format!("{}–{}", fmt_budget_secs(lo), fmt_budget_secs(hi))
     };
     format!(
         "init {}, query {}",

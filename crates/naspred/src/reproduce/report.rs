@@ -299,6 +299,16 @@ pub fn fmt_secs(s: f64) -> String {
     }
 }
 
+/// A budget in seconds: [`fmt_secs`], but below a millisecond as a power of ten (`3e-8 s`),
+/// which keeps the map's tiny budgets apart.
+pub fn fmt_budget_secs(s: f64) -> String {
+    if s.is_finite() && s > 0.0 && s < 1e-3 {
+        format!("{s:.0e} s")
+    } else {
+        fmt_secs(s)
+    }
+}
+
 fn fmt_budget(s: f64) -> String {
     let k = s.log10().round() as i32;
     format!("1e{k} s")
@@ -946,7 +956,7 @@ fn write_figure1(
 /// The caption of one map: what it shows, its grid and the time accounting.
 fn map_caption(map: &BudgetMap, what: &str, accounting: &str) -> String {
     let range = |b: &[f64]| match (b.first(), b.last()) {
-        (Some(lo), Some(hi)) => format!("{}–{}", fmt_secs(*lo), fmt_secs(*hi)),
+        (Some(lo), Some(hi)) => format!("{}–{}", fmt_budget_secs(*lo), fmt_budget_secs(*hi)),
         _ => "–".into(),
     };
     format!(
