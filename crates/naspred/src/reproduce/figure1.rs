@@ -389,6 +389,7 @@ fn draw_map_cells(
     let (bx, by) = area.get_base_pixel();
     let centre = Pos::new(HPos::Center, VPos::Center);
     let font = ("sans-serif", 12).into_font().color(&BLACK).pos(centre);
+    let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
     for l in &labels {
         let x = (xe[l.col] * xe[l.col + 1]).sqrt();
         let y = (ye[l.row] * ye[l.row + 1]).sqrt();
@@ -400,6 +401,20 @@ fn draw_map_cells(
         // Kept inside the plot, on a light box that reads over any colour.
         let cx = px.clamp(xr.start + hw, (xr.end - hw).max(xr.start + hw)) - bx;
         let cy = py.clamp(yr.start + hh, (yr.end - hh).max(yr.start + hh)) - by;
+        // A label that would cover one already drawn moves down (then up) by its height.
+        let overlaps = |y: i32| {
+            placed
+                .iter()
+                .any(|&(x0, y0, x1, y1)| cx - hw < x1 && x0 < cx + hw && y - hh < y1 && y0 < y + hh)
+        };
+        let step = 2 * hh + 2;
+        let Some(cy) = (0..6)
+            .flat_map(|k| [cy + k * step, cy - k * step])
+            .find(|&y| !overlaps(y) && y - hh + by >= yr.start && y + hh + by <= yr.end)
+        else {
+            continue;
+        };
+        placed.push((cx - hw, cy - hh, cx + hw, cy + hh));
         area.draw(&Rectangle::new(
             [(cx - hw, cy - hh), (cx + hw, cy + hh)],
             WHITE.mix(0.85).filled(),
