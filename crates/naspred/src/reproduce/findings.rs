@@ -703,6 +703,14 @@ fn nas_finding(runs: &[&NasFinal]) -> Outcome {
         rs.test_err.n,
         guided.len()
     );
+    let winners: Vec<&str> = guided
+        .iter()
+        .filter(|r| beats(r))
+        .map(|r| r.label.as_str())
+        .collect();
+    if !winners.is_empty() {
+        let _ = write!(evidence, " ({})", winners.join(", "));
+    }
     if let (Some(h), Some(l)) = (hi, lo) {
         let _ = write!(
             evidence,
@@ -1157,7 +1165,8 @@ mod tests {
         let n = one(&f, "nas");
         assert_eq!(n[0].verdict, Verdict::Reproduced, "{:?}", n[0]);
         assert!(
-            n[0].evidence.contains("1/2 predictor-guided runs"),
+            n[0].evidence
+                .contains("1/2 predictor-guided runs beat it by more than 2 s.e. (bo-a)"),
             "{}",
             n[0].evidence
         );
