@@ -1233,6 +1233,54 @@ mod tests {
     }
 
     #[test]
+    fn a_claim_takes_each_source_that_has_data_and_names_those_without() {
+        // SoTL-E on NLP only: one NLP row, one no-data row naming NB201.
+        let mut p = fixture();
+        let nlp = |key: &str, fam, nf, t, tau| {
+            let mut x = fixture_point(key, fam, nf, t, tau);
+            x.space = SpaceKind::Nlp;
+            x.dataset = Dataset::Wikitext2;
+            x.experiment = "nlp-wikitext2-fidelity".into();
+            x
+        };
+        p.push(nlp(
+            "sotle",
+            Family::LearningCurve,
+            (None, Some(3)),
+            (1e-3, 1.0),
+            0.8,
+        ));
+        p.push(nlp(
+            "valacc",
+            Family::LearningCurve,
+            (None, Some(50)),
+            (1e-3, 1e3),
+            0.9,
+        ));
+        p.push(nlp(
+            "xgb",
+            Family::ModelBased,
+            (Some(10), None),
+            (1e4, 1e-3),
+            0.3,
+        ));
+        let f = run(&p, &[], &[]);
+        let s = one(&f, "fig1-sotle");
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert!(s[0]
+            .source
+            .starts_with("nlp wikitext2 (`nlp-wikitext2-fidelity`)"));
+        assert_eq!(s[0].verdict, Verdict::Reproduced, "{:?}", s[0]);
+        assert!(
+            s[0].evidence.starts_with("sotle best in 9/9 cells"),
+            "{}",
+            s[0].evidence
+        );
+        assert_eq!(s[1].verdict, Verdict::NoData);
+        assert_eq!(s[1].evidence, "nb201 cifar10: sotle not evaluated");
+    }
+
+    #[test]
     fn section_lists_rows_rules_and_regions() {
         let f = run(&fixture(), &[], &[]);
         let s = findings_section(&f, 10);
