@@ -373,14 +373,21 @@ fn draw_map_cells(
         .y_label_formatter(&|y| format!("{y:.0e}"))
         .draw()
         .map_err(|e| e.to_string())?;
+    // One rectangle per run of cells of the same key along a row (a small SVG).
     let mut rects = Vec::new();
     for (r, row) in map.cells.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            let color = cell.map_or(BLANK, |i| key_color(&points[i].predictor));
+        let key = |c: usize| row[c].map(|i| points[i].predictor.as_str());
+        let mut start = 0;
+        for c in 1..=row.len() {
+            if c < row.len() && key(c) == key(start) {
+                continue;
+            }
+            let color = key(start).map_or(BLANK, key_color);
             rects.push(Rectangle::new(
-                [(xe[c], ye[r]), (xe[c + 1], ye[r + 1])],
+                [(xe[start], ye[r]), (xe[c], ye[r + 1])],
                 color.filled(),
             ));
+            start = c;
         }
     }
     chart.draw_series(rects).map_err(|e| e.to_string())?;
