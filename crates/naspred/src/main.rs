@@ -1005,6 +1005,7 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
             report_dir: report_dir.clone(),
             command,
             data_dir: args.data_dir.clone(),
+            time_accounting: naspred::reproduce::report::TIME_ACCOUNTING.to_string(),
         },
     )?;
     println!(

@@ -1,7 +1,7 @@
 //! `naspred reproduce`: the study's experiments from this workspace's own code, run as
 //! resumable, shardable work units, and the report built from their records.
 //!
-//! * [`Suite`]: the experiments of a [`Mode`] (`quick` or `full`) on a set of spaces — the
+//! * [`Suite`]: the experiments of a [`Mode`] (`quick`, `nb201` or `full`) on a set of spaces — the
 //!   train-size sweeps of the model-based predictors, the fidelity sweeps of the learning-curve
 //!   predictors, the zero-cost predictors, the hybrids (LcSVR) and OMNI, the mutation test set
 //!   and predictor-guided NAS runs.
@@ -12,8 +12,15 @@
 //!   `OUT/<experiment>/<run>/trial_NNN.jsonl`; a rerun skips what is done.
 //! * [`report`]: reads every shard's records back and writes `REPORT.md`, SVG figures, CSV and
 //!   JSON (no number in them is typed by hand).
+//! * [`cost`]: what a suite costs before it runs (`--plan`), from a cost table measured on this
+//!   machine (`--calibrate`).
+//! * [`figure1`]: the study's Figure 1 as SVG (best-predictor maps, tau against both time
+//!   axes); [`findings`]: the study's claims checked against the records, with explicit
+//!   verdict rules.
 
 pub mod cost;
+pub mod figure1;
+pub mod findings;
 pub mod report;
 
 use std::collections::{BTreeMap, HashSet};

@@ -13,13 +13,19 @@ use std::path::{Path, PathBuf};
 use naspred_data::Dataset;
 use naspred_eval::metrics::MetricKind;
 use naspred_eval::protocol::EvalConfig;
-use naspred_eval::records::{read_records, summarise, write_summary_csv, MeanSe, SummaryRow};
+use naspred_eval::records::{
+    read_records, summarise, time_axes_note, write_summary_csv, MeanSe, SummaryRow,
+};
 use naspred_eval::{Family, PredictorFactory, ResultRecord};
 use naspred_search::{plot_error_vs_queries, render_table, RunResult};
 use naspred_spaces::SpaceKind;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::figure1::{
+    budget_map, plot_budget_map, plot_tau_panels, BudgetMap, BASELINE_KEYS, MAP_GRID,
+};
+use super::findings::{findings, findings_section, FindingsInput};
 use super::{
     family_of, is_omni_key, load_benchmark, read_errors, read_search_trials, read_sessions,
     Experiment, NasSpec, ReproError, Role, Suite, Work, OMNI_KEYS,
@@ -37,7 +43,15 @@ pub struct ReportOptions {
     pub command: String,
     /// Data root override (for the benchmark optimum of the NAS plots).
     pub data_dir: Option<PathBuf>,
+    /// What the time axes of the Figure 1 pictures measure: their caption and the note under
+    /// their title ([`TIME_ACCOUNTING`] unless the caller has a better text).
+    pub time_accounting: String,
 }
+
+/// The default caption of the Figure 1 pictures' time axes (spec §2.7).
+pub const TIME_ACCOUNTING: &str = "Initialisation time = benchmark GPU-seconds to train the \
+    training architectures + fit time here; query time = benchmark GPU-seconds of the partial \
+    training (fidelity epochs) + query time here, per architecture.";
 
 /// One aggregated grid point of one predictor, on the paper's time axes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -126,7 +140,8 @@ pub fn points_of(
         .collect()
 }
 
-fn on_axes(p: &Point) -> bool {
+/// Whether a point has a finite tau and finite times (it can be placed on the time axes).
+pub fn on_axes(p: &Point) -> bool {
     p.tau.mean.is_finite() && p.init_s.is_finite() && p.query_s.is_finite()
 }
 
@@ -174,17 +189,29 @@ pub fn best_per_budget(
     init_budgets: &[f64],
     query_budgets: &[f64],
 ) -> Vec<Vec<Option<usize>>> {
+    best_among(points, &|_| true, init_budgets, query_budgets)
+}
+
+/// [`best_per_budget`] among the points that `keep` accepts (indices still into `points`).
+pub fn best_among(
+    points: &[Point],
+    keep: &dyn Fn(&Point) -> bool,
+    init_budgets: &[f64],
+    query_budgets: &[f64],
+) -> Vec<Vec<Option<usize>>> {
+    let eligible: Vec<usize> = (0..points.len())
+        .filter(|&i| on_axes(&points[i]) && keep(&points[i]))
+        .collect();
     init_budgets
         .iter()
         .map(|&bi| {
             query_budgets
                 .iter()
                 .map(|&bq| {
-                    (0..points.len())
-                        .filter(|&i| {
-                            let p = &points[i];
-                            on_axes(p) && p.init_s <= bi && p.query_s <= bq
-                        })
+                    eligible
+                        .iter()
+                        .copied()
+                        .filter(|&i| points[i].init_s <= bi && points[i].query_s <= bq)
                         .max_by(|&a, &b| points[a].tau.mean.total_cmp(&points[b].tau.mean))
                 })
                 .collect()
@@ -271,6 +298,16 @@ pub fn fmt_secs(s: f64) -> String {
         format!("{:.1} h", s / 3600.0)
     } else {
         format!("{:.1} d", s / 86400.0)
+    }
+}
+
+/// A budget in seconds: [`fmt_secs`], but below a millisecond as a power of ten (`3e-8 s`),
+/// which keeps the map's tiny budgets apart.
+pub fn fmt_budget_secs(s: f64) -> String {
+    if s.is_finite() && s > 0.0 && s < 1e-3 {
+        format!("{s:.0e} s")
+    } else {
+        fmt_secs(s)
     }
 }
 
@@ -562,7 +599,7 @@ pub fn write_report(suite: &Suite, opts: &ReportOptions) -> Result<ReportSummary
         if !pts.is_empty() {
             write_benchmark(
                 &mut md,
-                dir,
+                (dir, &axes_caption(opts, &agg)),
                 (space, dataset),
                 &pts,
                 &mut summary,
@@ -570,8 +607,20 @@ pub fn write_report(suite: &Suite, opts: &ReportOptions) -> Result<ReportSummary
             );
         }
     }
-    write_mutation_vs_uniform(&mut md, suite, &agg.exp_points, &uniform_points);
-    write_nas(&mut md, suite, opts, &mut summary)?;
+    let pairs = mutation_pairs(suite, &agg.exp_points, &uniform_points);
+    write_mutation_vs_uniform(&mut md, &pairs);
+    let nas = write_nas(&mut md, suite, opts, &mut summary)?;
+    let found = findings(&FindingsInput {
+        points: &uniform_points,
+        mutation: &pairs,
+        nas: &nas,
+        grid: MAP_GRID,
+    });
+    md.push_str(&findings_section(&found, MAP_GRID));
+    report_json.insert(
+        "findings".into(),
+        serde_json::to_value(&found).unwrap_or_default(),
+    );
     summary.points = agg.exp_points.into_values().flatten().collect();
     write_points_files(dir, &mut summary, report_json)?;
     write_files_list(&mut md, &summary);
@@ -589,6 +638,8 @@ struct Aggregate {
     exp_table: Vec<Vec<String>>,
     /// Wall seconds of every session that produced records.
     total_wall: f64,
+    /// How the records' time axes were accounted ([`time_axes_note`] of every summary row).
+    axes_note: String,
 }
 
 /// An experiment's entries in the experiments table.
@@ -618,6 +669,7 @@ fn aggregate(
         })
     };
     let mut agg = Aggregate::default();
+    let mut rows: Vec<SummaryRow> = Vec::new();
     for exp in &suite.experiments {
         let sessions = read_sessions(&opts.out, &exp.id);
         let wall: f64 = sessions.iter().map(|s| s.wall_s).sum();
@@ -625,7 +677,8 @@ fn aggregate(
         let shards: HashSet<&str> = sessions.iter().map(|s| s.shard.as_str()).collect();
         let Progress { what, planned, got } = match &exp.work {
             Work::Eval(cfg) => {
-                let (pts, progress) = aggregate_eval(exp, cfg, opts, summary, &mut trains)?;
+                let (pts, progress) =
+                    aggregate_eval(exp, cfg, opts, summary, &mut trains, &mut rows)?;
                 agg.exp_points.insert(exp.id.clone(), pts);
                 progress
             }
@@ -653,6 +706,7 @@ fn aggregate(
             },
         ]);
     }
+    agg.axes_note = time_axes_note(&rows);
     Ok(agg)
 }
 
@@ -664,10 +718,12 @@ fn aggregate_eval(
     opts: &ReportOptions,
     summary: &mut ReportSummary,
     trains: &mut dyn FnMut(&str) -> bool,
+    all_rows: &mut Vec<SummaryRow>,
 ) -> Result<(Vec<Point>, Progress), ReproError> {
     let recs = experiment_records(&opts.out, exp)?;
     summary.records += recs.len();
     let rows = summarise(&recs, &cfg.predictors);
+    all_rows.extend(rows.iter().cloned());
     let csv = format!("{}.summary.csv", exp.id);
     write_summary_csv(&rows, &opts.report_dir.join(&csv))?;
     summary.files.push(csv);
@@ -714,6 +770,16 @@ fn aggregate_nas(
     Ok(Progress { what, planned, got })
 }
 
+/// The caption of the time axes: the caller's text if it gave one, else what the records say
+/// about their accounting, else [`TIME_ACCOUNTING`].
+fn axes_caption(opts: &ReportOptions, agg: &Aggregate) -> String {
+    if opts.time_accounting != TIME_ACCOUNTING || agg.axes_note.is_empty() {
+        opts.time_accounting.clone()
+    } else {
+        agg.axes_note.clone()
+    }
+}
+
 /// The title, what the numbers are, and the experiments table.
 fn write_intro(
     md: &mut String,
@@ -736,14 +802,17 @@ fn write_intro(
         summary.records,
         summary.search_trials
     );
-    md.push_str(
-        "**Time accounting (spec §2.7).** *Initialisation time* = the benchmark's GPU-seconds to \
-         train the predictor's training architectures fully (sum of their training times) + the \
-         predictor's fit time here. *Query time* = per test architecture, the benchmark's \
-         GPU-seconds to train it for `fidelity` epochs (fidelity × its per-epoch time) + the \
-         predictor's query time here. Fit and query times are wall clock on this machine's CPU \
-         (zero-cost proxies too), measured while other jobs shared the cores. Benchmarks without \
-         training times (the DARTS sample) are left off the time axes.\n\n",
+    let _ = writeln!(
+        md,
+        "**Time accounting (spec §2.7).** {} *Initialisation time* = the benchmark's GPU-seconds \
+         charged for the predictor's training architectures + the predictor's fit time here. \
+         *Query time* = per test architecture, the benchmark's GPU-seconds of its partial \
+         training (fidelity × its per-epoch time) + the predictor's query time here. Fit and \
+         query times are wall clock on this machine's CPU (zero-cost proxies too; a score read \
+         from a precomputed table is charged its recorded compute time), measured while other \
+         jobs shared the cores. Benchmarks without training times (the DARTS sample) are left \
+         off the time axes.\n",
+        axes_caption(opts, agg)
     );
     md.push_str(
         "Kendall tau is τ-b between the true validation accuracies and the predictions, \
@@ -788,7 +857,7 @@ fn write_key_table(
 /// every grid point.
 fn write_benchmark(
     md: &mut String,
-    dir: &Path,
+    (dir, accounting): (&Path, &str),
     (space, dataset): (SpaceKind, Dataset),
     pts: &[Point],
     summary: &mut ReportSummary,
@@ -797,6 +866,7 @@ fn write_benchmark(
     let name = format!("{space}-{dataset}");
     let _ = writeln!(md, "## {space} {dataset}\n");
     write_tau_figures(md, dir, (space, dataset), pts, summary);
+    write_figure1(md, (dir, accounting), (space, dataset), pts, summary);
     write_best_per_budget(md, &name, pts, report_json);
     write_pareto(md, &name, pts, report_json);
     write_omni(md, pts);
@@ -836,6 +906,90 @@ fn write_tau_figures(
     for f in &figs {
         let _ = writeln!(md, "![{f}]({f})\n");
     }
+}
+
+/// The maps of the best predictor per budget cell (all predictors; without the baselines;
+/// without baselines and OMNI where OMNI ran) and tau against both time axes in one figure.
+fn write_figure1(
+    md: &mut String,
+    (dir, accounting): (&Path, &str),
+    (space, dataset): (SpaceKind, Dataset),
+    pts: &[Point],
+    summary: &mut ReportSummary,
+) {
+    let name = format!("{space}-{dataset}");
+    let no_base: Vec<&str> = BASELINE_KEYS.to_vec();
+    let mut no_base_omni = no_base.clone();
+    no_base_omni.push("omni_*");
+    let mut variants: Vec<(&str, &str, &[&str])> = vec![
+        ("map", "every predictor", &[]),
+        (
+            "map-no-baselines",
+            "without the baselines (params, random)",
+            &no_base,
+        ),
+    ];
+    if pts.iter().any(|p| is_omni_key(&p.predictor)) {
+        variants.push((
+            "map-no-baselines-no-omni",
+            "without the baselines and OMNI (the paper's Figure 1)",
+            &no_base_omni,
+        ));
+    }
+    md.push_str("### Best predictor map (Figure 1, left)\n\n");
+    for (tag, what, excluded) in variants {
+        let map = budget_map(pts, excluded, MAP_GRID);
+        let f = format!("{name}-{tag}.svg");
+        let title = format!("{space} {dataset}: best predictor per budget, {what}");
+        match plot_budget_map(&dir.join(&f), &title, accounting, pts, &map) {
+            Ok(()) => {
+                let _ = writeln!(
+                    md,
+                    "![{f}]({f})\n\n*{}*\n",
+                    map_caption(&map, what, accounting)
+                );
+                summary.files.push(f);
+            }
+            Err(e) => {
+                let _ = writeln!(md, "(no map {what}: {e})\n");
+            }
+        }
+    }
+    md.push_str("### Kendall tau against both time axes (Figure 1, right)\n\n");
+    let f = format!("{name}-tau-panels.svg");
+    let title = format!("{space} {dataset}: Kendall tau vs initialisation and query time");
+    match plot_tau_panels(&dir.join(&f), &title, accounting, pts) {
+        Ok(()) => {
+            let _ = writeln!(
+                md,
+                "![{f}]({f})\n\n*Left: model-based predictors over train size; right: \
+                 learning-curve predictors over fidelity (hybrids at their largest train size), \
+                 zero-cost (triangles) and weight-sharing (crosses) predictors; baselines dashed \
+                 in both. {accounting}*\n"
+            );
+            summary.files.push(f);
+        }
+        Err(e) => {
+            let _ = writeln!(md, "(no tau panels: {e})\n");
+        }
+    }
+}
+
+/// The caption of one map: what it shows, its grid and the time accounting.
+fn map_caption(map: &BudgetMap, what: &str, accounting: &str) -> String {
+    let range = |b: &[f64]| match (b.first(), b.last()) {
+        (Some(lo), Some(hi)) => format!("{}–{}", fmt_budget_secs(*lo), fmt_budget_secs(*hi)),
+        _ => "–".into(),
+    };
+    format!(
+        "Best predictor ({what}) by mean Kendall tau among the grid points within both budgets, \
+         on {} × {} log-spaced budgets (initialisation {}, query {}); grey: no predictor fits. \
+         Regions of four or more cells are labelled with their key and tau range. {accounting}",
+        map.init_budgets.len(),
+        map.query_budgets.len(),
+        range(&map.init_budgets),
+        range(&map.query_budgets),
+    )
 }
 
 /// The best predictor per (initialisation budget × query budget) cell.
@@ -1051,63 +1205,82 @@ fn write_all_points(md: &mut String, pts: &[Point]) {
     }
 }
 
-/// Each mutation-test-set point beside the same point on the uniform test set.
-fn write_mutation_vs_uniform(
-    md: &mut String,
+/// A mutation-test-set point and the same grid point (predictor, train size, fidelity) on the
+/// uniform test set of its benchmark, where there is one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MutationPair {
+    /// The point on the mutation test set.
+    pub mutation: Point,
+    /// The same grid point on the uniform test set.
+    pub uniform: Option<Point>,
+}
+
+/// Every mutation-experiment point of the suite paired with its uniform-test-set point.
+pub fn mutation_pairs(
     suite: &Suite,
     exp_points: &BTreeMap<String, Vec<Point>>,
     uniform_points: &[Point],
-) {
-    md.push_str("## Uniform vs mutation test sets\n\n");
-    let mut any_mut = false;
+) -> Vec<MutationPair> {
+    let mut out = Vec::new();
     for m in suite
         .experiments
         .iter()
         .filter(|e| e.role == Role::Mutation)
     {
-        let Some(mpts) = exp_points.get(&m.id) else {
-            continue;
-        };
-        let upts: Vec<&Point> = uniform_points
-            .iter()
-            .filter(|p| p.space == m.space && p.dataset == m.dataset)
-            .collect();
-        let mut rows = Vec::new();
-        for mp in mpts {
-            let u = upts.iter().find(|p| {
-                p.predictor == mp.predictor
-                    && p.train_size == mp.train_size
-                    && p.fidelity == mp.fidelity
+        for mp in exp_points.get(&m.id).into_iter().flatten() {
+            let uniform = uniform_points
+                .iter()
+                .find(|p| {
+                    p.space == m.space
+                        && p.dataset == m.dataset
+                        && p.predictor == mp.predictor
+                        && p.train_size == mp.train_size
+                        && p.fidelity == mp.fidelity
+                })
+                .cloned();
+            out.push(MutationPair {
+                mutation: mp.clone(),
+                uniform,
             });
-            let (us, d) = match u {
-                Some(u) => (fmt_ms(&u.tau), format!("{:+.3}", mp.tau.mean - u.tau.mean)),
-                None => ("–".into(), "–".into()),
-            };
-            rows.push(vec![
-                format!("{} {}", m.space, m.dataset),
-                point_label(mp),
-                us,
-                fmt_ms(&mp.tau),
-                d,
-            ]);
-        }
-        if !rows.is_empty() {
-            any_mut = true;
-            md.push_str(&md_table(
-                &[
-                    "benchmark",
-                    "point",
-                    "uniform tau",
-                    "mutation tau",
-                    "mutation − uniform",
-                ],
-                &rows,
-            ));
-            md.push('\n');
         }
     }
-    if !any_mut {
+    out
+}
+
+/// Each mutation-test-set point beside the same point on the uniform test set.
+fn write_mutation_vs_uniform(md: &mut String, pairs: &[MutationPair]) {
+    md.push_str("## Uniform vs mutation test sets\n\n");
+    if pairs.is_empty() {
         md.push_str("No mutation-test-set results.\n\n");
+    } else {
+        let rows: Vec<Vec<String>> = pairs
+            .iter()
+            .map(|pair| {
+                let mp = &pair.mutation;
+                let (us, d) = match &pair.uniform {
+                    Some(u) => (fmt_ms(&u.tau), format!("{:+.3}", mp.tau.mean - u.tau.mean)),
+                    None => ("–".into(), "–".into()),
+                };
+                vec![
+                    format!("{} {}", mp.space, mp.dataset),
+                    point_label(mp),
+                    us,
+                    fmt_ms(&mp.tau),
+                    d,
+                ]
+            })
+            .collect();
+        md.push_str(&md_table(
+            &[
+                "benchmark",
+                "point",
+                "uniform tau",
+                "mutation tau",
+                "mutation − uniform",
+            ],
+            &rows,
+        ));
+        md.push('\n');
     }
     md.push_str(
         "Mutation sets (spec §2.4) hold close relatives of good architectures: the ranking task \
@@ -1115,14 +1288,62 @@ fn write_mutation_vs_uniform(
     );
 }
 
-/// The predictor-guided NAS runs: a figure and a table per experiment.
+/// One NAS run at the last checkpoint of its experiment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NasFinal {
+    /// Experiment id.
+    pub experiment: String,
+    /// Space.
+    pub space: SpaceKind,
+    /// Dataset.
+    pub dataset: Dataset,
+    /// Run label (`rs`, `re`, `bo-xgb`, ...).
+    pub label: String,
+    /// The run's predictor (`None` for random search and regularised evolution).
+    pub predictor: Option<String>,
+    /// The checkpoint (queries).
+    pub queries: usize,
+    /// Mean test error (percent) of the best-by-validation architecture, standard error and
+    /// trials that reached the checkpoint.
+    pub test_err: MeanSe,
+}
+
+/// Each run of a NAS experiment at the experiment's last checkpoint (runs no trial of which
+/// reached it are left out).
+pub fn nas_finals(e: &Experiment, spec: &NasSpec, runs: &[RunResult]) -> Vec<NasFinal> {
+    let Some(&queries) = spec.checkpoints.iter().max() else {
+        return Vec::new();
+    };
+    runs.iter()
+        .filter_map(|r| {
+            let c = naspred_search::checkpoint(&r.trials, queries);
+            (c.n > 0).then(|| NasFinal {
+                experiment: e.id.clone(),
+                space: e.space,
+                dataset: e.dataset,
+                label: r.label.clone(),
+                predictor: r.config.predictor.clone(),
+                queries,
+                test_err: MeanSe {
+                    mean: c.test_err_mean,
+                    se: c.test_err_se,
+                    n: c.n,
+                },
+            })
+        })
+        .collect()
+}
+
+/// The predictor-guided NAS runs: a figure and a table per experiment. Returns every run at
+/// its experiment's last checkpoint ([`nas_finals`]).
 fn write_nas(
     md: &mut String,
     suite: &Suite,
     opts: &ReportOptions,
     summary: &mut ReportSummary,
-) -> Result<(), ReproError> {
+) -> Result<Vec<NasFinal>, ReproError> {
     md.push_str("## Predictor-guided NAS\n\n");
+    let mut finals = Vec::new();
     let mut any_nas = false;
     for e in suite.experiments.iter().filter(|e| e.role == Role::Nas) {
         let Work::Nas(spec) = &e.work else { continue };
@@ -1144,11 +1365,12 @@ fn write_nas(
         }
         any_nas = true;
         write_nas_experiment(md, e, spec, &runs, opts, summary);
+        finals.extend(nas_finals(e, spec, &runs));
     }
     if !any_nas {
         md.push_str("No search results.\n\n");
     }
-    Ok(())
+    Ok(finals)
 }
 
 /// One NAS experiment's figure (error against queries, with the benchmark's optimum) and table.
@@ -1267,6 +1489,40 @@ fn write_files_list(md: &mut String, summary: &ReportSummary) {
     md.push('\n');
 }
 
+/// A test point on NB201 CIFAR-10: key, family, (train size, fidelity), (init, query) seconds
+/// and mean tau (s.e. 0.01 over 3 trials).
+#[cfg(test)]
+pub(crate) fn fixture_point(
+    key: &str,
+    family: Family,
+    (n, f): (Option<usize>, Option<u32>),
+    (init, query): (f64, f64),
+    tau: f64,
+) -> Point {
+    Point {
+        experiment: "x".into(),
+        space: SpaceKind::Nb201,
+        dataset: Dataset::Cifar10,
+        predictor: key.into(),
+        family,
+        train_size: n,
+        fidelity: f,
+        test_size: 10,
+        tau: MeanSe {
+            mean: tau,
+            se: 0.01,
+            n: 3,
+        },
+        spearman: MeanSe::of([tau]),
+        trials: 3,
+        failures: 0,
+        init_s: init,
+        query_s: query,
+        fit_s: 0.0,
+        predictor_query_s: 0.0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1280,28 +1536,7 @@ mod tests {
         query: f64,
         tau: f64,
     ) -> Point {
-        Point {
-            experiment: "x".into(),
-            space: SpaceKind::Nb201,
-            dataset: Dataset::Cifar10,
-            predictor: key.into(),
-            family,
-            train_size: n,
-            fidelity: f,
-            test_size: 10,
-            tau: MeanSe {
-                mean: tau,
-                se: 0.01,
-                n: 3,
-            },
-            spearman: MeanSe::of([tau]),
-            trials: 3,
-            failures: 0,
-            init_s: init,
-            query_s: query,
-            fit_s: 0.0,
-            predictor_query_s: 0.0,
-        }
+        fixture_point(key, family, (n, f), (init, query), tau)
     }
 
     /// A: init 10 tau .5; B: init 100 tau .7; C: init 100 tau .6 (dominated by B);
@@ -1390,5 +1625,66 @@ mod tests {
         );
         assert!(t.contains("0.400 ± 0.010 (n=3)"), "{t}");
         assert!(!t.contains("0.500"), "{t}");
+    }
+
+    #[test]
+    fn figure1_section_embeds_three_maps_and_the_panels_with_the_accounting() {
+        let mut p = example();
+        p.push(pt(
+            "omni_ngb",
+            Family::Hybrid,
+            Some(10),
+            Some(1),
+            10.0,
+            1.0,
+            0.6,
+        ));
+        p.push(pt("random", Family::Baseline, None, None, 1e-4, 1e-6, 0.0));
+        let dir = std::env::temp_dir().join(format!("naspred-report-fig1-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut md = String::new();
+        let mut summary = ReportSummary::default();
+        let bench = (SpaceKind::Nb201, Dataset::Cifar10);
+        write_figure1(&mut md, (&dir, "ACCOUNTING"), bench, &p, &mut summary);
+        let want = [
+            "nb201-cifar10-map.svg",
+            "nb201-cifar10-map-no-baselines.svg",
+            "nb201-cifar10-map-no-baselines-no-omni.svg",
+            "nb201-cifar10-tau-panels.svg",
+        ];
+        assert_eq!(summary.files, want);
+        for f in want {
+            assert!(md.contains(&format!("![{f}]({f})")), "{md}");
+            let svg = std::fs::read_to_string(dir.join(f)).unwrap();
+            assert!(svg.contains("ACCOUNTING"), "{f}");
+        }
+        assert_eq!(md.matches("ACCOUNTING*").count(), 4, "{md}");
+        assert!(md.contains("30 × 30 log-spaced budgets"), "{md}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn mutation_points_pair_with_the_same_uniform_grid_point() {
+        let suite = Suite::new(super::super::Mode::Quick, &[SpaceKind::Nb201]).unwrap();
+        let mid = suite
+            .experiments
+            .iter()
+            .find(|e| e.role == Role::Mutation)
+            .map(|e| e.id.clone())
+            .unwrap();
+        let mb = Family::ModelBased;
+        let uniform = vec![
+            pt("xgb", mb, Some(10), None, 10.0, 1e-5, 0.5),
+            pt("xgb", mb, Some(100), None, 100.0, 1e-5, 0.7),
+        ];
+        let mut m1 = pt("xgb", mb, Some(100), None, 100.0, 1e-5, 0.4);
+        m1.experiment = mid.clone();
+        let mut m2 = pt("gcn", mb, Some(100), None, 100.0, 1e-5, 0.3);
+        m2.experiment = mid.clone();
+        let exp_points = BTreeMap::from([(mid, vec![m1, m2])]);
+        let pairs = mutation_pairs(&suite, &exp_points, &uniform);
+        assert_eq!(pairs.len(), 2);
+        assert_eq!(pairs[0].uniform.as_ref().map(|u| u.tau.mean), Some(0.7));
+        assert!(pairs[1].uniform.is_none());
     }
 }
