@@ -138,6 +138,9 @@ fn parse_point(fields: &[&str], origin: &str, line: usize) -> Result<CostPoint, 
 fn loglog(points: &[(f64, f64)], x: f64, alone: f64) -> f64 {
     let lx = x.max(1.0).ln();
     let ly = |y: f64| y.max(1e-6).ln();
+    if points.iter().all(|&(_, y)| y <= 0.0) {
+        return 0.0;
+    }
     match points {
         [] => 0.0,
         [(x0, y0)] => (ly(*y0) + alone * (lx - x0.max(1.0).ln())).exp(),

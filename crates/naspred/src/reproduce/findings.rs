@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 
 use super::figure1::{budget_map, BudgetMap, BASELINE_KEYS};
 use super::is_omni_key;
-use super::report::{fmt_budget_secs, omni_vs_best, on_axes, MutationPair, NasFinal, Point};
+use super::report::{
+    fmt_budget_secs, omni_vs_best, on_axes, BenchId, MutationPair, NasFinal, Point,
+};
 
 /// What the records say about a claim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,21 +251,21 @@ fn finding(
 /// `no data` finding naming the sources without (when there are such sources, or none at all).
 pub fn findings(input: &FindingsInput) -> Vec<Finding> {
     let benches = benchmarks(input.points);
-    let per_bench = |b: &(SpaceKind, Dataset)| -> Vec<Point> {
+    let per_bench = |b: &BenchId| -> Vec<Point> {
         input
             .points
             .iter()
-            .filter(|p| (p.space, p.dataset) == *b)
+            .filter(|p| p.bench() == *b)
             .cloned()
             .collect()
     };
-    let bench_pts: Vec<((SpaceKind, Dataset), Vec<Point>)> =
+    let bench_pts: Vec<(BenchId, Vec<Point>)> =
         benches.iter().map(|b| (*b, per_bench(b))).collect();
     let mut out = Vec::new();
     for r in &REGIONS {
         let outcomes = bench_pts
             .iter()
-            .map(|(b, pts)| (bench_name(*b), region_finding(r, pts, input.grid)))
+            .map(|(b, pts)| (b.to_string(), region_finding(r, pts, input.grid)))
             .collect();
         collect(&mut out, r.id, r.claim, outcomes);
     }
@@ -271,7 +273,7 @@ pub fn findings(input: &FindingsInput) -> Vec<Finding> {
     let on_benches = |f: &dyn Fn(&[Point]) -> Outcome| -> Vec<(String, Outcome)> {
         bench_pts
             .iter()
-            .map(|(b, pts)| (bench_name(*b), f(pts)))
+            .map(|(b, pts)| (b.to_string(), f(pts)))
             .collect()
     };
     collect(
@@ -287,9 +289,9 @@ pub fn findings(input: &FindingsInput) -> Vec<Finding> {
             let pairs: Vec<&MutationPair> = input
                 .mutation
                 .iter()
-                .filter(|m| (m.mutation.space, m.mutation.dataset) == b)
+                .filter(|m| m.mutation.bench() == b)
                 .collect();
-            (bench_name(b), mutation_finding(&pairs))
+            (b.to_string(), mutation_finding(&pairs))
         })
         .collect();
     collect(&mut out, mutation.id, mutation.text, mut_outcomes);
@@ -355,18 +357,14 @@ fn source_with_experiments(source: &str, exps: &str) -> String {
 }
 
 /// The distinct benchmarks of some points, in first-seen order.
-fn benchmarks<'a>(points: impl IntoIterator<Item = &'a Point>) -> Vec<(SpaceKind, Dataset)> {
+fn benchmarks<'a>(points: impl IntoIterator<Item = &'a Point>) -> Vec<BenchId> {
     let mut v = Vec::new();
     for p in points {
-        if !v.contains(&(p.space, p.dataset)) {
-            v.push((p.space, p.dataset));
+        if !v.contains(&p.bench()) {
+            v.push(p.bench());
         }
     }
     v
-}
-
-fn bench_name((s, d): (SpaceKind, Dataset)) -> String {
-    format!("{s} {d}")
 }
 
 /// The experiments of some points, as `` `id`, `id` ``.

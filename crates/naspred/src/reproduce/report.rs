@@ -28,7 +28,7 @@ use super::figure1::{
 use super::findings::{findings, findings_section, FindingsInput};
 use super::{
     family_of, is_omni_key, load_benchmark, read_errors, read_search_trials, read_sessions,
-    Experiment, NasSpec, ReproError, Role, Suite, Work, OMNI_KEYS,
+    Experiment, NasSpec, ReproError, Role, Source, Suite, Work, OMNI_KEYS,
 };
 use crate::registry::Registry;
 
@@ -53,6 +53,50 @@ pub const TIME_ACCOUNTING: &str = "Initialisation time = benchmark GPU-seconds t
     training architectures + fit time here; query time = benchmark GPU-seconds of the partial \
     training (fidelity epochs) + query time here, per architecture.";
 
+/// Which benchmark a point or experiment belongs to: space, dataset and data source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BenchId {
+    /// Space.
+    pub space: SpaceKind,
+    /// Dataset.
+    pub dataset: Dataset,
+    /// Data source.
+    pub source: Source,
+}
+
+impl BenchId {
+    /// The benchmark of an experiment.
+    pub fn of(e: &Experiment) -> BenchId {
+        BenchId {
+            space: e.space,
+            dataset: e.dataset,
+            source: e.source,
+        }
+    }
+
+    /// The stem of its files, e.g. `nb201-cifar10` or `nb201mini-cifar10`.
+    pub fn stem(&self) -> String {
+        format!("{}-{}", self.source.prefix(self.space), self.dataset)
+    }
+}
+
+impl std::fmt::Display for BenchId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.source.prefix(self.space), self.dataset)
+    }
+}
+
+impl Point {
+    /// The benchmark this point was measured on.
+    pub fn bench(&self) -> BenchId {
+        BenchId {
+            space: self.space,
+            dataset: self.dataset,
+            source: self.source,
+        }
+    }
+}
+
 /// One aggregated grid point of one predictor, on the paper's time axes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Point {
@@ -62,6 +106,9 @@ pub struct Point {
     pub space: SpaceKind,
     /// Dataset.
     pub dataset: Dataset,
+    /// Where the data came from (the NB201 mini-benchmark is a benchmark of its own).
+    #[serde(default)]
+    pub source: Source,
     /// Predictor key.
     pub predictor: String,
     /// Its family.
@@ -116,6 +163,7 @@ pub fn points_of(
                 experiment: exp.id.clone(),
                 space: exp.space,
                 dataset: exp.dataset,
+                source: exp.source,
                 predictor: r.predictor.clone(),
                 family: family_of(&r.predictor),
                 train_size: trains(&r.predictor).then_some(r.train_size),
@@ -247,8 +295,7 @@ pub fn omni_vs_best(points: &[Point]) -> Vec<OmniRow> {
                 let p = &points[j];
                 !is_omni(p)
                     && p.family != Family::Baseline
-                    && p.space == o.space
-                    && p.dataset == o.dataset
+                    && p.bench() == o.bench()
                     && p.tau.mean.is_finite()
                     && p.train_size.is_none_or(|n| Some(n) == o.train_size)
                     && p.fidelity.is_none_or(|f| Some(f) == o.fidelity)
@@ -519,7 +566,7 @@ fn md_table(header: &[&str], rows: &[Vec<String>]) -> String {
 pub fn key_table(points: &[Point]) -> String {
     let mut best: BTreeMap<(String, String), &Point> = BTreeMap::new();
     for p in points {
-        let k = (format!("{} {}", p.space, p.dataset), p.predictor.clone());
+        let k = (p.bench().to_string(), p.predictor.clone());
         let size = (p.train_size.unwrap_or(0), p.fidelity.unwrap_or(0));
         match best.get(&k) {
             Some(q) if (q.train_size.unwrap_or(0), q.fidelity.unwrap_or(0)) >= size => {}
@@ -583,24 +630,24 @@ pub fn write_report(suite: &Suite, opts: &ReportOptions) -> Result<ReportSummary
         .collect();
     write_key_table(&mut md, dir, &uniform_points, &mut summary)?;
     // Per benchmark.
-    let mut benches: Vec<(SpaceKind, Dataset)> = Vec::new();
+    let mut benches: Vec<BenchId> = Vec::new();
     for e in &suite.experiments {
-        if !benches.contains(&(e.space, e.dataset)) {
-            benches.push((e.space, e.dataset));
+        if !benches.contains(&BenchId::of(e)) {
+            benches.push(BenchId::of(e));
         }
     }
     let mut report_json = serde_json::Map::new();
-    for &(space, dataset) in &benches {
+    for bench in &benches {
         let pts: Vec<Point> = uniform_points
             .iter()
-            .filter(|p| p.space == space && p.dataset == dataset)
+            .filter(|p| p.bench() == *bench)
             .cloned()
             .collect();
         if !pts.is_empty() {
             write_benchmark(
                 &mut md,
                 (dir, &axes_caption(opts, &agg)),
-                (space, dataset),
+                bench,
                 &pts,
                 &mut summary,
                 &mut report_json,
@@ -858,15 +905,15 @@ fn write_key_table(
 fn write_benchmark(
     md: &mut String,
     (dir, accounting): (&Path, &str),
-    (space, dataset): (SpaceKind, Dataset),
+    bench: &BenchId,
     pts: &[Point],
     summary: &mut ReportSummary,
     report_json: &mut serde_json::Map<String, serde_json::Value>,
 ) {
-    let name = format!("{space}-{dataset}");
-    let _ = writeln!(md, "## {space} {dataset}\n");
-    write_tau_figures(md, dir, (space, dataset), pts, summary);
-    write_figure1(md, (dir, accounting), (space, dataset), pts, summary);
+    let name = bench.stem();
+    let _ = writeln!(md, "## {bench}\n");
+    write_tau_figures(md, dir, bench, pts, summary);
+    write_figure1(md, (dir, accounting), bench, pts, summary);
     write_best_per_budget(md, &name, pts, report_json);
     write_pareto(md, &name, pts, report_json);
     write_omni(md, pts);
@@ -877,16 +924,16 @@ fn write_benchmark(
 fn write_tau_figures(
     md: &mut String,
     dir: &Path,
-    (space, dataset): (SpaceKind, Dataset),
+    bench: &BenchId,
     pts: &[Point],
     summary: &mut ReportSummary,
 ) {
-    let name = format!("{space}-{dataset}");
+    let name = bench.stem();
     let mut figs = Vec::new();
     for (axis, tag) in [(Axis::Init, "init"), (Axis::Query, "query")] {
         let f = format!("{name}-tau-vs-{tag}.svg");
         let title = format!(
-            "{space} {dataset}: Kendall tau vs {} time",
+            "{bench}: Kendall tau vs {} time",
             if axis == Axis::Init {
                 "initialisation"
             } else {
@@ -913,11 +960,11 @@ fn write_tau_figures(
 fn write_figure1(
     md: &mut String,
     (dir, accounting): (&Path, &str),
-    (space, dataset): (SpaceKind, Dataset),
+    bench: &BenchId,
     pts: &[Point],
     summary: &mut ReportSummary,
 ) {
-    let name = format!("{space}-{dataset}");
+    let name = bench.stem();
     let no_base: Vec<&str> = BASELINE_KEYS.to_vec();
     let mut no_base_omni = no_base.clone();
     no_base_omni.push("omni_*");
@@ -940,7 +987,7 @@ fn write_figure1(
     for (tag, what, excluded) in variants {
         let map = budget_map(pts, excluded, MAP_GRID);
         let f = format!("{name}-{tag}.svg");
-        let title = format!("{space} {dataset}: best predictor per budget, {what}");
+        let title = format!("{bench}: best predictor per budget, {what}");
         match plot_budget_map(&dir.join(&f), &title, accounting, pts, &map) {
             Ok(()) => {
                 let _ = writeln!(
@@ -957,7 +1004,7 @@ fn write_figure1(
     }
     md.push_str("### Kendall tau against both time axes (Figure 1, right)\n\n");
     let f = format!("{name}-tau-panels.svg");
-    let title = format!("{space} {dataset}: Kendall tau vs initialisation and query time");
+    let title = format!("{bench}: Kendall tau vs initialisation and query time");
     match plot_tau_panels(&dir.join(&f), &title, accounting, pts) {
         Ok(()) => {
             let _ = writeln!(
@@ -1231,8 +1278,7 @@ pub fn mutation_pairs(
             let uniform = uniform_points
                 .iter()
                 .find(|p| {
-                    p.space == m.space
-                        && p.dataset == m.dataset
+                    p.bench() == BenchId::of(m)
                         && p.predictor == mp.predictor
                         && p.train_size == mp.train_size
                         && p.fidelity == mp.fidelity
@@ -1262,7 +1308,7 @@ fn write_mutation_vs_uniform(md: &mut String, pairs: &[MutationPair]) {
                     None => ("–".into(), "–".into()),
                 };
                 vec![
-                    format!("{} {}", mp.space, mp.dataset),
+                    mp.bench().to_string(),
                     point_label(mp),
                     us,
                     fmt_ms(&mp.tau),
