@@ -184,7 +184,64 @@ mod avx512 {
         }
     }
 
-    /// [`super::gemm`] in AVX-512 register tiles.
+    /// One `R x 64` tile (`R <= 6`): four vectors per row, columns beyond `nc` masked off.
+    ///
+    /// # Safety
+    /// As [`tile`].
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile64<const R: usize>(
+        k: usize,
+        a: *const f32,
+        ars: usize,
+        acs: usize,
+        b: *const f32,
+        ldb: usize,
+        c: *mut f32,
+        ldc: usize,
+        nc: usize,
+        accumulate: bool,
+    ) {
+        let m = [
+            lanes(nc),
+            lanes(nc.saturating_sub(16)),
+            lanes(nc.saturating_sub(32)),
+            lanes(nc.saturating_sub(48)),
+        ];
+        let mut acc = [[_mm512_setzero_ps(); 4]; R];
+        for kk in 0..k {
+            let bp = b.wrapping_add(kk * ldb);
+            let bv = [
+                _mm512_maskz_loadu_ps(m[0], bp),
+                _mm512_maskz_loadu_ps(m[1], bp.wrapping_add(16)),
+                _mm512_maskz_loadu_ps(m[2], bp.wrapping_add(32)),
+                _mm512_maskz_loadu_ps(m[3], bp.wrapping_add(48)),
+            ];
+            let ap = a.wrapping_add(kk * acs);
+            for (r, accr) in acc.iter_mut().enumerate() {
+                let av = _mm512_set1_ps(*ap.wrapping_add(r * ars));
+                for (x, &bq) in accr.iter_mut().zip(&bv) {
+                    *x = _mm512_fmadd_ps(av, bq, *x);
+                }
+            }
+        }
+        for (r, accr) in acc.iter().enumerate() {
+            let cp = c.wrapping_add(r * ldc);
+            for (q, (&v, &mq)) in accr.iter().zip(&m).enumerate() {
+                let p = cp.wrapping_add(16 * q);
+                let v = if accumulate {
+                    _mm512_add_ps(v, _mm512_maskz_loadu_ps(mq, p))
+                } else {
+                    v
+                };
+                _mm512_mask_storeu_ps(p, mq, v);
+            }
+        }
+    }
+
+    /// [`super::gemm`] in AVX-512 register tiles: `6 x 64` while more than 32 columns
+    /// remain, else `8 x 32`.
     ///
     /// # Safety
     /// AVX-512F; the operands' bounds were checked by [`super::gemm`].
@@ -202,8 +259,27 @@ mod avx512 {
         accumulate: bool,
     ) {
         let (ap, bp, cp) = (a.data.as_ptr(), b.as_ptr(), c.as_mut_ptr());
-        for j0 in (0..n).step_by(NR) {
-            let nc = NR.min(n - j0);
+        let mut j0 = 0;
+        while n - j0 > NR {
+            let nc = (2 * NR).min(n - j0);
+            for i0 in (0..m).step_by(6) {
+                let at = ap.wrapping_add(i0 * a.rs);
+                let bt = bp.wrapping_add(j0);
+                let ct = cp.wrapping_add(i0 * ldc + j0);
+                let (rs, cs) = (a.rs, a.cs);
+                match 6.min(m - i0) {
+                    6 => tile64::<6>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                    5 => tile64::<5>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                    4 => tile64::<4>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                    3 => tile64::<3>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                    2 => tile64::<2>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                    _ => tile64::<1>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                }
+            }
+            j0 += nc;
+        }
+        if j0 < n {
+            let nc = n - j0;
             for i0 in (0..m).step_by(MR) {
                 let at = ap.wrapping_add(i0 * a.rs);
                 let bt = bp.wrapping_add(j0);

@@ -140,6 +140,7 @@ impl Layout {
 }
 
 /// `src (rows x cols)` transposed into `dst` at column offset `off` of leading dimension `ld`.
+#[inline(always)]
 fn transpose_into(src: &[f32], rows: usize, cols: usize, dst: &mut [f32], ld: usize, off: usize) {
     for (r, row) in src.chunks_exact(cols).take(rows).enumerate() {
         for (c, &v) in row.iter().enumerate() {
@@ -185,6 +186,7 @@ impl Transposed {
         }
     }
 
+    #[inline(always)]
     fn refresh(&mut self, lay: &Layout, th: &[f32]) {
         let w = |at: usize, len: usize| &th[at..at + len];
         for (d, e) in lay.enc.iter().enumerate() {
@@ -347,6 +349,7 @@ impl Work {
         &self.pred[..self.b]
     }
 
+    #[inline(always)]
     fn check(&self, tok: &[usize], b: usize, vocab: usize) -> Result<(), NeuralError> {
         if b == 0 || b * self.l > self.enorm.len() || tok.len() != b * self.l {
             return Err(NeuralError::BadBuffer("batch does not fit the work buffers"));
@@ -367,6 +370,40 @@ impl Work {
         b: usize,
         masks: Option<&Masks>,
     ) -> Result<(), NeuralError> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: AVX-512F was just detected.
+            return unsafe { self.encode_avx512(lay, th, tok, b, masks) };
+        }
+        self.encode_body(lay, th, tok, b, masks)
+    }
+
+    /// [`Work::encode`] compiled with AVX-512 (the element-wise loops vectorise 16 wide).
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn encode_avx512(
+        &mut self,
+        lay: &Layout,
+        th: &[f32],
+        tok: &[usize],
+        b: usize,
+        masks: Option<&Masks>,
+    ) -> Result<(), NeuralError> {
+        self.encode_body(lay, th, tok, b, masks)
+    }
+
+    #[inline(always)]
+    fn encode_body(
+        &mut self,
+        lay: &Layout,
+        th: &[f32],
+        tok: &[usize],
+        b: usize,
+        masks: Option<&Masks>,
+    ) -> Result<(), NeuralError> {
         self.check(tok, b, lay.vocab)?;
         self.b = b;
         self.wt.refresh(lay, th);
@@ -377,6 +414,7 @@ impl Work {
     }
 
     /// Embedding rows of `tok` (times the dropout mask) into `xe` (`enc`) or `xd`, time-major.
+    #[inline(always)]
     fn embed(&mut self, th: &[f32], at: usize, tok: &[usize], mask: Option<&[f32]>, enc: bool) {
         let (b, l) = (self.b, self.l);
         let x = if enc { &mut self.xe } else { &mut self.xd };
@@ -399,6 +437,7 @@ impl Work {
 
     /// Both directions of the encoder LSTM (from zero states) into `gin`, `hcat`, `cell`,
     /// `tcell`.
+    #[inline(always)]
     fn encoder_lstm(&mut self) -> Result<(), NeuralError> {
         let (b, l) = (self.b, self.l);
         let lb = l * b;
@@ -436,6 +475,7 @@ impl Work {
 
     /// Projection, residual and L2 normalisation of the encoder outputs; the normalised mean
     /// over steps is the embedding.
+    #[inline(always)]
     fn encoder_outputs(&mut self, lay: &Layout, th: &[f32]) -> Result<(), NeuralError> {
         let (b, l) = (self.b, self.l);
         let lb = l * b;
@@ -467,6 +507,7 @@ impl Work {
     }
 
     /// The predictor head `emb -> 16 -> H` (ReLU, dropout), residual, `Linear(H, 1)`.
+    #[inline(always)]
     fn head(&mut self, lay: &Layout, th: &[f32], masks: Option<&Masks>) -> Result<(), NeuralError> {
         let b = self.b;
         dense_relu(
@@ -506,6 +547,7 @@ impl Work {
 
     /// Decoder under teacher forcing (`dec_in`, batch-major `b x L`) from the encoder pass
     /// just run: log-probabilities in `logp` (`LB x vocab`).
+    #[inline(always)]
     fn decode(
         &mut self,
         lay: &Layout,
@@ -571,6 +613,7 @@ impl Work {
 
     /// Dot-product attention of each decoder state over its sequence's encoder outputs:
     /// weights in `att`, the mix in the first half of `comb`.
+    #[inline(always)]
     fn attention(&mut self) -> Result<(), NeuralError> {
         let (b, l) = (self.b, self.l);
         for bi in 0..b {
@@ -609,12 +652,52 @@ impl Work {
         masks: &Masks,
         grad: &mut [f32],
     ) -> Result<(), NeuralError> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: AVX-512F was just detected.
+            return unsafe { self.train_step_avx512(lay, th, tok, dec_in, y, masks, grad) };
+        }
+        self.train_step_body(lay, th, tok, dec_in, y, masks, grad)
+    }
+
+    /// [`Work::train_step`] compiled with AVX-512 (the element-wise loops vectorise 16 wide).
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn train_step_avx512(
+        &mut self,
+        lay: &Layout,
+        th: &[f32],
+        tok: &[usize],
+        dec_in: &[usize],
+        y: &[f32],
+        masks: &Masks,
+        grad: &mut [f32],
+    ) -> Result<(), NeuralError> {
+        self.train_step_body(lay, th, tok, dec_in, y, masks, grad)
+    }
+
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn train_step_body(
+        &mut self,
+        lay: &Layout,
+        th: &[f32],
+        tok: &[usize],
+        dec_in: &[usize],
+        y: &[f32],
+        masks: &Masks,
+        grad: &mut [f32],
+    ) -> Result<(), NeuralError> {
         let b = y.len();
         self.check(dec_in, b, lay.vocab)?;
         if grad.len() != lay.total || th.len() != lay.total {
             return Err(NeuralError::BadBuffer("parameter or gradient buffer length"));
         }
-        self.encode(lay, th, tok, b, Some(masks))?;
+        self.encode_body(lay, th, tok, b, Some(masks))?;
         self.decode(lay, th, dec_in, masks)?;
         grad.fill(0.0);
         self.d_emb[..b * H].fill(0.0);
@@ -628,6 +711,7 @@ impl Work {
 
     /// Output layer and attention combination: `d_x1` (decoder state) and `d_comb` (mix,
     /// first half) from the reconstruction loss.
+    #[inline(always)]
     fn back_output(
         &mut self,
         lay: &Layout,
@@ -644,7 +728,7 @@ impl Work {
                 let r = t * b + bi;
                 let row = &mut dl[r * v..(r + 1) * v];
                 for (o, &lp) in row.iter_mut().zip(&self.logp[r * v..(r + 1) * v]) {
-                    *o = lp.exp() * scale;
+                    *o = exp(lp) * scale;
                 }
                 row[tok[bi * l + t]] -= scale;
             }
@@ -679,6 +763,7 @@ impl Work {
 
     /// Attention backward: `d_eo` (encoder outputs, overwritten) and `d_x1` (through the
     /// query).
+    #[inline(always)]
     fn back_attention(&mut self, lay: &Layout, th: &[f32], grad: &mut [f32]) -> Result<(), NeuralError> {
         let (b, l) = (self.b, self.l);
         let lb = l * b;
@@ -714,6 +799,7 @@ impl Work {
 
     /// Decoder LSTM backward through time from `d_x1`; adds the initial state's gradient to
     /// `d_emb` and scatters the input gradient into the decoder embedding.
+    #[inline(always)]
     fn back_decoder_lstm(
         &mut self,
         lay: &Layout,
@@ -770,6 +856,7 @@ impl Work {
     }
 
     /// Predictor head backward from the regression loss; adds to `d_emb`.
+    #[inline(always)]
     fn back_head(
         &mut self,
         lay: &Layout,
@@ -812,6 +899,7 @@ impl Work {
 
     /// Through the embedding's normalisation and mean, the encoder outputs' normalisation,
     /// residual and projection: `d_xe` (residual part) and `d_hcat`.
+    #[inline(always)]
     fn back_encoder_outputs(&mut self, lay: &Layout, th: &[f32], grad: &mut [f32]) -> Result<(), NeuralError> {
         let (b, l) = (self.b, self.l);
         let lb = l * b;
@@ -842,6 +930,7 @@ impl Work {
 
     /// Both encoder directions backward through time; scatters the input gradient into the
     /// encoder embedding.
+    #[inline(always)]
     fn back_encoder_lstm(
         &mut self,
         lay: &Layout,
@@ -912,11 +1001,12 @@ impl Work {
 /// One LSTM cell step: pre-activation gates `g` (`[i, f, g, o]`, replaced by their
 /// activations), previous cell `c_prev` (zero when `None`); writes the cell, its tanh and the
 /// hidden state.
-#[inline]
+#[inline(always)]
 fn cell_forward(g: &mut [f32], c_prev: Option<&[f32]>, c: &mut [f32], tc: &mut [f32], h: &mut [f32]) {
     let (sig, rest) = g.split_at_mut(2 * H);
     let (gg, o) = rest.split_at_mut(H);
-    sig.iter_mut().chain(o.iter_mut()).for_each(|v| *v = sigmoid(*v));
+    sig.iter_mut().for_each(|v| *v = sigmoid(*v));
+    o.iter_mut().for_each(|v| *v = sigmoid(*v));
     gg.iter_mut().for_each(|v| *v = tanh(*v));
     let (i, f) = sig.split_at(H);
     for k in 0..H {
@@ -932,7 +1022,7 @@ fn cell_forward(g: &mut [f32], c_prev: Option<&[f32]>, c: &mut [f32], tc: &mut [
 /// Backward of [`cell_forward`]: `dh_out` (the output's gradient) plus the recurrent `dh`,
 /// the recurrent `dc`; writes the pre-activation gate gradient `dg` and leaves in `dc` the
 /// previous cell's gradient (`dh` is overwritten by the caller's recurrent product).
-#[inline]
+#[inline(always)]
 fn cell_backward(
     a: &[f32],
     c_prev: &[f32],
@@ -961,6 +1051,7 @@ fn cell_backward(
 }
 
 /// L2-normalises `row` in place (norm clamped below at 1e-12); returns the clamped norm.
+#[inline(always)]
 fn normalise(row: &mut [f32]) -> f32 {
     let n = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(NORM_EPS);
     row.iter_mut().for_each(|v| *v /= n);
@@ -969,6 +1060,7 @@ fn normalise(row: &mut [f32]) -> f32 {
 
 /// Backward of [`normalise`] given its output `e` and clamped norm `n`: `d` becomes the
 /// input's gradient.
+#[inline(always)]
 fn normalise_backward(e: &[f32], n: f32, d: &mut [f32]) {
     if n > NORM_EPS {
         let dot: f32 = e.iter().zip(d.iter()).map(|(a, b)| a * b).sum();
@@ -980,6 +1072,7 @@ fn normalise_backward(e: &[f32], n: f32, d: &mut [f32]) {
     }
 }
 
+#[inline(always)]
 fn relu_gate(z: f32) -> f32 {
     if z > 0.0 {
         1.0
@@ -990,6 +1083,7 @@ fn relu_gate(z: f32) -> f32 {
 
 /// `z = x W + bias` (`W` given transposed, `inp x out`), `a = relu(z) * mask`.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn dense_relu(
     b: usize,
     out: usize,
@@ -1012,6 +1106,7 @@ fn dense_relu(
 }
 
 /// Adds the column sums of the row-major `m` (`cols` wide) to `out`.
+#[inline(always)]
 fn col_sums(m: &[f32], cols: usize, out: &mut [f32]) {
     for row in m.chunks_exact(cols) {
         for (o, &v) in out.iter_mut().zip(row) {
@@ -1022,6 +1117,7 @@ fn col_sums(m: &[f32], cols: usize, out: &mut [f32]) {
 
 /// Scatters the time-major input gradient `dx` (times the dropout mask) into the embedding
 /// gradient rows of the batch-major tokens `tok`.
+#[inline(always)]
 fn scatter_embedding(dx: &[f32], tok: &[usize], mask: &[f32], b: usize, l: usize, g: &mut [f32]) {
     for bi in 0..b {
         for t in 0..l {
@@ -1037,6 +1133,7 @@ fn scatter_embedding(dx: &[f32], tok: &[usize], mask: &[f32], b: usize, l: usize
 
 /// Row `cur` (mutable) and row `prev` (shared) of one buffer, `len` long each, at distinct
 /// non-overlapping offsets.
+#[inline(always)]
 fn cur_prev(buf: &mut [f32], cur: usize, prev: usize, len: usize) -> (&mut [f32], &[f32]) {
     if prev < cur {
         let (a, b) = buf.split_at_mut(cur);
@@ -1047,6 +1144,7 @@ fn cur_prev(buf: &mut [f32], cur: usize, prev: usize, len: usize) -> (&mut [f32]
     }
 }
 
+#[inline(always)]
 fn softmax(row: &mut [f32]) {
     let mx = row.iter().fold(f32::NEG_INFINITY, |a, &v| a.max(v));
     row.iter_mut().for_each(|v| *v = exp(*v - mx));
@@ -1055,6 +1153,7 @@ fn softmax(row: &mut [f32]) {
     row.iter_mut().for_each(|v| *v *= inv);
 }
 
+#[inline(always)]
 fn log_softmax(row: &mut [f32]) {
     let mx = row.iter().fold(f32::NEG_INFINITY, |a, &v| a.max(v));
     let s: f32 = row.iter().map(|&v| (v - mx).exp()).sum();
