@@ -22,12 +22,20 @@ pub struct MatA<'a> {
 impl<'a> MatA<'a> {
     /// Row-major `A` with leading dimension `ld`, starting at `data[0]`.
     pub fn rows(data: &'a [f32], ld: usize) -> Self {
-        MatA { data, rs: ld, cs: 1 }
+        MatA {
+            data,
+            rs: ld,
+            cs: 1,
+        }
     }
 
     /// `Aᵀ` of a row-major buffer with leading dimension `ld`: element `(i, k)` is `data[k * ld + i]`.
     pub fn trans(data: &'a [f32], ld: usize) -> Self {
-        MatA { data, rs: 1, cs: ld }
+        MatA {
+            data,
+            rs: 1,
+            cs: ld,
+        }
     }
 }
 
@@ -309,7 +317,7 @@ pub fn exp(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
     let t = x * std::f32::consts::LOG2_E + SHIFT;
     let n = t - SHIFT;
-    let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4;
+    let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
     let mut p = 1.987_569_1e-4f32;
     p = p * r + 1.398_199_9e-3;
     p = p * r + 8.333_452e-3;
@@ -363,7 +371,11 @@ mod tests {
             let a: Vec<f32> = (0..m * k + 3).map(|_| next()).collect();
             let b: Vec<f32> = (0..k * (n + 2)).map(|_| next()).collect();
             for &trans in &[false, true] {
-                let am = if trans { MatA::trans(&a, m) } else { MatA::rows(&a, k) };
+                let am = if trans {
+                    MatA::trans(&a, m)
+                } else {
+                    MatA::rows(&a, k)
+                };
                 let want = reference(m, n, k, am, &b, n + 2);
                 let mut c = vec![1f32; m * (n + 1)];
                 gemm(m, n, k, am, &b, n + 2, &mut c, n + 1, true).unwrap();
@@ -380,7 +392,18 @@ mod tests {
             }
         }
         let mut c = vec![0f32; 4];
-        assert!(gemm(2, 2, 2, MatA::rows(&[0.0; 3], 2), &[0.0; 4], 2, &mut c, 2, false).is_err());
+        assert!(gemm(
+            2,
+            2,
+            2,
+            MatA::rows(&[0.0; 3], 2),
+            &[0.0; 4],
+            2,
+            &mut c,
+            2,
+            false
+        )
+        .is_err());
     }
 
     #[test]

@@ -352,7 +352,9 @@ impl Work {
     #[inline(always)]
     fn check(&self, tok: &[usize], b: usize, vocab: usize) -> Result<(), NeuralError> {
         if b == 0 || b * self.l > self.enorm.len() || tok.len() != b * self.l {
-            return Err(NeuralError::BadBuffer("batch does not fit the work buffers"));
+            return Err(NeuralError::BadBuffer(
+                "batch does not fit the work buffers",
+            ));
         }
         if tok.iter().any(|&t| t >= vocab) {
             return Err(NeuralError::BadBuffer("token outside the vocabulary"));
@@ -444,7 +446,17 @@ impl Work {
         for r in 0..lb {
             self.gin[r * G8..(r + 1) * G8].copy_from_slice(&self.wt.enc_bias);
         }
-        gemm(lb, G8, H, MatA::rows(&self.xe, H), &self.wt.enc_ih, G8, &mut self.gin, G8, true)?;
+        gemm(
+            lb,
+            G8,
+            H,
+            MatA::rows(&self.xe, H),
+            &self.wt.enc_ih,
+            G8,
+            &mut self.gin,
+            G8,
+            true,
+        )?;
         for d in 0..2 {
             for s in 0..l {
                 let t = if d == 0 { s } else { l - 1 - s };
@@ -483,7 +495,17 @@ impl Work {
         for r in 0..lb {
             self.eo[r * H..(r + 1) * H].copy_from_slice(bias);
         }
-        gemm(lb, H, H2, MatA::rows(&self.hcat, H2), &self.wt.proj, H, &mut self.eo, H, true)?;
+        gemm(
+            lb,
+            H,
+            H2,
+            MatA::rows(&self.hcat, H2),
+            &self.wt.proj,
+            H,
+            &mut self.eo,
+            H,
+            true,
+        )?;
         for r in 0..lb {
             let row = &mut self.eo[r * H..(r + 1) * H];
             for (o, &x) in row.iter_mut().zip(&self.xe[r * H..(r + 1) * H]) {
@@ -561,18 +583,41 @@ impl Work {
         for r in 0..lb {
             self.gd[r * G4..(r + 1) * G4].copy_from_slice(&self.wt.dec_bias);
         }
-        gemm(lb, G4, H, MatA::rows(&self.xd, H), &self.wt.dec_ih, G4, &mut self.gd, G4, true)?;
+        gemm(
+            lb,
+            G4,
+            H,
+            MatA::rows(&self.xd, H),
+            &self.wt.dec_ih,
+            G4,
+            &mut self.gd,
+            G4,
+            true,
+        )?;
         for t in 0..l {
             let a = if t == 0 {
                 MatA::rows(&self.emb, H)
             } else {
                 MatA::rows(&self.yd[(t - 1) * b * H..], H)
             };
-            gemm(b, G4, H, a, &self.wt.dec_hh, G4, &mut self.gd[t * b * G4..], G4, true)?;
+            gemm(
+                b,
+                G4,
+                H,
+                a,
+                &self.wt.dec_hh,
+                G4,
+                &mut self.gd[t * b * G4..],
+                G4,
+                true,
+            )?;
             for bi in 0..b {
                 let r = t * b + bi;
                 let g = &mut self.gd[r * G4..(r + 1) * G4];
-                let (tc, h) = (&mut self.tcd[r * H..(r + 1) * H], &mut self.yd[r * H..(r + 1) * H]);
+                let (tc, h) = (
+                    &mut self.tcd[r * H..(r + 1) * H],
+                    &mut self.yd[r * H..(r + 1) * H],
+                );
                 if t == 0 {
                     let cp = &self.emb[bi * H..(bi + 1) * H];
                     cell_forward(g, Some(cp), &mut self.cd[r * H..(r + 1) * H], tc, h);
@@ -591,10 +636,23 @@ impl Work {
         let x1 = MatA::rows(&self.comb[H..], H2);
         gemm(lb, H, H, x1, &self.wt.attn_in, H, &mut self.q, H, false)?;
         self.attention()?;
-        gemm(lb, H, H2, MatA::rows(&self.comb, H2), &self.wt.attn_out, H, &mut self.aa, H, false)?;
+        gemm(
+            lb,
+            H,
+            H2,
+            MatA::rows(&self.comb, H2),
+            &self.wt.attn_out,
+            H,
+            &mut self.aa,
+            H,
+            false,
+        )?;
         for r in 0..lb {
             let x1 = &self.comb[r * H2 + H..(r + 1) * H2];
-            let (aa, x2) = (&mut self.aa[r * H..(r + 1) * H], &mut self.x2[r * H..(r + 1) * H]);
+            let (aa, x2) = (
+                &mut self.aa[r * H..(r + 1) * H],
+                &mut self.x2[r * H..(r + 1) * H],
+            );
             for ((o, a), &x) in x2.iter_mut().zip(aa.iter_mut()).zip(x1) {
                 *a = tanh(*a);
                 *o = (x + *a) * RES;
@@ -604,7 +662,17 @@ impl Work {
         for r in 0..lb {
             self.logp[r * v..(r + 1) * v].copy_from_slice(&th[lay.out_b..lay.out_b + v]);
         }
-        gemm(lb, v, H, MatA::rows(&self.x2, H), &self.wt.out, v, &mut self.logp, v, true)?;
+        gemm(
+            lb,
+            v,
+            H,
+            MatA::rows(&self.x2, H),
+            &self.wt.out,
+            v,
+            &mut self.logp,
+            v,
+            true,
+        )?;
         for row in self.logp[..lb * v].chunks_exact_mut(v) {
             log_softmax(row);
         }
@@ -619,7 +687,10 @@ impl Work {
         for bi in 0..b {
             let eot = &mut self.eot[bi * H * l..(bi + 1) * H * l];
             for t in 0..l {
-                for (k, &v) in self.eo[(t * b + bi) * H..(t * b + bi + 1) * H].iter().enumerate() {
+                for (k, &v) in self.eo[(t * b + bi) * H..(t * b + bi + 1) * H]
+                    .iter()
+                    .enumerate()
+                {
                     eot[k * l + t] = v;
                 }
             }
@@ -634,7 +705,17 @@ impl Work {
                 softmax(row);
             }
             let eo = &self.eo[bi * H..];
-            gemm(l, H, l, MatA::rows(att, l), eo, b * H, &mut self.comb[bi * H2..], b * H2, false)?;
+            gemm(
+                l,
+                H,
+                l,
+                MatA::rows(att, l),
+                eo,
+                b * H,
+                &mut self.comb[bi * H2..],
+                b * H2,
+                false,
+            )?;
         }
         Ok(())
     }
@@ -695,7 +776,9 @@ impl Work {
         let b = y.len();
         self.check(dec_in, b, lay.vocab)?;
         if grad.len() != lay.total || th.len() != lay.total {
-            return Err(NeuralError::BadBuffer("parameter or gradient buffer length"));
+            return Err(NeuralError::BadBuffer(
+                "parameter or gradient buffer length",
+            ));
         }
         self.encode_body(lay, th, tok, b, Some(masks))?;
         self.decode(lay, th, dec_in, masks)?;
@@ -737,10 +820,23 @@ impl Work {
         gemm(v, H, lb, MatA::trans(dl, v), &self.x2, H, g, H, true)?;
         col_sums(&dl[..lb * v], v, &mut grad[lay.out_b..lay.out_b + v]);
         let w_out = &th[lay.out_w..lay.out_w + v * H];
-        gemm(lb, H, v, MatA::rows(dl, v), w_out, H, &mut self.d_x2, H, false)?;
+        gemm(
+            lb,
+            H,
+            v,
+            MatA::rows(dl, v),
+            w_out,
+            H,
+            &mut self.d_x2,
+            H,
+            false,
+        )?;
         // x2 = (x1 + tanh(z)) RES
         for r in 0..lb {
-            let (dz, a) = (&mut self.d_x2[r * H..(r + 1) * H], &self.aa[r * H..(r + 1) * H]);
+            let (dz, a) = (
+                &mut self.d_x2[r * H..(r + 1) * H],
+                &self.aa[r * H..(r + 1) * H],
+            );
             let dx1 = &mut self.d_x1[r * H..(r + 1) * H];
             for ((d, o), &av) in dz.iter_mut().zip(dx1.iter_mut()).zip(a) {
                 *o = *d * RES;
@@ -751,7 +847,17 @@ impl Work {
         let g = &mut grad[lay.attn_out..lay.attn_out + H * H2];
         gemm(H, H2, lb, MatA::trans(dz, H), &self.comb, H2, g, H2, true)?;
         let w = &th[lay.attn_out..lay.attn_out + H * H2];
-        gemm(lb, H2, H, MatA::rows(dz, H), w, H2, &mut self.d_comb, H2, false)?;
+        gemm(
+            lb,
+            H2,
+            H,
+            MatA::rows(dz, H),
+            w,
+            H2,
+            &mut self.d_comb,
+            H2,
+            false,
+        )?;
         for r in 0..lb {
             let src = &self.d_comb[r * H2 + H..(r + 1) * H2];
             for (o, &d) in self.d_x1[r * H..(r + 1) * H].iter_mut().zip(src) {
@@ -764,7 +870,12 @@ impl Work {
     /// Attention backward: `d_eo` (encoder outputs, overwritten) and `d_x1` (through the
     /// query).
     #[inline(always)]
-    fn back_attention(&mut self, lay: &Layout, th: &[f32], grad: &mut [f32]) -> Result<(), NeuralError> {
+    fn back_attention(
+        &mut self,
+        lay: &Layout,
+        th: &[f32],
+        grad: &mut [f32],
+    ) -> Result<(), NeuralError> {
         let (b, l) = (self.b, self.l);
         let lb = l * b;
         self.d_eo[..lb * H].fill(0.0);
@@ -778,7 +889,17 @@ impl Work {
             let eot = &self.eot[bi * H * l..(bi + 1) * H * l];
             gemm(l, l, H, dmix, eot, l, &mut self.d_att, l, false)?;
             let deo = &mut self.d_eo[bi * H..];
-            gemm(l, H, l, MatA::trans(att, l), &self.d_comb[bi * H2..], b * H2, deo, b * H, true)?;
+            gemm(
+                l,
+                H,
+                l,
+                MatA::trans(att, l),
+                &self.d_comb[bi * H2..],
+                b * H2,
+                deo,
+                b * H,
+                true,
+            )?;
             for (drow, arow) in self.d_att.chunks_exact_mut(l).zip(att.chunks_exact(l)) {
                 let s: f32 = drow.iter().zip(arow).map(|(d, a)| d * a).sum();
                 for (d, &a) in drow.iter_mut().zip(arow) {
@@ -787,14 +908,54 @@ impl Work {
             }
             let ds = &self.d_att;
             let eo = &self.eo[bi * H..];
-            gemm(l, H, l, MatA::rows(ds, l), eo, b * H, &mut self.d_q[bi * H..], b * H, false)?;
+            gemm(
+                l,
+                H,
+                l,
+                MatA::rows(ds, l),
+                eo,
+                b * H,
+                &mut self.d_q[bi * H..],
+                b * H,
+                false,
+            )?;
             let q = &self.q[bi * H..];
-            gemm(l, H, l, MatA::trans(ds, l), q, b * H, &mut self.d_eo[bi * H..], b * H, true)?;
+            gemm(
+                l,
+                H,
+                l,
+                MatA::trans(ds, l),
+                q,
+                b * H,
+                &mut self.d_eo[bi * H..],
+                b * H,
+                true,
+            )?;
         }
         let g = &mut grad[lay.attn_in..lay.attn_in + H * H];
-        gemm(H, H, lb, MatA::trans(&self.d_q, H), &self.comb[H..], H2, g, H, true)?;
+        gemm(
+            H,
+            H,
+            lb,
+            MatA::trans(&self.d_q, H),
+            &self.comb[H..],
+            H2,
+            g,
+            H,
+            true,
+        )?;
         let w = &th[lay.attn_in..lay.attn_in + H * H];
-        gemm(lb, H, H, MatA::rows(&self.d_q, H), w, H, &mut self.d_x1, H, true)
+        gemm(
+            lb,
+            H,
+            H,
+            MatA::rows(&self.d_q, H),
+            w,
+            H,
+            &mut self.d_x1,
+            H,
+            true,
+        )
     }
 
     /// Decoder LSTM backward through time from `d_x1`; adds the initial state's gradient to
@@ -843,14 +1004,34 @@ impl Work {
         let at = lay.dec;
         let g = &mut grad[at.hh..at.hh + G4 * H];
         let k = (l - 1) * b;
-        gemm(G4, H, k, MatA::trans(&dg[b * G4..], G4), &self.yd, H, g, H, true)?;
+        gemm(
+            G4,
+            H,
+            k,
+            MatA::trans(&dg[b * G4..], G4),
+            &self.yd,
+            H,
+            g,
+            H,
+            true,
+        )?;
         gemm(G4, H, b, MatA::trans(dg, G4), &self.emb, H, g, H, true)?;
         let g = &mut grad[at.ih..at.ih + G4 * H];
         gemm(G4, H, lb, MatA::trans(dg, G4), &self.xd, H, g, H, true)?;
         col_sums(&dg[..lb * G4], G4, &mut grad[at.bih..at.bih + G4]);
         grad.copy_within(at.bih..at.bih + G4, at.bhh);
         let w_ih = &th[at.ih..at.ih + G4 * H];
-        gemm(lb, H, G4, MatA::rows(dg, G4), w_ih, H, &mut self.d_x1, H, true)?;
+        gemm(
+            lb,
+            H,
+            G4,
+            MatA::rows(dg, G4),
+            w_ih,
+            H,
+            &mut self.d_x1,
+            H,
+            true,
+        )?;
         scatter_embedding(&self.d_x1, dec_in, mask, b, l, &mut grad[lay.dec_emb..]);
         Ok(())
     }
@@ -868,8 +1049,8 @@ impl Work {
         let b = self.b;
         let w = &th[lay.reg_w..lay.reg_w + H];
         // d_hh (reusing d_h): dpred w; the regression weights' gradient.
-        for bi in 0..b {
-            let dp = TRADE_OFF * 2.0 * (self.pred[bi] - y[bi]) / b as f32;
+        for (bi, &yb) in y.iter().enumerate().take(b) {
+            let dp = TRADE_OFF * 2.0 * (self.pred[bi] - yb) / b as f32;
             grad[lay.reg_b] += dp;
             let hh = &self.hh[bi * H..(bi + 1) * H];
             for (k, (&h, &wk)) in hh.iter().zip(w).enumerate() {
@@ -894,18 +1075,36 @@ impl Work {
         gemm(MLP, H, b, MatA::trans(dz1, MLP), &self.emb, H, g, H, true)?;
         col_sums(dz1, MLP, &mut grad[lay.mlp1_b..lay.mlp1_b + MLP]);
         let w1 = &th[lay.mlp1_w..lay.mlp1_w + MLP * H];
-        gemm(b, H, MLP, MatA::rows(dz1, MLP), w1, H, &mut self.d_emb, H, true)
+        gemm(
+            b,
+            H,
+            MLP,
+            MatA::rows(dz1, MLP),
+            w1,
+            H,
+            &mut self.d_emb,
+            H,
+            true,
+        )
     }
 
     /// Through the embedding's normalisation and mean, the encoder outputs' normalisation,
     /// residual and projection: `d_xe` (residual part) and `d_hcat`.
     #[inline(always)]
-    fn back_encoder_outputs(&mut self, lay: &Layout, th: &[f32], grad: &mut [f32]) -> Result<(), NeuralError> {
+    fn back_encoder_outputs(
+        &mut self,
+        lay: &Layout,
+        th: &[f32],
+        grad: &mut [f32],
+    ) -> Result<(), NeuralError> {
         let (b, l) = (self.b, self.l);
         let lb = l * b;
         let inv = 1.0 / l as f32;
         for bi in 0..b {
-            let (e, d) = (&self.emb[bi * H..(bi + 1) * H], &mut self.d_emb[bi * H..(bi + 1) * H]);
+            let (e, d) = (
+                &self.emb[bi * H..(bi + 1) * H],
+                &mut self.d_emb[bi * H..(bi + 1) * H],
+            );
             normalise_backward(e, self.mnorm[bi], d);
             d.iter_mut().for_each(|v| *v *= inv);
         }
@@ -925,7 +1124,17 @@ impl Work {
         gemm(H, H2, lb, MatA::trans(dr, H), &self.hcat, H2, g, H2, true)?;
         col_sums(&dr[..lb * H], H, &mut grad[lay.proj_b..lay.proj_b + H]);
         let w = &th[lay.proj_w..lay.proj_w + H * H2];
-        gemm(lb, H2, H, MatA::rows(dr, H), w, H2, &mut self.d_hcat, H2, false)
+        gemm(
+            lb,
+            H2,
+            H,
+            MatA::rows(dr, H),
+            w,
+            H2,
+            &mut self.d_hcat,
+            H2,
+            false,
+        )
     }
 
     /// Both encoder directions backward through time; scatters the input gradient into the
@@ -1002,7 +1211,13 @@ impl Work {
 /// activations), previous cell `c_prev` (zero when `None`); writes the cell, its tanh and the
 /// hidden state.
 #[inline(always)]
-fn cell_forward(g: &mut [f32], c_prev: Option<&[f32]>, c: &mut [f32], tc: &mut [f32], h: &mut [f32]) {
+fn cell_forward(
+    g: &mut [f32],
+    c_prev: Option<&[f32]>,
+    c: &mut [f32],
+    tc: &mut [f32],
+    h: &mut [f32],
+) {
     let (sig, rest) = g.split_at_mut(2 * H);
     let (gg, o) = rest.split_at_mut(H);
     sig.iter_mut().for_each(|v| *v = sigmoid(*v));

@@ -176,7 +176,11 @@ impl Net {
 /// Scales `grad` so that its L2 norm (summed in `f64`) is at most `max_norm`
 /// (`clip_grad_norm_`: factor `max_norm / (norm + 1e-6)` when below 1).
 fn clip_grad_norm(grad: &mut [f32], max_norm: f64) {
-    let norm = grad.iter().map(|&g| f64::from(g) * f64::from(g)).sum::<f64>().sqrt();
+    let norm = grad
+        .iter()
+        .map(|&g| f64::from(g) * f64::from(g))
+        .sum::<f64>()
+        .sqrt();
     let coef = max_norm / (norm + 1e-6);
     if coef < 1.0 {
         let c = coef as f32;
@@ -580,10 +584,11 @@ mod tests {
         fn encode(&self, x: &Tensor, masks: Option<&Masks>) -> (Tensor, Tensor, Tensor) {
             let (b, l) = (x.size()[0], x.size()[1]);
             let h = H as i64;
-            let mut e = Tensor::embedding(&self.enc_emb, x, -1, false, false);
-            if let Some(m) = masks {
-                e = e * Tensor::from_slice(&m.enc).view([b, l, h]);
-            }
+            let e = Tensor::embedding(&self.enc_emb, x, -1, false, false);
+            let e = match masks {
+                Some(m) => e * Tensor::from_slice(&m.enc).view([b, l, h]),
+                None => e,
+            };
             let h0 = Tensor::zeros([2, b, h], (Kind::Float, Device::Cpu));
             let (out, _, _) = e.lstm(
                 &[h0.shallow_clone(), h0.shallow_clone()],
@@ -604,11 +609,14 @@ mod tests {
             let emb = l2(&enc_out.mean_dim([1i64].as_slice(), false, Kind::Float));
             let mut hh = emb.shallow_clone();
             for (k, (w, bias)) in self.mlp.iter().enumerate() {
-                hh = hh.linear(w, Some(bias)).relu();
-                if let Some(m) = masks {
-                    let mk = if k == 0 { &m.mlp1 } else { &m.mlp2 };
-                    hh = hh * Tensor::from_slice(mk).view([b, -1]);
-                }
+                let z = hh.linear(w, Some(bias)).relu();
+                hh = match masks {
+                    Some(m) => {
+                        let mk = if k == 0 { &m.mlp1 } else { &m.mlp2 };
+                        z * Tensor::from_slice(mk).view([b, -1])
+                    }
+                    None => z,
+                };
             }
             let hh = (&emb + hh) * 0.5f64.sqrt();
             let pred = hh.linear(&self.reg.0, Some(&self.reg.1)).view([-1]);
@@ -679,8 +687,20 @@ mod tests {
     /// Every parameter block of the flat layout, as (offset, length).
     fn blocks(lay: &Layout) -> Vec<(usize, usize)> {
         let mut starts = vec![
-            lay.enc_emb, lay.proj_w, lay.proj_b, lay.mlp1_w, lay.mlp1_b, lay.mlp2_w, lay.mlp2_b,
-            lay.reg_w, lay.reg_b, lay.dec_emb, lay.attn_in, lay.attn_out, lay.out_w, lay.out_b,
+            lay.enc_emb,
+            lay.proj_w,
+            lay.proj_b,
+            lay.mlp1_w,
+            lay.mlp1_b,
+            lay.mlp2_w,
+            lay.mlp2_b,
+            lay.reg_w,
+            lay.reg_b,
+            lay.dec_emb,
+            lay.attn_in,
+            lay.attn_out,
+            lay.out_w,
+            lay.out_b,
         ];
         for a in lay.enc.iter().chain([&lay.dec]) {
             starts.extend([a.ih, a.hh, a.bih, a.bhh]);
@@ -755,7 +775,11 @@ mod tests {
             let y: Vec<f32> = y.iter().map(|v| 30.0 * v).collect();
             work.train_step(&lay, &theta, &tok, &dec, &y, &masks, &mut grad)
                 .unwrap();
-            let norm: f64 = grad.iter().map(|&g| f64::from(g).powi(2)).sum::<f64>().sqrt();
+            let norm: f64 = grad
+                .iter()
+                .map(|&g| f64::from(g).powi(2))
+                .sum::<f64>()
+                .sqrt();
             clipped |= norm > 5.0;
             clip_grad_norm(&mut grad, 5.0);
             flat.step_slices(&mut theta, &grad).unwrap();
@@ -778,7 +802,10 @@ mod tests {
         assert!(moved > 0.01, "moved {moved}");
         // Adam turns the rounding differences of near-zero gradient entries into steps of up
         // to the learning rate, so the bound is relative to the largest move (0.08 % seen).
-        assert!(diff < 2e-3 * moved, "difference {diff} after moving {moved}");
+        assert!(
+            diff < 2e-3 * moved,
+            "difference {diff} after moving {moved}"
+        );
     }
 
     /// Clipping: a norm above the bound is scaled to it, one below is left alone.
