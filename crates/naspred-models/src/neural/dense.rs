@@ -43,6 +43,9 @@ impl<'a> MatA<'a> {
 const MR: usize = 8;
 /// Columns of a tile (two 16-lane vectors).
 const NR: usize = 32;
+/// Rows of a cache block of the AVX-512 product (a multiple of both tile heights, 6 and 8).
+#[cfg(target_arch = "x86_64")]
+const MB: usize = 96;
 
 /// `C[m x n] (+)= A[m x k] B[k x n]`, `B(k, j) = b[k * ldb + j]`, `C(i, j) = c[i * ldc + j]`;
 /// `accumulate` adds to `C`, else overwrites it.
@@ -133,7 +136,7 @@ fn gemm_portable(
 
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
-    use super::{MatA, MR, NR};
+    use super::{MatA, MB, MR, NR};
     use std::arch::x86_64::*;
 
     /// Lane mask of the first `cols` (clamped to 0..=16) lanes.
@@ -248,8 +251,9 @@ mod avx512 {
         }
     }
 
-    /// [`super::gemm`] in AVX-512 register tiles: `6 x 64` while more than 32 columns
-    /// remain, else `8 x 32`.
+    /// [`super::gemm`] in AVX-512 register tiles (`6 x 64` while more than 32 columns
+    /// remain, else `8 x 32`), over blocks of [`MB`] rows so that a block's rows of `A` and
+    /// `C` stay in cache while every column tile passes over them.
     ///
     /// # Safety
     /// AVX-512F; the operands' bounds were checked by [`super::gemm`].
@@ -267,41 +271,44 @@ mod avx512 {
         accumulate: bool,
     ) {
         let (ap, bp, cp) = (a.data.as_ptr(), b.as_ptr(), c.as_mut_ptr());
-        let mut j0 = 0;
-        while n - j0 > NR {
-            let nc = (2 * NR).min(n - j0);
-            for i0 in (0..m).step_by(6) {
-                let at = ap.wrapping_add(i0 * a.rs);
-                let bt = bp.wrapping_add(j0);
-                let ct = cp.wrapping_add(i0 * ldc + j0);
-                let (rs, cs) = (a.rs, a.cs);
-                match 6.min(m - i0) {
-                    6 => tile64::<6>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
-                    5 => tile64::<5>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
-                    4 => tile64::<4>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
-                    3 => tile64::<3>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
-                    2 => tile64::<2>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
-                    _ => tile64::<1>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+        for i_blk in (0..m).step_by(MB) {
+            let i_end = m.min(i_blk + MB);
+            let mut j0 = 0;
+            while n - j0 > NR {
+                let nc = (2 * NR).min(n - j0);
+                for i0 in (i_blk..i_end).step_by(6) {
+                    let at = ap.wrapping_add(i0 * a.rs);
+                    let bt = bp.wrapping_add(j0);
+                    let ct = cp.wrapping_add(i0 * ldc + j0);
+                    let (rs, cs) = (a.rs, a.cs);
+                    match 6.min(i_end - i0) {
+                        6 => tile64::<6>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                        5 => tile64::<5>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                        4 => tile64::<4>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                        3 => tile64::<3>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                        2 => tile64::<2>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                        _ => tile64::<1>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                    }
                 }
+                j0 += nc;
             }
-            j0 += nc;
-        }
-        if j0 < n {
-            let nc = n - j0;
-            for i0 in (0..m).step_by(MR) {
-                let at = ap.wrapping_add(i0 * a.rs);
-                let bt = bp.wrapping_add(j0);
-                let ct = cp.wrapping_add(i0 * ldc + j0);
-                let (rs, cs) = (a.rs, a.cs);
-                match MR.min(m - i0) {
-                    8 => tile::<8>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
-                    7 => tile::<7>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
-                    6 => tile::<6>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
-                    5 => tile::<5>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
-                    4 => tile::<4>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
-                    3 => tile::<3>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
-                    2 => tile::<2>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
-                    _ => tile::<1>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+            if j0 < n {
+                let nc = n - j0;
+                for i0 in (i_blk..i_end).step_by(MR) {
+                    let at = ap.wrapping_add(i0 * a.rs);
+                    let bt = bp.wrapping_add(j0);
+                    let ct = cp.wrapping_add(i0 * ldc + j0);
+                    let (rs, cs) = (a.rs, a.cs);
+                    match MR.min(i_end - i0) {
+                        8 => tile::<8>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                        7 => tile::<7>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                        6 => tile::<6>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                        5 => tile::<5>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                        4 => tile::<4>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                        3 => tile::<3>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                        2 => tile::<2>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                        _ => tile::<1>(k, at, rs, cs, bt, ldb, ct, ldc, nc, accumulate),
+                    }
                 }
             }
         }

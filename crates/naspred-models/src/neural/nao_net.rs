@@ -442,25 +442,31 @@ impl Work {
     #[inline(always)]
     fn encoder_lstm(&mut self) -> Result<(), NeuralError> {
         let (b, l) = (self.b, self.l);
-        let lb = l * b;
-        for r in 0..lb {
-            self.gin[r * G8..(r + 1) * G8].copy_from_slice(&self.wt.enc_bias);
-        }
-        gemm(
-            lb,
-            G8,
-            H,
-            MatA::rows(&self.xe, H),
-            &self.wt.enc_ih,
-            G8,
-            &mut self.gin,
-            G8,
-            true,
-        )?;
+        // Step by step, the input projection of a step just before its recurrent product:
+        // the step's gate rows stay in cache (one product over all steps streams them to
+        // memory and back).
         for d in 0..2 {
+            let bias = &self.wt.enc_bias[d * G4..(d + 1) * G4];
             for s in 0..l {
                 let t = if d == 0 { s } else { l - 1 - s };
                 let prev = (s > 0).then(|| if d == 0 { t - 1 } else { t + 1 });
+                for bi in 0..b {
+                    let at = (t * b + bi) * G8 + d * G4;
+                    self.gin[at..at + G4].copy_from_slice(bias);
+                }
+                let x = MatA::rows(&self.xe[t * b * H..], H);
+                let w = &self.wt.enc_ih[d * G4..];
+                gemm(
+                    b,
+                    G4,
+                    H,
+                    x,
+                    w,
+                    G8,
+                    &mut self.gin[t * b * G8 + d * G4..],
+                    G8,
+                    true,
+                )?;
                 if let Some(p) = prev {
                     let a = MatA::rows(&self.hcat[p * b * H2 + d * H..], H2);
                     let c = &mut self.gin[t * b * G8 + d * G4..];
@@ -580,21 +586,13 @@ impl Work {
         let (b, l) = (self.b, self.l);
         let lb = l * b;
         self.embed(th, lay.dec_emb, dec_in, Some(&masks.dec), false);
-        for r in 0..lb {
-            self.gd[r * G4..(r + 1) * G4].copy_from_slice(&self.wt.dec_bias);
-        }
-        gemm(
-            lb,
-            G4,
-            H,
-            MatA::rows(&self.xd, H),
-            &self.wt.dec_ih,
-            G4,
-            &mut self.gd,
-            G4,
-            true,
-        )?;
         for t in 0..l {
+            for r in t * b..(t + 1) * b {
+                self.gd[r * G4..(r + 1) * G4].copy_from_slice(&self.wt.dec_bias);
+            }
+            let x = MatA::rows(&self.xd[t * b * H..], H);
+            let gd = &mut self.gd[t * b * G4..];
+            gemm(b, G4, H, x, &self.wt.dec_ih, G4, gd, G4, true)?;
             let a = if t == 0 {
                 MatA::rows(&self.emb, H)
             } else {
@@ -975,7 +973,11 @@ impl Work {
         self.d_x1[..lb * H].iter_mut().for_each(|v| *v *= RES);
         self.d_h[..b * H].fill(0.0);
         self.d_c[..b * H].fill(0.0);
-        let w_hh = &th[lay.dec.hh..lay.dec.hh + G4 * H];
+        let at = lay.dec;
+        let w_hh = &th[at.hh..at.hh + G4 * H];
+        let w_ih = &th[at.ih..at.ih + G4 * H];
+        // Each step's weight and input gradients right after its gate gradients, while they
+        // are in cache.
         for t in (0..l).rev() {
             for bi in 0..b {
                 let r = t * b + bi;
@@ -994,44 +996,45 @@ impl Work {
                     &mut self.d_g4[r * G4..(r + 1) * G4],
                 );
             }
-            let dg = MatA::rows(&self.d_g4[t * b * G4..], G4);
-            gemm(b, H, G4, dg, w_hh, H, &mut self.d_h, H, false)?;
+            let dg = &self.d_g4[t * b * G4..(t + 1) * b * G4];
+            let h_prev = if t == 0 {
+                &self.emb[..b * H]
+            } else {
+                &self.yd[(t - 1) * b * H..t * b * H]
+            };
+            let g = &mut grad[at.hh..at.hh + G4 * H];
+            gemm(G4, H, b, MatA::trans(dg, G4), h_prev, H, g, H, true)?;
+            let g = &mut grad[at.ih..at.ih + G4 * H];
+            gemm(
+                G4,
+                H,
+                b,
+                MatA::trans(dg, G4),
+                &self.xd[t * b * H..],
+                H,
+                g,
+                H,
+                true,
+            )?;
+            col_sums(dg, G4, &mut grad[at.bih..at.bih + G4]);
+            let dx = &mut self.d_x1[t * b * H..];
+            gemm(b, H, G4, MatA::rows(dg, G4), w_ih, H, dx, H, true)?;
+            gemm(
+                b,
+                H,
+                G4,
+                MatA::rows(dg, G4),
+                w_hh,
+                H,
+                &mut self.d_h,
+                H,
+                false,
+            )?;
         }
         for ((o, &h), &c) in self.d_emb[..b * H].iter_mut().zip(&self.d_h).zip(&self.d_c) {
             *o += h + c;
         }
-        let dg = &self.d_g4;
-        let at = lay.dec;
-        let g = &mut grad[at.hh..at.hh + G4 * H];
-        let k = (l - 1) * b;
-        gemm(
-            G4,
-            H,
-            k,
-            MatA::trans(&dg[b * G4..], G4),
-            &self.yd,
-            H,
-            g,
-            H,
-            true,
-        )?;
-        gemm(G4, H, b, MatA::trans(dg, G4), &self.emb, H, g, H, true)?;
-        let g = &mut grad[at.ih..at.ih + G4 * H];
-        gemm(G4, H, lb, MatA::trans(dg, G4), &self.xd, H, g, H, true)?;
-        col_sums(&dg[..lb * G4], G4, &mut grad[at.bih..at.bih + G4]);
         grad.copy_within(at.bih..at.bih + G4, at.bhh);
-        let w_ih = &th[at.ih..at.ih + G4 * H];
-        gemm(
-            lb,
-            H,
-            G4,
-            MatA::rows(dg, G4),
-            w_ih,
-            H,
-            &mut self.d_x1,
-            H,
-            true,
-        )?;
         scatter_embedding(&self.d_x1, dec_in, mask, b, l, &mut grad[lay.dec_emb..]);
         Ok(())
     }
@@ -1149,12 +1152,12 @@ impl Work {
         grad: &mut [f32],
     ) -> Result<(), NeuralError> {
         let (b, l) = (self.b, self.l);
-        let lb = l * b;
         for d in 0..2 {
             let at = lay.enc[d];
             self.d_h[..b * H].fill(0.0);
             self.d_c[..b * H].fill(0.0);
             let w_hh = &th[at.hh..at.hh + G4 * H];
+            let w_ih = &th[at.ih..at.ih + G4 * H];
             for s in 0..l {
                 // Reverse of the forward order.
                 let t = if d == 0 { l - 1 - s } else { s };
@@ -1173,34 +1176,41 @@ impl Work {
                         &mut self.d_g8[r * G8 + d * G4..r * G8 + (d + 1) * G4],
                     );
                 }
-                if prev.is_some() {
-                    let dg = MatA::rows(&self.d_g8[t * b * G8 + d * G4..], G8);
-                    gemm(b, H, G4, dg, w_hh, H, &mut self.d_h, H, false)?;
+                // The step's weight and input gradients while its gate gradients are in cache.
+                let dg = &self.d_g8[t * b * G8 + d * G4..(t + 1) * b * G8];
+                let dgt = MatA {
+                    data: dg,
+                    rs: 1,
+                    cs: G8,
+                };
+                let g = &mut grad[at.ih..at.ih + G4 * H];
+                gemm(G4, H, b, dgt, &self.xe[t * b * H..], H, g, H, true)?;
+                let bias = &mut grad[at.bih..at.bih + G4];
+                for row in dg.chunks(G8) {
+                    for (o, &v) in bias.iter_mut().zip(&row[..G4]) {
+                        *o += v;
+                    }
                 }
-            }
-            let k = (l - 1) * b;
-            // Steps with a predecessor and the predecessors' states.
-            let (dg_at, h_at) = if d == 0 {
-                (b * G8, 0)
-            } else {
-                (G4, b * H2 + H)
-            };
-            let g = &mut grad[at.hh..at.hh + G4 * H];
-            let dg = MatA::trans(&self.d_g8[dg_at..], G8);
-            gemm(G4, H, k, dg, &self.hcat[h_at..], H2, g, H, true)?;
-            let dg = MatA::trans(&self.d_g8[d * G4..], G8);
-            let g = &mut grad[at.ih..at.ih + G4 * H];
-            gemm(G4, H, lb, dg, &self.xe, H, g, H, true)?;
-            let bias = &mut grad[at.bih..at.bih + G4];
-            for row in self.d_g8[..lb * G8].chunks_exact(G8) {
-                for (o, &v) in bias.iter_mut().zip(&row[d * G4..(d + 1) * G4]) {
-                    *o += v;
+                let dx = &mut self.d_xe[t * b * H..];
+                gemm(b, H, G4, MatA::rows(dg, G8), w_ih, H, dx, H, true)?;
+                if let Some(p) = prev {
+                    let h = &self.hcat[p * b * H2 + d * H..];
+                    let g = &mut grad[at.hh..at.hh + G4 * H];
+                    gemm(G4, H, b, dgt, h, H2, g, H, true)?;
+                    gemm(
+                        b,
+                        H,
+                        G4,
+                        MatA::rows(dg, G8),
+                        w_hh,
+                        H,
+                        &mut self.d_h,
+                        H,
+                        false,
+                    )?;
                 }
             }
             grad.copy_within(at.bih..at.bih + G4, at.bhh);
-            let w_ih = &th[at.ih..at.ih + G4 * H];
-            let dg = MatA::rows(&self.d_g8[d * G4..], G8);
-            gemm(lb, H, G4, dg, w_ih, H, &mut self.d_xe, H, true)?;
         }
         scatter_embedding(&self.d_xe, tok, mask, b, l, &mut grad[lay.enc_emb..]);
         Ok(())
