@@ -2,7 +2,8 @@
 //! SemiNAS/NAO, DNGO and BOHAMIANN, each with the architecture, loss, optimiser, schedule,
 //! epochs and batch size of NASLib's predictor class (spec §1.3).
 //!
-//! Every predictor here trains on the CPU with libtorch, single-threaded per fit
+//! Every predictor here trains on the CPU (with libtorch, or SemiNAS/NAO in plain Rust),
+//! single-threaded per fit
 //! ([`tch::set_num_threads`]`(1)`, trials run in parallel). All randomness — weight
 //! initialisation, minibatch shuffles, dropout masks — is drawn from Rust random streams seeded
 //! from the predictor's [`PredictorRng`], never from libtorch's process-global generator, so a fit
@@ -13,7 +14,10 @@
 //!
 //! MLP, BANANAS, GCN and BONAS train without autograd: their parameters live in one flat
 //! buffer, their gradients are written in closed form into another (each checked against
-//! autograd in the unit tests), and GCN/BONAS step with the fused [`FlatAdam`].
+//! autograd in the unit tests), and GCN/BONAS step with the fused [`FlatAdam`]. SemiNAS/NAO
+//! leave libtorch out of the fit altogether: the NAO encoder–decoder (`nao_net`) runs its
+//! forward and backward passes through time in plain Rust on the matrix products of [`dense`]
+//! (AVX-512 where the CPU has it), checked against the libtorch formulation in its tests.
 //!
 //! # QUIRKs: NASLib's bugs, reproduced or fixed (spec §1.3, §5.5)
 //!

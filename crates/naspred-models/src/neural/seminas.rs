@@ -18,6 +18,10 @@
 //!   [`Context::unlabeled`]), then 50 more epochs on the labelled set repeated 10 times plus the
 //!   pseudo-labelled ones. With fewer unlabeled architectures than asked for, those given are
 //!   used (none: the second phase trains on the repeated labelled set alone).
+//! * Implementation: the net is `nao_net`'s plain-Rust flat-buffer NAO (hand-written backward
+//!   through time, checked against the libtorch module formulation in the tests below), with the
+//!   fused [`FlatAdam`]; the initial weights, shuffles and dropout masks are drawn from the fit's
+//!   stream in NASLib's order.
 //! * QUIRK (token collision): in NASLib's sequence an op token `op + 2` of 2 (the input op, which
 //!   DARTS's merged graph does emit) equals the "edge present" token 2. Faithful keeps the
 //!   sequence; fixed (default) shifts every non-padding op token up by one (vocabulary + 1), so
