@@ -366,7 +366,8 @@ mod tests {
     }
 
     /// Every remainder of rows and columns, transposed and strided operands, overwrite and
-    /// accumulate agree with a double-precision triple loop; short buffers are refused.
+    /// accumulate agree with a double-precision triple loop (the dispatched product and the
+    /// portable tiles); short buffers are refused.
     #[test]
     fn gemm_matches_the_triple_loop() {
         let mut s = 1u32;
@@ -396,6 +397,16 @@ mod tests {
                 gemm(m, n, k, am, &b, n + 2, &mut c, n + 1, false).unwrap();
                 let got = f64::from(c[(m - 1) * (n + 1) + n - 1]);
                 assert!((got - want[m * n - 1]).abs() < 1e-4);
+                // The portable tiles (what runs without AVX-512), whatever this CPU has.
+                let mut p = vec![1f32; m * (n + 1)];
+                gemm_portable(m, n, k, am, &b, n + 2, &mut p, n + 1, true);
+                for i in 0..m {
+                    for j in 0..n {
+                        let got = f64::from(p[i * (n + 1) + j]) - 1.0;
+                        assert!((got - want[i * n + j]).abs() < 1e-4, "portable {i},{j}");
+                    }
+                    assert_eq!(p[i * (n + 1) + n], 1.0);
+                }
             }
         }
         let mut c = vec![0f32; 4];
