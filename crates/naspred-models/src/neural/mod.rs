@@ -2,7 +2,8 @@
 //! SemiNAS/NAO, DNGO and BOHAMIANN, each with the architecture, loss, optimiser, schedule,
 //! epochs and batch size of NASLib's predictor class (spec §1.3).
 //!
-//! Every predictor here trains on the CPU with libtorch, single-threaded per fit
+//! Every predictor here trains on the CPU (with libtorch, or SemiNAS/NAO in plain Rust),
+//! single-threaded per fit
 //! ([`tch::set_num_threads`]`(1)`, trials run in parallel). All randomness — weight
 //! initialisation, minibatch shuffles, dropout masks — is drawn from Rust random streams seeded
 //! from the predictor's [`PredictorRng`], never from libtorch's process-global generator, so a fit
@@ -13,7 +14,10 @@
 //!
 //! MLP, BANANAS, GCN and BONAS train without autograd: their parameters live in one flat
 //! buffer, their gradients are written in closed form into another (each checked against
-//! autograd in the unit tests), and GCN/BONAS step with the fused [`FlatAdam`].
+//! autograd in the unit tests), and GCN/BONAS step with the fused [`FlatAdam`]. SemiNAS/NAO
+//! leave libtorch out of the fit altogether: the NAO encoder–decoder (`nao_net`) runs its
+//! forward and backward passes through time in plain Rust on the matrix products of [`dense`]
+//! (AVX-512 where the CPU has it), checked against the libtorch formulation in its tests.
 //!
 //! # QUIRKs: NASLib's bugs, reproduced or fixed (spec §1.3, §5.5)
 //!
@@ -45,9 +49,11 @@
 
 pub mod bohamiann;
 pub mod bonas;
+pub mod dense;
 pub mod dngo;
 pub mod gcn;
 pub mod mlp;
+mod nao_net;
 pub mod seminas;
 
 use naspred_eval::hpo::{HpError, TunableParams};
@@ -363,6 +369,11 @@ impl FitRng {
     /// rounding `1 / (1 - p)`), from the same draws.
     pub fn dropout_mask_scaled(&mut self, shape: &[i64], p: f64, scale: f32) -> Tensor {
         let n = shape.iter().product::<i64>().max(0) as usize;
+        Tensor::from_slice(&self.dropout_values(n, p, scale)).view(shape)
+    }
+
+    /// The `n` values of [`FitRng::dropout_mask_scaled`] (the same draws) as a vector.
+    pub fn dropout_values(&mut self, n: usize, p: f64, scale: f32) -> Vec<f32> {
         let thresh = (p * f64::from(u32::MAX)) as u32;
         let scale = (1.0 / (1.0 - p)) as f32 * scale;
         let mut m = Vec::with_capacity(n);
@@ -377,7 +388,7 @@ impl FitRng {
                 });
             }
         }
-        Tensor::from_slice(&m).view(shape)
+        m
     }
 }
 
@@ -617,6 +628,27 @@ impl FlatAdam {
         if n > 0 && pa < ga + 4 * n && ga < pa + 4 * n {
             return Err(NeuralError::BadBuffer("parameters and gradient overlap"));
         }
+        // SAFETY: both tensors were checked to be contiguous f32 CPU buffers of `n` elements
+        // that do not overlap; `theta` is borrowed mutably and `grad` shared for the whole
+        // step, so no other Rust reference reaches their storage meanwhile.
+        let (ps, gs) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(pp, n),
+                std::slice::from_raw_parts(gp, n),
+            )
+        };
+        self.step_slices(ps, gs)
+    }
+
+    /// [`FlatAdam::step`] on plain slices of the optimiser's length.
+    ///
+    /// # Errors
+    /// [`NeuralError::BadBuffer`] for slices of another length (nothing is changed).
+    pub fn step_slices(&mut self, ps: &mut [f32], gs: &[f32]) -> Result<(), NeuralError> {
+        let n = self.m.len();
+        if ps.len() != n || gs.len() != n {
+            return Err(NeuralError::BadBuffer("not of the optimiser's length"));
+        }
         self.step += 1;
         let bc1 = 1.0 - self.beta1.powi(self.step);
         let bc2_sqrt = (1.0 - self.beta2.powi(self.step)).sqrt();
@@ -624,15 +656,6 @@ impl FlatAdam {
         let (b1, b2) = ((1.0 - self.beta1) as f32, self.beta2 as f32);
         let (c2, wd) = ((1.0 - self.beta2) as f32, self.wd as f32);
         let (inv_bc2, eps) = ((1.0 / bc2_sqrt) as f32, self.eps as f32);
-        // SAFETY: both tensors were checked to be contiguous f32 CPU buffers of `n` elements
-        // that do not overlap; `theta` is borrowed mutably and `grad` shared for the whole
-        // loop, so no other Rust reference reaches their storage meanwhile.
-        let (ps, gs) = unsafe {
-            (
-                std::slice::from_raw_parts_mut(pp, n),
-                std::slice::from_raw_parts(gp, n),
-            )
-        };
         let c = AdamConsts {
             b1,
             b2,
