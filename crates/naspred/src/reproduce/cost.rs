@@ -277,17 +277,30 @@ impl CostModel {
         s
     }
 
-    /// Adds `other`'s points, replacing this model's points of the same (space, predictor).
+    /// Adds `other`'s points, replacing this model's points of the same (space, predictor);
+    /// `other`'s header lines follow this one's, introduced by the keys they re-measured.
     pub fn merge(&mut self, other: CostModel) {
-        let replaced: Vec<(SpaceKind, String)> = other
-            .points
-            .iter()
-            .map(|p| (p.space, p.key.clone()))
-            .collect();
+        let mut replaced: Vec<(SpaceKind, String)> = Vec::new();
+        for p in &other.points {
+            if !replaced.contains(&(p.space, p.key.clone())) {
+                replaced.push((p.space, p.key.clone()));
+            }
+        }
         self.points
             .retain(|p| !replaced.contains(&(p.space, p.key.clone())));
         self.points.extend(other.points);
-        self.header = other.header;
+        self.points.sort_by(|a, b| {
+            (a.space.name(), &a.key, a.train_size, a.fidelity).cmp(&(
+                b.space.name(),
+                &b.key,
+                b.train_size,
+                b.fidelity,
+            ))
+        });
+        let keys: Vec<String> = replaced.iter().map(|(s, k)| format!("{s} {k}")).collect();
+        self.header
+            .push(format!("re-measured later: {}", keys.join(", ")));
+        self.header.extend(other.header);
     }
 
     /// The measured points of `key`: this space's, else another space's (NB201 first).
@@ -794,6 +807,20 @@ mod tests {
         let bad = m.to_tsv().replace("35.000000", "-1");
         let e = CostModel::parse(&bad, "costs.tsv").unwrap_err().to_string();
         assert!(e.contains("costs.tsv:4") && e.contains("fit_s"), "{e}");
+        let mut merged = back.clone();
+        let mut again = CostModel {
+            header: vec!["again".into()],
+            points: vec![point("gcn", 1000, 30.0, 0.002)],
+        };
+        again.points[0].records = 3;
+        merged.merge(again);
+        assert_eq!(merged.points.len(), 2);
+        assert_eq!(merged.points[0].key, "gcn");
+        assert_eq!(merged.points[0].records, 3);
+        assert_eq!(
+            merged.header,
+            ["measured here", "re-measured later: nb201 gcn", "again"]
+        );
         let e = CostModel::parse("space\tpredictor\n", "x")
             .unwrap_err()
             .to_string();

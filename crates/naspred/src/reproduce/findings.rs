@@ -10,10 +10,8 @@
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 
-use naspred_data::Dataset;
 use naspred_eval::records::MeanSe;
 use naspred_eval::Family;
-use naspred_spaces::SpaceKind;
 use serde::{Deserialize, Serialize};
 
 use super::figure1::{budget_map, BudgetMap, BASELINE_KEYS};
@@ -942,6 +940,8 @@ pub fn findings_section(found: &[Finding], grid: usize) -> String {
 mod tests {
     use super::*;
     use crate::reproduce::report::fixture_point;
+    use naspred_data::Dataset;
+    use naspred_spaces::SpaceKind;
 
     /// The points of the figure1 tests' fixture without OMNI, plus a random baseline with the
     /// highest tau of all (the region claims must not see it).

@@ -1549,6 +1549,7 @@ pub(crate) fn fixture_point(
         experiment: "x".into(),
         space: SpaceKind::Nb201,
         dataset: Dataset::Cifar10,
+        source: Source::Benchmark,
         predictor: key.into(),
         family,
         train_size: n,
@@ -1690,8 +1691,12 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let mut md = String::new();
         let mut summary = ReportSummary::default();
-        let bench = (SpaceKind::Nb201, Dataset::Cifar10);
-        write_figure1(&mut md, (&dir, "ACCOUNTING"), bench, &p, &mut summary);
+        let bench = BenchId {
+            space: SpaceKind::Nb201,
+            dataset: Dataset::Cifar10,
+            source: Source::Benchmark,
+        };
+        write_figure1(&mut md, (&dir, "ACCOUNTING"), &bench, &p, &mut summary);
         let want = [
             "nb201-cifar10-map.svg",
             "nb201-cifar10-map-no-baselines.svg",
