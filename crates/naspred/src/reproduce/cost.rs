@@ -489,6 +489,8 @@ pub struct ExperimentCost {
     pub trials: usize,
     /// Its parts.
     pub parts: Vec<PartCost>,
+    /// Why it cannot run on this data (as a run would record it), if it cannot.
+    pub error: Option<String>,
 }
 
 impl ExperimentCost {
@@ -499,7 +501,8 @@ impl ExperimentCost {
 
     /// Estimated CPU-seconds of the whole experiment.
     pub fn total_s(&self) -> f64 {
-        self.parts.iter().map(|p| p.trial_s).sum::<f64>() * self.trials as f64
+        // (0.0 + : an empty f64 sum is -0.0)
+        0.0 + self.parts.iter().map(|p| p.trial_s).sum::<f64>() * self.trials as f64
     }
 }
 
@@ -600,7 +603,21 @@ pub fn plan_suite(
     let mut experiments = Vec::new();
     for exp in &suite.experiments {
         let parts = match &exp.work {
-            Work::Eval(cfg) => eval_costs(exp, cfg, &bench(exp)?, factory, model)?,
+            Work::Eval(cfg) => {
+                match bench(exp).and_then(|b| eval_costs(exp, cfg, &b, factory, model)) {
+                    Ok(parts) => parts,
+                    Err(e) => {
+                        // The run would record this error and go on with the other experiments.
+                        experiments.push(ExperimentCost {
+                            id: exp.id.clone(),
+                            trials: exp.trials(),
+                            parts: Vec::new(),
+                            error: Some(e.to_string()),
+                        });
+                        continue;
+                    }
+                }
+            }
             Work::Nas(spec) => spec
                 .runs
                 .iter()
@@ -619,6 +636,7 @@ pub fn plan_suite(
             id: exp.id.clone(),
             trials: exp.trials(),
             parts,
+            error: None,
         });
     }
     Ok(PlanTable { experiments })
@@ -684,6 +702,9 @@ impl PlanTable {
                 h(e.total_s())
             );
             notes.extend(e.parts.iter().filter_map(|p| p.note.clone()));
+            if let Some(err) = &e.error {
+                notes.push(format!("{} cannot run here: {err}", e.id));
+            }
         }
         let total = self.total_s();
         let shards = self.shard_s(units, tasks);
@@ -847,6 +868,7 @@ mod tests {
                         note: Some("b: never measured, counted as 0".into()),
                     },
                 ],
+                error: None,
             }],
         };
         let units: Vec<Unit> = (0..3)
