@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use naspred::reproduce::{
-    run_suite, Experiment, Mode, NasSpec, Role, RunSettings, Shard, Suite, Work,
+    run_suite, Experiment, Mode, NasSpec, Role, RunSettings, Shard, Source, Suite, Work,
 };
 use naspred::{Registry, RegistrySettings, ZeroCostSettings};
 use naspred_data::{embedded, shared, Benchmark, Dataset};
@@ -209,6 +209,7 @@ fn a_reproduce_unit_resumes_exactly() {
                 dataset: Dataset::Cifar10,
                 role: Role::TrainSize,
                 work: Work::Eval(eval),
+                source: Source::Benchmark,
             },
             Experiment {
                 id: "nb201-cifar10-nas".into(),
@@ -220,6 +221,7 @@ fn a_reproduce_unit_resumes_exactly() {
                     trials: 2,
                     checkpoints: vec![30],
                 }),
+                source: Source::Benchmark,
             },
         ],
     };
