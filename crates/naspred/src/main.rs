@@ -1005,7 +1005,7 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
             report_dir: report_dir.clone(),
             command,
             data_dir: args.data_dir.clone(),
-            time_accounting: naspred::reproduce::report::TIME_ACCOUNTING.to_string(),
+            time_accounting: None,
         },
     )?;
     println!(

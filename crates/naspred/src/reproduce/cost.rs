@@ -25,6 +25,7 @@ use naspred_eval::PredictorFactory;
 use naspred_search::{OptimizerKind, SearchConfig};
 use naspred_spaces::SpaceKind;
 
+use super::report::finite_or_zero;
 use super::{Experiment, ReproError, Suite, Unit, Work};
 use naspred_data::Benchmark;
 
@@ -446,7 +447,8 @@ pub fn charge_cpu(records: &mut [ResultRecord], cpu_s: f64) {
         .iter()
         .filter(|r| r.error.is_none())
         .map(|r| {
-            finite(r.fit_time_s) + finite(r.query_time_s) * computed_share(r) * r.test_size as f64
+            finite_or_zero(r.fit_time_s)
+                + finite_or_zero(r.query_time_s) * computed_share(r) * r.test_size as f64
         })
         .sum();
     if counted < 1e-3 || !cpu_s.is_finite() || cpu_s <= 0.0 {
@@ -456,14 +458,6 @@ pub fn charge_cpu(records: &mut [ResultRecord], cpu_s: f64) {
     for r in records {
         r.fit_time_s *= factor;
         r.query_time_s *= factor;
-    }
-}
-
-fn finite(x: f64) -> f64 {
-    if x.is_finite() {
-        x
-    } else {
-        0.0
     }
 }
 

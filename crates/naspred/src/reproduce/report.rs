@@ -43,9 +43,9 @@ pub struct ReportOptions {
     pub command: String,
     /// Data root override (for the benchmark optimum of the NAS plots).
     pub data_dir: Option<PathBuf>,
-    /// What the time axes of the Figure 1 pictures measure: their caption and the note under
-    /// their title ([`TIME_ACCOUNTING`] unless the caller has a better text).
-    pub time_accounting: String,
+    /// What the time axes measure, if the caller has its own text for their captions; `None`
+    /// says it from the records' accounting (else [`TIME_ACCOUNTING`]).
+    pub time_accounting: Option<String>,
 }
 
 /// The default caption of the Figure 1 pictures' time axes (spec §2.7).
@@ -138,7 +138,7 @@ pub struct Point {
     pub predictor_query_s: f64,
 }
 
-fn finite_or_zero(x: f64) -> f64 {
+pub(crate) fn finite_or_zero(x: f64) -> f64 {
     if x.is_finite() {
         x
     } else {
@@ -820,10 +820,10 @@ fn aggregate_nas(
 /// The caption of the time axes: the caller's text if it gave one, else what the records say
 /// about their accounting, else [`TIME_ACCOUNTING`].
 fn axes_caption(opts: &ReportOptions, agg: &Aggregate) -> String {
-    if opts.time_accounting != TIME_ACCOUNTING || agg.axes_note.is_empty() {
-        opts.time_accounting.clone()
-    } else {
-        agg.axes_note.clone()
+    match &opts.time_accounting {
+        Some(text) => text.clone(),
+        None if agg.axes_note.is_empty() => TIME_ACCOUNTING.to_string(),
+        None => agg.axes_note.clone(),
     }
 }
 
