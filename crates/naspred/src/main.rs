@@ -80,7 +80,7 @@ struct ReproduceArgs {
     /// round-robin, each shard writes its own files, `--report-only` merges them.
     #[arg(long, default_value = "0/1")]
     shard: naspred::reproduce::Shard,
-    /// Output folder for the records (default: out/reproduce-quick or out/reproduce-full).
+    /// Output folder for the records (default: out/reproduce-quick, -nb201 or -full).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Where REPORT.md and its figures go (default: the output folder).
