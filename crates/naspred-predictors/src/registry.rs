@@ -358,6 +358,43 @@ impl Registry {
         predictors()
     }
 
+    /// The zero-cost proxy a key scores with (`zc_params` is [`Proxy::Params`]); `None` for
+    /// every other predictor, the `params` baseline included.
+    pub fn zero_cost_proxy(key: &str) -> Option<Proxy> {
+        match key {
+            "zc_params" => Some(Proxy::Params),
+            "params" => None,
+            k => {
+                let zero_cost = Registry::info(k).is_ok_and(|i| i.family() == Family::ZeroCost);
+                k.parse().ok().filter(|_| zero_cost)
+            }
+        }
+    }
+
+    /// This registry for one evaluation of `keys`: its zero-cost predictors compute each
+    /// other's proxies in one shared pass per architecture
+    /// ([`ZeroCostSettings::companions`]), so that each network is built and run once for
+    /// all of them. The scores are those of computing each alone; each predictor is charged
+    /// its own share of the pass.
+    pub fn for_predictors<S: AsRef<str>>(&self, keys: &[S]) -> Registry {
+        let mut companions: Vec<Proxy> = Vec::new();
+        for p in keys
+            .iter()
+            .filter_map(|k| Registry::zero_cost_proxy(k.as_ref()))
+        {
+            if !companions.contains(&p) {
+                companions.push(p);
+            }
+        }
+        let mut out = self.clone();
+        out.settings.zero_cost.companions = if companions.len() > 1 {
+            companions
+        } else {
+            Vec::new()
+        };
+        out
+    }
+
     /// The entry of `key`; an unknown key is a [`PredictorError::UnknownKey`] listing the
     /// known keys.
     pub fn info(key: &str) -> Result<&'static PredictorInfo, PredictorError> {

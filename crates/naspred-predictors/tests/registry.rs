@@ -229,3 +229,39 @@ fn the_registry_hands_its_zero_cost_settings_to_the_predictors() {
     assert!(!cache.exists(), "a table read wrote the cache");
     let _ = std::fs::remove_dir_all(cache.parent().expect("cache folder"));
 }
+
+#[test]
+fn an_evaluation_s_zero_cost_predictors_are_each_other_s_companions() {
+    let keys = [
+        "snip",
+        "xgb",
+        "params",
+        "zc_params",
+        "grasp",
+        "snip",
+        "jacov_faithful",
+        "rsws",
+    ];
+    let reg = Registry::default().for_predictors(&keys);
+    assert_eq!(
+        reg.settings().zero_cost.companions,
+        vec![
+            Proxy::Snip,
+            Proxy::Params,
+            Proxy::Grasp,
+            Proxy::JacovFaithful
+        ]
+    );
+    // Everything else is unchanged.
+    let mut back = reg.settings().clone();
+    back.zero_cost.companions.clear();
+    assert_eq!(&back, Registry::default().settings());
+    // One zero-cost predictor (or none) has no companions.
+    for keys in [&["snip", "xgb"][..], &["params", "gcn"][..]] {
+        let reg = Registry::default().for_predictors(keys);
+        assert!(reg.settings().zero_cost.companions.is_empty(), "{keys:?}");
+    }
+    assert_eq!(Registry::zero_cost_proxy("params"), None);
+    assert_eq!(Registry::zero_cost_proxy("zc_params"), Some(Proxy::Params));
+    assert_eq!(Registry::zero_cost_proxy("oneshot"), None);
+}

@@ -185,6 +185,11 @@ impl ZcEngine {
         Ok((known, reused))
     }
 
+    /// The cached score of `proxy` for `arch`, if there is one (nothing is computed).
+    pub fn lookup(&self, arch: &AnyArch, proxy: Proxy) -> Option<ProxyScore> {
+        self.cached(arch, &[proxy]).0.pop()
+    }
+
     /// The cached scores of `proxies` for `arch`, and the proxies not in the cache.
     fn cached(&self, arch: &AnyArch, proxies: &[Proxy]) -> (Vec<ProxyScore>, Vec<Proxy>) {
         let mut known: Vec<ProxyScore> = Vec::new();

@@ -3,14 +3,15 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use crate::compute::{parse_device, ZcSettings};
 use crate::engine::{default_images, load_image_pool, ZcEngine};
 use crate::table::{data_root_images, find_table, ZcTable, TABLE_DIR};
-use crate::{Proxy, ScoreCache, ZcError};
+use crate::{Proxy, ProxyScore, ScoreCache, ZcError};
 use naspred_data::{DataRoot, Dataset};
 use naspred_eval::{ArchInput, Context, Hyperparams, Predictor, PredictorError, Requirements};
-use naspred_spaces::SpaceKind;
+use naspred_spaces::{AnyArch, SpaceKind};
 
 /// Settings of the zero-cost predictors (plain data; nothing is read from the environment).
 ///
@@ -35,6 +36,13 @@ pub struct ZeroCostSettings {
     /// [`TABLE_DIR`] folder when one matches the setting (default `true`; see
     /// [`ZeroCostPredictor`]).
     pub tables: bool,
+    /// Proxies computed alongside the predictor's own whenever it must compute a score
+    /// (default none). They share the architecture's network, minibatch and forward pass (the
+    /// values are exactly those of computing each alone) and go to the score cache, where
+    /// the predictors of these proxies find them when they query the same architectures.
+    /// Proxies served by a precomputed table are left out. The predictor is charged only its
+    /// own proxy's share of the pass, never the companions' work.
+    pub companions: Vec<Proxy>,
 }
 
 impl Default for ZeroCostSettings {
@@ -46,6 +54,7 @@ impl Default for ZeroCostSettings {
             cache: None,
             images: None,
             tables: true,
+            companions: Vec::new(),
         }
     }
 }
@@ -223,7 +232,9 @@ impl ZeroCostPredictor {
             Some((d, e)) if d == dataset => e,
             _ => {
                 let settings = self.settings.compute_settings(dataset)?;
-                let images = if self.proxy.needs_images() {
+                let needs_images = self.proxy.needs_images()
+                    || self.settings.companions.iter().any(|p| p.needs_images());
+                let images = if needs_images {
                     Some(Arc::new(load_image_pool(
                         &self.data_root,
                         dataset,
@@ -257,6 +268,29 @@ impl ZeroCostPredictor {
         shared_table(&self.data_root, space, dataset, &settings, self.proxy)
     }
 
+    /// The companions computed with this predictor's proxy:
+    /// [`ZeroCostSettings::companions`] without the proxy itself, repeats and the proxies a
+    /// precomputed table of this setting serves.
+    fn companions(&self, space: SpaceKind, dataset: Dataset) -> Result<Vec<Proxy>, ZcError> {
+        let mut out: Vec<Proxy> = Vec::new();
+        if self.settings.companions.is_empty() {
+            return Ok(out);
+        }
+        let settings = self.settings.compute_settings(dataset)?;
+        for &p in &self.settings.companions {
+            if p == self.proxy || out.contains(&p) {
+                continue;
+            }
+            let tabled = self.settings.tables
+                && !(p.needs_images() && self.settings.images.is_some())
+                && shared_table(&self.data_root, space, dataset, &settings, p)?.is_some();
+            if !tabled {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+
     /// The scores of `test` computed through the engine (and its score cache).
     fn compute(
         &mut self,
@@ -265,36 +299,73 @@ impl ZeroCostPredictor {
     ) -> Result<Vec<f64>, PredictorError> {
         let key = self.key.to_string();
         let proxy = self.proxy;
+        let query_error = |e: ZcError| match e {
+            ZcError::Net(naspred_nets::NetError::Unsupported(_)) => PredictorError::Unsupported {
+                key: key.clone(),
+                reason: e.to_string(),
+            },
+            e => PredictorError::query(key.as_str(), e),
+        };
         // One libtorch thread, as the neural predictors: the evaluator runs trials in
         // parallel, and libtorch's default (one thread per core) next to other busy threads
         // made each score about 4x slower on a 2-core machine.
         tch::set_num_threads(1);
-        let engine = self
-            .engine(ctx.dataset)
-            .map_err(|e| PredictorError::query(key.as_str(), e))?;
-        let mut reused = 0.0;
-        let out: Result<Vec<f64>, PredictorError> = test
-            .iter()
-            .map(|a| {
-                let (s, r) = engine
-                    .score_reusing(&a.arch, &[proxy])
-                    .map_err(|e| match e {
-                        ZcError::Net(naspred_nets::NetError::Unsupported(_)) => {
-                            PredictorError::Unsupported {
-                                key: key.clone(),
-                                reason: e.to_string(),
-                            }
-                        }
-                        e => PredictorError::query(key.as_str(), e),
-                    })?;
-                reused += r;
-                Ok(s[0].value.clone().unwrap_or(FAILED_SCORE))
-            })
-            .collect();
-        self.reused_s += reused;
-        let out = out?;
+        let companions = self
+            .companions(ctx.space, ctx.dataset)
+            .map_err(query_error)?;
+        let engine = self.engine(ctx.dataset).map_err(query_error)?;
+        let mut charged = 0.0;
+        let mut out = Vec::with_capacity(test.len());
+        for a in test {
+            let (s, c) = score_one(engine, &a.arch, proxy, &companions).map_err(query_error)?;
+            charged += c;
+            out.push(s.value.unwrap_or(FAILED_SCORE));
+        }
+        self.reused_s += charged;
         self.computed_scores += out.len();
         Ok(out)
+    }
+}
+
+/// One architecture's score of `proxy` (with `companions` where it must be computed), and the
+/// seconds to add to the wall time of the call ([`Predictor::take_reused_seconds`]): a cached
+/// score's recorded seconds; for a score computed with companions, its own share of the pass
+/// minus the wall time of the whole pass, so that the predictor is charged its share only.
+fn score_one(
+    engine: &ZcEngine,
+    arch: &AnyArch,
+    proxy: Proxy,
+    companions: &[Proxy],
+) -> Result<(ProxyScore, f64), ZcError> {
+    let first = |v: Vec<ProxyScore>| {
+        v.into_iter()
+            .find(|s| s.proxy == proxy)
+            .ok_or_else(|| ZcError::Sweep(format!("{arch}: no {proxy} score came back")))
+    };
+    if companions.is_empty() {
+        let (v, reused) = engine.score_reusing(arch, &[proxy])?;
+        return Ok((first(v)?, reused));
+    }
+    if let Some(s) = engine.lookup(arch, proxy) {
+        let reused = s.seconds;
+        return Ok((s, reused));
+    }
+    let asked: Vec<Proxy> = std::iter::once(proxy)
+        .chain(companions.iter().copied())
+        .collect();
+    let t = Instant::now();
+    match engine.score(arch, &asked) {
+        Ok(v) => {
+            let own = first(v)?;
+            let adjust = own.seconds - t.elapsed().as_secs_f64();
+            Ok((own, adjust))
+        }
+        // A companion's failure never costs this proxy its score (nor the failed pass's time).
+        Err(_) => {
+            let failed = t.elapsed().as_secs_f64();
+            let (v, reused) = engine.score_reusing(arch, &[proxy])?;
+            Ok((first(v)?, reused - failed))
+        }
     }
 }
 

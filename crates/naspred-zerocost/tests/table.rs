@@ -379,3 +379,45 @@ fn a_sweep_returns_input_order_and_resumes_to_the_same_scores() {
         assert_eq!(values(std::slice::from_ref(row))[0], expect, "{arch}");
     }
 }
+
+#[test]
+fn companions_are_computed_in_one_pass_with_the_scores_each_gives_alone() {
+    let root = data_root_with_images("companions");
+    let archs: Vec<AnyArch> = [11u32, 4_321, 15_000].into_iter().map(nb201).collect();
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    // Each proxy alone, with its own cache.
+    let alone = |proxy: Proxy| {
+        let cache = root.path().join(format!("{proxy}-alone.jsonl"));
+        query(&mut predictor(proxy, 8, &root, &cache, false), &archs)
+    };
+    let (snip, grad_norm, l2) = (
+        alone(Proxy::Snip),
+        alone(Proxy::GradNorm),
+        alone(Proxy::L2Norm),
+    );
+
+    // snip with companions (itself and a repeat included) fills one shared cache.
+    let cache = root.path().join("shared.jsonl");
+    let with = |p: ZeroCostPredictor| {
+        let mut s = p.settings().clone();
+        s.companions = vec![Proxy::Snip, Proxy::GradNorm, Proxy::L2Norm, Proxy::GradNorm];
+        p.with_settings(s)
+    };
+    let mut first = with(predictor(Proxy::Snip, 8, &root, &cache, false));
+    assert_eq!(bits(&query(&mut first, &archs)), bits(&snip));
+    // Charged its share of each pass only: never negative, never the companions' work.
+    let adjust = first.take_reused_seconds();
+    assert!(adjust <= 0.0, "{adjust}");
+    assert_eq!(ScoreCache::open(&cache).unwrap().len(), 3 * archs.len());
+
+    // The companions are now read from the cache, equal to computing them alone.
+    for (proxy, want) in [(Proxy::GradNorm, &grad_norm), (Proxy::L2Norm, &l2)] {
+        let mut p = with(predictor(proxy, 8, &root, &cache, false));
+        assert_eq!(bits(&query(&mut p, &archs)), bits(want), "{proxy}");
+        assert!(
+            p.take_reused_seconds() > 0.0,
+            "{proxy}: cached seconds charged"
+        );
+    }
+    assert_eq!(ScoreCache::open(&cache).unwrap().len(), 3 * archs.len());
+}

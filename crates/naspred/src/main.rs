@@ -668,6 +668,8 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
     );
     let results_path = args.out.join("results.jsonl");
     let run_start = Instant::now();
+    // The zero-cost predictors of this run compute each other's proxies in one pass.
+    let registry = registry.for_predictors(&cfg.predictors);
     let records = protocol::run(
         &bench,
         &cfg,

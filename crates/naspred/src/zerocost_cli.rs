@@ -74,6 +74,7 @@ impl PredictorZcArgs {
                 cache: self.zc_cache.clone(),
                 images: self.images.clone(),
                 tables: !self.zc_no_table,
+                companions: Vec::new(),
             },
             data_root: DataRoot::resolve(data_dir),
         }))

@@ -1550,10 +1550,12 @@ pub fn run_suite(
                 let before = read_records(&path)?.len();
                 let only: HashSet<(usize, String)> =
                     units.iter().map(|u| (u.trial, u.part.clone())).collect();
+                // The experiment's zero-cost predictors compute each other's proxies in one
+                // pass per architecture.
                 protocol::run(
                     bench,
                     cfg,
-                    &settings.registry,
+                    &settings.registry.for_predictors(&cfg.predictors),
                     &RunOptions {
                         results: Some(path.clone()),
                         progress: crate::progress::eval_bar(settings.progress),
@@ -1623,15 +1625,17 @@ pub fn run_calibration(
             exp.source,
             settings.data_dir.as_deref(),
         )?;
-        // One predictor at a time, so the process's CPU seconds belong to it.
-        for key in &cfg.predictors {
+        // One predictor at a time, so the process's CPU seconds belong to it; the zero-cost
+        // predictors together, as a run computes them (one shared pass per architecture), the
+        // CPU seconds shared in proportion to each one's share of the passes.
+        for keys in calibration_groups(&cfg.predictors) {
             let mut one = cfg.clone();
-            one.predictors = vec![key.clone()];
+            one.predictors = keys;
             let cpu0 = cost::process_cpu_s();
             let mut rs = protocol::run(
                 &bench,
                 &one,
-                &settings.registry,
+                &settings.registry.for_predictors(&one.predictors),
                 &RunOptions {
                     results: None,
                     progress: crate::progress::eval_bar(settings.progress),
@@ -1651,6 +1655,20 @@ pub fn run_calibration(
     ));
     header.push(format!("after: {}", cost::machine_line()));
     Ok(cost::CostModel::from_records(header, &records))
+}
+
+/// The groups a calibration measures one after the other: every predictor alone, except the
+/// zero-cost predictors, which form one group (they share their passes in a run).
+fn calibration_groups(keys: &[String]) -> Vec<Vec<String>> {
+    let (zc, other): (Vec<String>, Vec<String>) = keys
+        .iter()
+        .cloned()
+        .partition(|k| Registry::zero_cost_proxy(k).is_some());
+    let mut out: Vec<Vec<String>> = other.into_iter().map(|k| vec![k]).collect();
+    if !zc.is_empty() {
+        out.push(zc);
+    }
+    out
 }
 
 /// Runs the search units of a shard (one trial each, in parallel); finished trials are kept.
