@@ -108,12 +108,124 @@ pub fn budget_map(points: &[Point], excluded: &[&str], n: usize) -> BudgetMap {
     let kept = || points.iter().filter(|p| keep(p));
     let init_budgets = log_budgets(kept().map(|p| p.init_s), n);
     let query_budgets = log_budgets(kept().map(|p| p.query_s), n);
+    budget_map_on(points, excluded, init_budgets, query_budgets)
+}
+
+/// The map of the points whose key is not in `excluded` on given axes (ascending budgets).
+pub fn budget_map_on(
+    points: &[Point],
+    excluded: &[&str],
+    init_budgets: Vec<f64>,
+    query_budgets: Vec<f64>,
+) -> BudgetMap {
+    let keep = |p: &Point| on_axes(p) && !is_excluded(&p.predictor, excluded);
     let cells = best_among(points, &keep, &init_budgets, &query_budgets);
     BudgetMap {
         init_budgets,
         query_budgets,
         cells,
     }
+}
+
+/// Lower end of the "low initialisation" bands: a quarter of the training-set range below its
+/// cheapest point.
+pub const LOW_INIT: f64 = -0.25;
+
+/// The budgets the regions are anchored on, from one benchmark's points (baselines and OMNI
+/// left out, as on the region map).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Anchors {
+    /// The cheapest query of a zero-cost proxy.
+    pub zc_query: Option<f64>,
+    /// The cheapest query of any point.
+    pub any_query: Option<f64>,
+    /// The cheapest and the dearest learning-curve query (learning-curve and hybrid points
+    /// at a fidelity).
+    pub lc_query: Option<(f64, f64)>,
+    /// The cheapest and the dearest initialisation of the points that need a training set.
+    pub init: Option<(f64, f64)>,
+}
+
+fn min_max(v: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    v.filter(|x| x.is_finite() && *x > 0.0)
+        .fold(None, |acc, x| match acc {
+            None => Some((x, x)),
+            Some((lo, hi)) => Some((lo.min(x), hi.max(x))),
+        })
+}
+
+impl Anchors {
+    /// The anchors of `points`.
+    pub fn of<'a>(points: impl IntoIterator<Item = &'a Point> + Clone) -> Anchors {
+        let pts = || points.clone().into_iter().filter(|p| on_axes(p));
+        let lc = |p: &&Point| {
+            p.fidelity.is_some() && matches!(p.family, Family::LearningCurve | Family::Hybrid)
+        };
+        let trained = |p: &&Point| {
+            p.train_size.is_some() && matches!(p.family, Family::ModelBased | Family::Hybrid)
+        };
+        Anchors {
+            zc_query: min_max(
+                pts()
+                    .filter(|p| p.family == Family::ZeroCost)
+                    .map(|p| p.query_s),
+            )
+            .map(|r| r.0),
+            any_query: min_max(pts().map(|p| p.query_s)).map(|r| r.0),
+            lc_query: min_max(pts().filter(lc).map(|p| p.query_s)),
+            init: min_max(pts().filter(trained).map(|p| p.init_s)),
+        }
+    }
+
+    /// The initialisation budgets `[lo, hi)` of a band of fractions ([`Region::init`]);
+    /// `None` when the band is empty here.
+    pub fn init_range(&self, (lo, hi): (f64, f64)) -> Option<(f64, f64)> {
+        let Some((a, b)) = self.init else {
+            return (lo < 0.0).then_some((0.0, f64::INFINITY));
+        };
+        let ratio = (b / a).max(10.0);
+        let at = |u: f64| {
+            if u == f64::INFINITY {
+                f64::INFINITY
+            } else {
+                a * ratio.powf(u)
+            }
+        };
+        Some((at(lo), at(hi)))
+    }
+
+    /// The region map's axes: `n` log-spaced budgets each, spanning the anchored budgets
+    /// (initialisation from the low bands' lower end to fraction 1 of the training-set range,
+    /// else the points' range; query from the low band's floor to the dearest
+    /// query).
+    pub fn axes(&self, points: &[&Point], n: usize) -> (Vec<f64>, Vec<f64>) {
+        let init = match (self.init, self.init_range((LOW_INIT, 1.0))) {
+            (Some(_), Some((lo, hi))) => log_budgets([lo, hi], n),
+            _ => log_budgets(points.iter().map(|p| p.init_s), n),
+        };
+        let top = points
+            .iter()
+            .map(|p| p.query_s)
+            .filter(|x| x.is_finite())
+            .fold(0.0, f64::max);
+        let query = match self.zc_query.or(self.any_query) {
+            Some(lo) => log_budgets([lo, top.max(lo)], n),
+            None => Vec::new(),
+        };
+        (init, query)
+    }
+}
+
+/// The map of the points whose key is not in `excluded` on axes anchored on the budgets the
+/// study's claims are about ([`Anchors::axes`]), and the anchors.
+pub fn anchored_map(points: &[Point], excluded: &[&str], n: usize) -> (BudgetMap, Anchors) {
+    let kept: Vec<&Point> = points
+        .iter()
+        .filter(|p| on_axes(p) && !is_excluded(&p.predictor, excluded))
+        .collect();
+    let anchors = Anchors::of(kept.iter().copied());
+    let (init, query) = anchors.axes(&kept, n);
+    (budget_map_on(points, excluded, init, query), anchors)
 }
 
 /// Sorts keys by family (report order) and then by key.

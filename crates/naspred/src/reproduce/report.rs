@@ -23,7 +23,7 @@ use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::figure1::{
-    budget_map, plot_budget_map, plot_tau_panels, BudgetMap, BASELINE_KEYS, MAP_GRID,
+    anchored_map, plot_budget_map, plot_tau_panels, BudgetMap, BASELINE_KEYS, MAP_GRID,
 };
 use super::findings::{findings, findings_section, FindingsInput};
 use super::{
@@ -985,7 +985,7 @@ fn write_figure1(
     }
     md.push_str("### Best predictor map (Figure 1, left)\n\n");
     for (tag, what, excluded) in variants {
-        let map = budget_map(pts, excluded, MAP_GRID);
+        let map = anchored_map(pts, excluded, MAP_GRID).0;
         let f = format!("{name}-{tag}.svg");
         let title = format!("{bench}: best predictor per budget, {what}");
         match plot_budget_map(&dir.join(&f), &title, accounting, pts, &map) {
@@ -1030,7 +1030,10 @@ fn map_caption(map: &BudgetMap, what: &str, accounting: &str) -> String {
     };
     format!(
         "Best predictor ({what}) by mean Kendall tau among the grid points within both budgets, \
-         on {} × {} log-spaced budgets (initialisation {}, query {}); grey: no predictor fits. \
+         on {} × {} log-spaced budgets (initialisation {}, query {}: from a quarter of the \
+         training-set range below the smallest train size's initialisation, and from the \
+         cheapest zero-cost query; the findings' regions use the same axes); grey: no \
+         predictor fits. \
          Regions of four or more cells are labelled with their key and tau range. {accounting}",
         map.init_budgets.len(),
         map.query_budgets.len(),
