@@ -1495,6 +1495,117 @@ fn lock_shard(out: &Path, shard: Shard) -> Result<File, ReproError> {
     }
 }
 
+/// Seconds between two heartbeats of a running process ([`ProcessRun`]).
+pub const HEARTBEAT_S: u64 = 30;
+
+/// One `naspred reproduce` process, as its heartbeat file `OUT/runs/<start>-shard-<i>-of-<n>.json`
+/// records it: rewritten every [`HEARTBEAT_S`] seconds and when the process ends, so that the
+/// wall time of a run that was killed is still known to within that interval.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProcessRun {
+    /// `i/n`.
+    pub shard: String,
+    /// Unix time at the start.
+    pub started_unix: u64,
+    /// Unix time of the last heartbeat.
+    pub alive_unix: u64,
+    /// Worker threads.
+    pub threads: usize,
+    /// Whether the process ended on its own (false: killed, or still running).
+    pub finished: bool,
+}
+
+impl ProcessRun {
+    /// Wall seconds from the start to the last heartbeat.
+    pub fn wall_s(&self) -> f64 {
+        self.alive_unix.saturating_sub(self.started_unix) as f64
+    }
+}
+
+/// Writes a [`ProcessRun`] heartbeat file while alive; dropping it writes the last one.
+struct Heartbeat {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+    path: PathBuf,
+    run: ProcessRun,
+}
+
+impl Heartbeat {
+    fn start(out: &Path, shard: Shard) -> Result<Heartbeat, ReproError> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let dir = out.join("runs");
+        fs::create_dir_all(&dir).map_err(|e| ReproError::io(&dir, e))?;
+        let started = now_unix();
+        let run = ProcessRun {
+            shard: format!("{}/{}", shard.index, shard.count),
+            started_unix: started,
+            alive_unix: started,
+            threads: rayon::current_num_threads(),
+            finished: false,
+        };
+        let path = dir.join(format!(
+            "{started}-shard-{}-of-{}.json",
+            shard.index, shard.count
+        ));
+        write_heartbeat(&path, &run)?;
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let (flag, p, mut r) = (stop.clone(), path.clone(), run.clone());
+        let handle = std::thread::spawn(move || loop {
+            for _ in 0..HEARTBEAT_S {
+                if flag.load(Ordering::Relaxed) {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+            r.alive_unix = now_unix();
+            // A failed heartbeat loses at most the wall time since the last one.
+            let _ = write_heartbeat(&p, &r);
+        });
+        Ok(Heartbeat {
+            stop,
+            handle: Some(handle),
+            path,
+            run,
+        })
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+        self.run.alive_unix = now_unix();
+        self.run.finished = true;
+        let _ = write_heartbeat(&self.path, &self.run);
+    }
+}
+
+/// Writes a heartbeat file whole (a temporary file renamed over it).
+fn write_heartbeat(path: &Path, run: &ProcessRun) -> Result<(), ReproError> {
+    let tmp = path.with_extension("json.tmp");
+    let text = serde_json::to_string(run).map_err(|e| ReproError::io(path, e))?;
+    fs::write(&tmp, text).map_err(|e| ReproError::io(&tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| ReproError::io(path, e))
+}
+
+/// The processes that have run into `out` ([`ProcessRun`]), oldest first; unreadable files
+/// are skipped.
+pub fn read_process_runs(out: &Path) -> Vec<ProcessRun> {
+    let mut v: Vec<ProcessRun> = fs::read_dir(out.join("runs"))
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                .filter_map(|e| fs::read_to_string(e.path()).ok())
+                .filter_map(|t| serde_json::from_str(&t).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort_by_key(|r: &ProcessRun| (r.started_unix, r.shard.clone()));
+    v
+}
+
 /// Runs this shard's units of every experiment; returns per experiment the session it ran.
 pub fn run_suite(
     suite: &Suite,
@@ -1502,6 +1613,7 @@ pub fn run_suite(
 ) -> Result<Vec<(String, Session)>, ReproError> {
     check_suite(&settings.out, suite)?;
     let _lock = lock_shard(&settings.out, settings.shard)?;
+    let _alive = Heartbeat::start(&settings.out, settings.shard)?;
     let all = suite.units();
     let mine = settings.shard.select(&all);
     let mut by_exp: BTreeMap<&str, Vec<&Unit>> = BTreeMap::new();
@@ -1755,6 +1867,31 @@ pub fn family_of(key: &str) -> Family {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn heartbeats_record_every_process_and_a_killed_one_to_its_last_beat() {
+        let out = std::env::temp_dir().join(format!("naspred-heartbeat-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&out);
+        let shard = Shard { index: 0, count: 1 };
+        // A process that ends on its own.
+        drop(Heartbeat::start(&out, shard).unwrap());
+        // A process killed 2 minutes after its start, its last beat 90 s in.
+        let killed = ProcessRun {
+            shard: "0/1".into(),
+            started_unix: 1_000,
+            alive_unix: 1_090,
+            threads: 2,
+            finished: false,
+        };
+        write_heartbeat(&out.join("runs/1000-shard-0-of-1.json"), &killed).unwrap();
+        fs::write(out.join("runs/garbage.json"), "{").unwrap();
+        let runs = read_process_runs(&out);
+        assert_eq!(runs.len(), 2, "{runs:?}");
+        assert_eq!(runs[0], killed);
+        assert!(runs[1].finished && runs[1].alive_unix >= runs[1].started_unix);
+        assert_eq!(runs[0].wall_s(), 90.0);
+        let _ = fs::remove_dir_all(&out);
+    }
 
     #[test]
     fn shards_cover_every_unit_exactly_once() {

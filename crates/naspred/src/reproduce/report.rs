@@ -27,8 +27,9 @@ use super::figure1::{
 };
 use super::findings::{findings, findings_section, FindingsInput};
 use super::{
-    family_of, is_omni_key, load_benchmark, read_errors, read_search_trials, read_sessions,
-    Experiment, NasSpec, ReproError, Role, Source, Suite, Work, OMNI_KEYS,
+    family_of, is_omni_key, load_benchmark, read_errors, read_process_runs, read_search_trials,
+    read_sessions, Experiment, NasSpec, ProcessRun, ReproError, Role, Source, Suite, Work,
+    HEARTBEAT_S, OMNI_KEYS,
 };
 use crate::registry::Registry;
 
@@ -879,9 +880,34 @@ fn write_intro(
     ));
     let _ = writeln!(
         md,
-        "\nTotal wall time of the sessions that produced these records: {}.\n",
+        "\nTotal wall time of the sessions that finished an experiment's units: {} (a session \
+         interrupted before the end of an experiment records none).",
         fmt_secs(agg.total_wall)
     );
+    md.push_str(&process_runs_line(&read_process_runs(&opts.out)));
+}
+
+/// The wall time of every process that ran into the folder, interrupted ones included.
+fn process_runs_line(runs: &[ProcessRun]) -> String {
+    if runs.is_empty() {
+        return "\n".into();
+    }
+    let wall: f64 = runs.iter().map(ProcessRun::wall_s).sum();
+    let cut = runs.iter().filter(|r| !r.finished).count();
+    let threads: Vec<String> = {
+        let mut t: Vec<usize> = runs.iter().map(|r| r.threads).collect();
+        t.sort_unstable();
+        t.dedup();
+        t.iter().map(|x| x.to_string()).collect()
+    };
+    format!(
+        " Wall time of the {} `naspred reproduce` processes that ran into this folder \
+         (heartbeat files in `runs/`; {cut} of them interrupted or still running, each counted \
+         to its last heartbeat, at most {HEARTBEAT_S} s short): {} with {} worker threads.\n\n",
+        runs.len(),
+        fmt_secs(wall),
+        threads.join("/")
+    )
 }
 
 /// The headline table (also written to `key_table.md`).
@@ -1030,10 +1056,8 @@ fn map_caption(map: &BudgetMap, what: &str, accounting: &str) -> String {
     };
     format!(
         "Best predictor ({what}) by mean Kendall tau among the grid points within both budgets, \
-         on {} × {} log-spaced budgets (initialisation {}, query {}: from a quarter of the \
-         training-set range below the smallest train size's initialisation, and from the \
-         cheapest zero-cost query; the findings' regions use the same axes); grey: no \
-         predictor fits. \
+         on {} × {} log-spaced budgets (initialisation {}, query {}; the axes of the findings' \
+         regions, anchored as described there); grey: no predictor fits. \
          Regions of four or more cells are labelled with their key and tau range. {accounting}",
         map.init_budgets.len(),
         map.query_budgets.len(),
