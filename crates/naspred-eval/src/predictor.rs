@@ -500,7 +500,10 @@ pub trait Predictor {
     /// cache) that the `fit` and `query` calls since the last call of this method reused, as
     /// recorded when the work was first done; the counter is reset. The evaluator adds them to
     /// the fit and query times, so that a warm cache does not make a predictor look cheaper
-    /// than it is. Default: nothing cached.
+    /// than it is. The value may be negative: a predictor that did work for others during
+    /// the calls (a zero-cost predictor computing its companions' proxies in its pass) gives
+    /// that work's wall seconds back, so that it is charged its own share only. Default:
+    /// nothing cached.
     fn take_reused_seconds(&mut self) -> f64 {
         0.0
     }

@@ -920,10 +920,10 @@ const MINI_SIZES: Sizes = Sizes::Fixed(&[5, 8, 14, 24, 42]);
 
 /// `--nb201`: NB201 CIFAR-10 at the paper's grid (see [`Mode::Nb201`]).
 ///
-/// Trials: 20 for everything that fits in seconds; 10 for the neural predictors and OMNI
-/// (minutes per trial at n = 1000), 5 for the weight-sharing supernets (a supernet trained
-/// per trial) and 3 for LCE / LCE-m (an MCMC curve fit per test architecture); `--plan`
-/// prints what each costs. No hyperparameter search (the study's defaults). The cheap
+/// Trials: 20 for everything that fits in seconds; 10 (the floor) for the neural
+/// predictors and OMNI (minutes per trial at n = 1000), the weight-sharing supernets (a
+/// supernet trained per trial) and LCE / LCE-m (an MCMC curve fit per test architecture);
+/// `--plan` prints what each costs. No hyperparameter search (the study's defaults). The cheap
 /// experiments come first so an interrupted run already covers every family. The NB201 data
 /// has the 12-epoch run as its only partial fidelity and no training losses, so the
 /// learning-curve side of the NB201 map is `valacc` at 12 epochs; the curve findings come from
@@ -1050,7 +1050,7 @@ const NB201_PRESET: &[Plan] = &[
         what: "ws",
         role: Role::ZeroCost,
         keys: &["rsws", "oneshot"],
-        trials: 5,
+        trials: 10,
         run: Run::eval(Sizes::Fixed(&[10]), Fids::Default, TestSize::Data),
         source: Source::Benchmark,
     },
@@ -1068,7 +1068,7 @@ const NB201_PRESET: &[Plan] = &[
         what: "fidelity-lce",
         role: Role::Fidelity,
         keys: &["lce", "lce_m"],
-        trials: 3,
+        trials: 10,
         run: Run::eval(
             ALL_SIZES,
             Fids::Grid {
