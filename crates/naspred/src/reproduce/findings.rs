@@ -685,6 +685,32 @@ fn mutation_finding(pairs: &[&MutationPair]) -> Outcome {
         trials.iter().min().copied().unwrap_or(0),
         trials.iter().max().copied().unwrap_or(0)
     );
+    // Per family: the training sets of a mutation experiment are adjacent to its test set,
+    // which only the predictors that train see.
+    let family_of = |k: &str| {
+        pairs
+            .iter()
+            .find(|p| p.mutation.predictor == k)
+            .map(|p| p.mutation.family)
+    };
+    let mut families: Vec<(Family, usize, usize)> = Vec::new();
+    for (k, c) in &changes {
+        let Some(f) = family_of(k) else { continue };
+        match families.iter_mut().find(|x| x.0 == f) {
+            Some(x) => {
+                x.1 += (c.0 < 0.0) as usize;
+                x.2 += 1;
+            }
+            None => families.push((f, (c.0 < 0.0) as usize, 1)),
+        }
+    }
+    if families.len() > 1 {
+        let by: Vec<String> = families
+            .iter()
+            .map(|(f, d, n)| format!("{f} {d}/{n}"))
+            .collect();
+        let _ = write!(evidence, " (lower by family: {})", by.join(", "));
+    }
     let worst = changes.iter().min_by(|a, b| a.1 .0.total_cmp(&b.1 .0));
     let best = changes.iter().max_by(|a, b| a.1 .0.total_cmp(&b.1 .0));
     if let (Some(w), Some(b)) = (worst, best) {
@@ -1190,6 +1216,22 @@ mod tests {
             m[0].evidence.contains("1 of the drops exceed 2 s.e."),
             "{}",
             m[0].evidence
+        );
+        assert!(!m[0].evidence.contains("by family"), "{}", m[0].evidence);
+        // A zero-cost proxy beside them: the drops are counted per family too.
+        let mut zc = pair("jacov", 0.6, 0.2);
+        zc.mutation.family = Family::ZeroCost;
+        let mut with_zc = pairs.clone();
+        with_zc.push(zc);
+        let m = run(&[], &with_zc, &[]);
+        let e = &one(&m, "mutation")[0].evidence;
+        assert!(
+            e.starts_with("tau lower on the mutation test set for 3/4"),
+            "{e}"
+        );
+        assert!(
+            e.contains("(lower by family: model-based 2/3, zero-cost 1/1)"),
+            "{e}"
         );
         let pairs = vec![
             pair("a", 0.6, 0.3),

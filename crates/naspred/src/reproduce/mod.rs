@@ -965,6 +965,18 @@ const NB201_PRESET: &[Plan] = &[
         run: Run::eval(ALL_SIZES, Fids::Default, TestSize::Data).on_mutations(),
         source: Source::Benchmark,
     },
+    // The table-served zero-cost proxies use no training set: on the mutation sets they show
+    // the test set's own effect, apart from the adjacent training sets the model-based
+    // predictors get there (spec §2.4).
+    Plan {
+        space: Nb201,
+        what: "mutation-zerocost",
+        role: Role::Mutation,
+        keys: ZC_TABLE,
+        trials: 20,
+        run: Run::eval(Sizes::Fixed(&[10]), Fids::Default, TestSize::Data).on_mutations(),
+        source: Source::Benchmark,
+    },
     Plan {
         space: Nlp,
         what: "fidelity",

@@ -1357,7 +1357,10 @@ fn write_mutation_vs_uniform(md: &mut String, pairs: &[MutationPair]) {
     }
     md.push_str(
         "Mutation sets (spec §2.4) hold close relatives of good architectures: the ranking task \
-         is harder, so lower tau there is the expected direction.\n\n",
+         is harder, so lower tau there is the expected direction. Their training sets are \
+         mutation-based too: every training architecture is one mutation away from a test \
+         architecture, which helps a model-based predictor. Zero-cost proxies use no training \
+         set, so their change shows the test set's effect alone.\n\n",
     );
 }
 
