@@ -415,12 +415,6 @@ pub fn plot_budget_map(
     if map.is_empty() {
         return Err(err("no points with finite times".into()));
     }
-    let root = SVGBackend::new(path, (1040, 760)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-    let (top, body) = root.split_vertically(56);
-    draw_heading(&top, title, note).map_err(&err)?;
-    let (plot, legend) = body.split_horizontally(800);
-    draw_map_cells(&plot, points, map).map_err(&err)?;
     let mut entries: Vec<LegendEntry> = map
         .keys(points)
         .into_iter()
@@ -434,6 +428,13 @@ pub fn plot_budget_map(
             mark: Mark::Swatch,
         });
     }
+    let height = 760.max(56 + legend_height(&entries));
+    let root = SVGBackend::new(path, (1040, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let (top, body) = root.split_vertically(56);
+    draw_heading(&top, title, note).map_err(&err)?;
+    let (plot, legend) = body.split_horizontally(800);
+    draw_map_cells(&plot, points, map).map_err(&err)?;
     draw_legend(&legend, &entries).map_err(&err)?;
     root.present().map_err(|e| err(e.to_string()))?;
     Ok(())
@@ -580,6 +581,14 @@ impl LegendEntry {
 }
 
 /// Draws the entries top-down, a family heading before each family's first entry.
+/// The height in pixels [`draw_legend`] needs for `entries`.
+fn legend_height(entries: &[LegendEntry]) -> u32 {
+    let mut families: Vec<Option<Family>> = entries.iter().map(|e| e.family).collect();
+    families.dedup();
+    let headed = families.iter().filter(|f| f.is_some()).count() as u32;
+    16 + 21 * headed + 17 * entries.len() as u32 + 10
+}
+
 fn draw_legend(
     area: &DrawingArea<SVGBackend, Shift>,
     entries: &[LegendEntry],
@@ -747,7 +756,29 @@ pub fn plot_tau_panels(
     let taus = curves.values().flat_map(|c| c.xy.iter().map(|p| p.1));
     let (tlo, thi) = taus.fold((0.0f64, 0.0f64), |(l, h), t| (l.min(t), h.max(t)));
     let y = (tlo - 0.05, thi.min(1.0) + 0.05);
-    let root = SVGBackend::new(path, (1400, 620)).into_drawing_area();
+    let mut all: Vec<&Curve> = curves.values().collect();
+    all.sort_by(|a, b| {
+        family_rank(a.family)
+            .cmp(&family_rank(b.family))
+            .then(a.key.cmp(&b.key))
+    });
+    let entries: Vec<LegendEntry> = all
+        .iter()
+        .map(|c| LegendEntry {
+            family: Some(c.family),
+            text: c.key.clone(),
+            color: key_color(&c.key),
+            mark: match role_of(c.family) {
+                Role::Reference => Mark::Dashed,
+                Role::QueryMarker if c.family == Family::WeightSharing => Mark::Cross,
+                Role::QueryMarker => Mark::Triangle,
+                _ => Mark::Line,
+            },
+        })
+        .collect();
+    // The figure grows with its legend (every predictor of the study has an entry).
+    let height = 620.max(56 + legend_height(&entries));
+    let root = SVGBackend::new(path, (1400, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let (top, body) = root.split_vertically(56);
     draw_heading(&top, title, note).map_err(&err)?;
@@ -769,26 +800,6 @@ pub fn plot_tau_panels(
     draw_panel(&left, xl, &init, &refs, y).map_err(&err)?;
     let xq = "query time per architecture (s): learning curves over fidelity";
     draw_panel(&right, xq, &query, &refs, y).map_err(&err)?;
-    let mut all: Vec<&Curve> = curves.values().collect();
-    all.sort_by(|a, b| {
-        family_rank(a.family)
-            .cmp(&family_rank(b.family))
-            .then(a.key.cmp(&b.key))
-    });
-    let entries: Vec<LegendEntry> = all
-        .iter()
-        .map(|c| LegendEntry {
-            family: Some(c.family),
-            text: c.key.clone(),
-            color: key_color(&c.key),
-            mark: match role_of(c.family) {
-                Role::Reference => Mark::Dashed,
-                Role::QueryMarker if c.family == Family::WeightSharing => Mark::Cross,
-                Role::QueryMarker => Mark::Triangle,
-                _ => Mark::Line,
-            },
-        })
-        .collect();
     draw_legend(&legend, &entries).map_err(&err)?;
     root.present().map_err(|e| err(e.to_string()))?;
     Ok(())
