@@ -23,7 +23,8 @@ use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::figure1::{
-    anchored_map, plot_budget_map, plot_tau_panels, BudgetMap, BASELINE_KEYS, MAP_GRID,
+    anchored_map, plot_budget_map, plot_tau_panels, BudgetMap, BASELINE_KEYS, LATER_PROXIES,
+    MAP_GRID,
 };
 use super::findings::{findings, findings_section, FindingsInput};
 use super::{
@@ -994,6 +995,7 @@ fn write_figure1(
     let no_base: Vec<&str> = BASELINE_KEYS.to_vec();
     let mut no_base_omni = no_base.clone();
     no_base_omni.push("omni_*");
+    no_base_omni.extend(LATER_PROXIES);
     let mut variants: Vec<(&str, &str, &[&str])> = vec![
         ("map", "every predictor", &[]),
         (
@@ -1002,10 +1004,14 @@ fn write_figure1(
             &no_base,
         ),
     ];
-    if pts.iter().any(|p| is_omni_key(&p.predictor)) {
+    if pts
+        .iter()
+        .any(|p| is_omni_key(&p.predictor) || LATER_PROXIES.contains(&p.predictor.as_str()))
+    {
         variants.push((
             "map-no-baselines-no-omni",
-            "without the baselines and OMNI (the paper's Figure 1)",
+            "without the baselines, OMNI and the zero-cost proxies NASLib added after the study \
+             (the paper's Figure 1)",
             &no_base_omni,
         ));
     }
