@@ -852,7 +852,7 @@ fn zc_finding(pts: &[Point]) -> Outcome {
     );
     let added: Vec<&Point> = all.iter().copied().filter(|p| later(p)).collect();
     if !added.is_empty() {
-        let first = all.iter().position(|p| is_named(p)).unwrap_or(all.len());
+        let first = all.iter().position(is_named).unwrap_or(all.len());
         let _ = write!(
             evidence,
             "; proxies NASLib added later: {} (with them jacov / synflow would rank {})",
