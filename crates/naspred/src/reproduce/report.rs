@@ -891,7 +891,7 @@ fn write_intro(
 /// The wall time of every process that ran into the folder, interrupted ones included.
 fn process_runs_line(runs: &[ProcessRun]) -> String {
     if runs.is_empty() {
-        return "\n".into();
+        return "\n\n".into();
     }
     let wall: f64 = runs.iter().map(ProcessRun::wall_s).sum();
     let cut = runs.iter().filter(|r| !r.finished).count();
@@ -902,7 +902,7 @@ fn process_runs_line(runs: &[ProcessRun]) -> String {
         t.iter().map(|x| x.to_string()).collect()
     };
     format!(
-        " Wall time of the {} `naspred reproduce` processes that ran into this folder \
+        "\nWall time of the {} `naspred reproduce` processes that ran into this folder \
          (heartbeat files in `runs/`; {cut} of them interrupted or still running, each counted \
          to its last heartbeat, at most {HEARTBEAT_S} s short): {} with {} worker threads.\n\n",
         runs.len(),
