@@ -359,7 +359,8 @@ impl Registry {
     }
 
     /// The zero-cost proxy a key scores with (`zc_params` is [`Proxy::Params`]); `None` for
-    /// every other predictor, the `params` baseline included.
+    /// every other predictor, the `params` baseline included (feature `torch`).
+    #[cfg(feature = "torch")]
     pub fn zero_cost_proxy(key: &str) -> Option<Proxy> {
         match key {
             "zc_params" => Some(Proxy::Params),
@@ -375,8 +376,19 @@ impl Registry {
     /// other's proxies in one shared pass per architecture
     /// ([`ZeroCostSettings::companions`]), so that each network is built and run once for
     /// all of them. The scores are those of computing each alone; each predictor is charged
-    /// its own share of the pass.
+    /// its own share of the pass. Without the feature `torch` there are no zero-cost
+    /// predictors, and this is the registry itself.
     pub fn for_predictors<S: AsRef<str>>(&self, keys: &[S]) -> Registry {
+        #[cfg(not(feature = "torch"))]
+        let _ = keys;
+        #[cfg(not(feature = "torch"))]
+        return self.clone();
+        #[cfg(feature = "torch")]
+        self.with_companions(keys)
+    }
+
+    #[cfg(feature = "torch")]
+    fn with_companions<S: AsRef<str>>(&self, keys: &[S]) -> Registry {
         let mut companions: Vec<Proxy> = Vec::new();
         for p in keys
             .iter()
