@@ -886,7 +886,7 @@ fn draw_panel(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reproduce::report::fixture_point;
+    use crate::reproduce::report::{fixture_point, fixture_points};
     use std::path::PathBuf;
 
     fn temp_dir(name: &str) -> PathBuf {
@@ -905,45 +905,22 @@ mod tests {
     /// jacov cheap and early, valacc at two fidelities, xgb and gcn over train sizes, the
     /// random baseline at the smallest times, omni_ngb in the middle.
     fn fixture() -> Vec<Point> {
-        vec![
-            fixture_point("jacov", Family::ZeroCost, (None, None), (1e-3, 1e-2), 0.6),
-            fixture_point(
-                "valacc",
-                Family::LearningCurve,
-                (None, Some(1)),
-                (1e-3, 8.0),
-                0.65,
-            ),
-            fixture_point(
-                "valacc",
-                Family::LearningCurve,
-                (None, Some(12)),
-                (1e-3, 1e3),
-                0.9,
-            ),
-            fixture_point(
-                "xgb",
-                Family::ModelBased,
-                (Some(100), None),
-                (1e5, 1e-3),
-                0.7,
-            ),
-            fixture_point(
-                "gcn",
-                Family::ModelBased,
-                (Some(10), None),
-                (1e3, 1e-3),
-                0.5,
-            ),
-            fixture_point("random", Family::Baseline, (None, None), (1e-4, 1e-4), 0.0),
-            fixture_point(
-                "omni_ngb",
-                Family::Hybrid,
-                (Some(10), Some(1)),
-                (1e3, 9.0),
-                0.8,
-            ),
-        ]
+        let mut v = fixture_points();
+        v.push(fixture_point(
+            "random",
+            Family::Baseline,
+            (None, None),
+            (1e-4, 1e-4),
+            0.0,
+        ));
+        v.push(fixture_point(
+            "omni_ngb",
+            Family::Hybrid,
+            (Some(10), Some(1)),
+            (1e3, 9.0),
+            0.8,
+        ));
+        v
     }
 
     #[test]

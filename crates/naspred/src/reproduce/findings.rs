@@ -296,10 +296,16 @@ pub fn findings(input: &FindingsInput) -> Vec<Finding> {
     let bench_pts: Vec<(BenchId, Vec<Point>)> =
         benches.iter().map(|b| (*b, per_bench(b))).collect();
     let mut out = Vec::new();
+    // One region map per benchmark, shared by the six region claims.
+    let region_maps: Vec<(BudgetMap, Anchors)> = bench_pts
+        .iter()
+        .map(|(_, pts)| region_map(pts, input.grid))
+        .collect();
     for r in &REGIONS {
         let outcomes = bench_pts
             .iter()
-            .map(|(b, pts)| (b.to_string(), region_finding(r, pts, input.grid)))
+            .zip(&region_maps)
+            .map(|((b, pts), m)| (b.to_string(), region_finding(r, pts, m)))
             .collect();
         collect(&mut out, r.id, r.claim, outcomes);
     }
@@ -466,7 +472,20 @@ pub fn region_cells(map: &BudgetMap, region: &Region, anchors: &Anchors) -> Vec<
 }
 
 /// A region claim on one benchmark's points.
-fn region_finding(region: &Region, pts: &[Point], grid: usize) -> Outcome {
+/// The map the region claims are judged on: without baselines, OMNI and the proxies NASLib
+/// added later, on the anchored axes.
+fn region_map(pts: &[Point], grid: usize) -> (BudgetMap, Anchors) {
+    let mut excluded: Vec<&str> = BASELINE_KEYS.to_vec();
+    excluded.push("omni_*");
+    excluded.extend(LATER_PROXIES);
+    anchored_map(pts, &excluded, grid)
+}
+
+fn region_finding(
+    region: &Region,
+    pts: &[Point],
+    (map, anchors): &(BudgetMap, Anchors),
+) -> Outcome {
     let evaluated: Vec<&str> = region
         .expected
         .iter()
@@ -476,14 +495,10 @@ fn region_finding(region: &Region, pts: &[Point], grid: usize) -> Outcome {
     if evaluated.is_empty() {
         return Err(format!("{} not evaluated", region.expected.join(" / ")));
     }
-    let mut excluded: Vec<&str> = BASELINE_KEYS.to_vec();
-    excluded.push("omni_*");
-    excluded.extend(LATER_PROXIES);
-    let (map, anchors) = anchored_map(pts, &excluded, grid);
-    let cells = region_cells(&map, region, &anchors);
+    let cells = region_cells(map, region, anchors);
     let won: Vec<usize> = cells.iter().filter_map(|&(r, c)| map.cells[r][c]).collect();
     if won.is_empty() {
-        return Err(no_fit(region, pts, &map, &cells));
+        return Err(no_fit(region, pts, map, &cells));
     }
     let is_expected = |i: &usize| region.expected.contains(&pts[*i].predictor.as_str());
     let k = won.iter().filter(|i| is_expected(i)).count();
@@ -492,7 +507,7 @@ fn region_finding(region: &Region, pts: &[Point], grid: usize) -> Outcome {
         region.expected.join(" / "),
         won.len(),
         cells.len(),
-        region_budgets(&map, &cells)
+        region_budgets(map, &cells)
     );
     if let Some(top) = most_frequent(won.iter().copied().filter(|i| is_expected(i))) {
         let _ = write!(
@@ -1038,45 +1053,22 @@ pub fn findings_section(found: &[Finding], grid: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reproduce::report::fixture_point;
+    use crate::reproduce::report::{fixture_point, fixture_points};
     use naspred_data::Dataset;
     use naspred_spaces::SpaceKind;
 
     /// The points of the figure1 tests' fixture without OMNI, plus a random baseline with the
     /// highest tau of all (the region claims must not see it).
     fn fixture() -> Vec<Point> {
-        vec![
-            fixture_point("jacov", Family::ZeroCost, (None, None), (1e-3, 1e-2), 0.6),
-            fixture_point(
-                "valacc",
-                Family::LearningCurve,
-                (None, Some(1)),
-                (1e-3, 8.0),
-                0.65,
-            ),
-            fixture_point(
-                "valacc",
-                Family::LearningCurve,
-                (None, Some(12)),
-                (1e-3, 1e3),
-                0.9,
-            ),
-            fixture_point(
-                "xgb",
-                Family::ModelBased,
-                (Some(100), None),
-                (1e5, 1e-3),
-                0.7,
-            ),
-            fixture_point(
-                "gcn",
-                Family::ModelBased,
-                (Some(10), None),
-                (1e3, 1e-3),
-                0.5,
-            ),
-            fixture_point("random", Family::Baseline, (None, None), (1e-3, 1e-3), 0.99),
-        ]
+        let mut v = fixture_points();
+        v.push(fixture_point(
+            "random",
+            Family::Baseline,
+            (None, None),
+            (1e-3, 1e-3),
+            0.99,
+        ));
+        v
     }
 
     fn run(points: &[Point], mutation: &[MutationPair], nas: &[NasFinal]) -> Vec<Finding> {

@@ -1571,6 +1571,43 @@ fn write_files_list(md: &mut String, summary: &ReportSummary) {
     md.push('\n');
 }
 
+/// The test points the map and findings tests share: jacov cheap and early, valacc at two
+/// fidelities, xgb and gcn over train sizes.
+#[cfg(test)]
+pub(crate) fn fixture_points() -> Vec<Point> {
+    vec![
+        fixture_point("jacov", Family::ZeroCost, (None, None), (1e-3, 1e-2), 0.6),
+        fixture_point(
+            "valacc",
+            Family::LearningCurve,
+            (None, Some(1)),
+            (1e-3, 8.0),
+            0.65,
+        ),
+        fixture_point(
+            "valacc",
+            Family::LearningCurve,
+            (None, Some(12)),
+            (1e-3, 1e3),
+            0.9,
+        ),
+        fixture_point(
+            "xgb",
+            Family::ModelBased,
+            (Some(100), None),
+            (1e5, 1e-3),
+            0.7,
+        ),
+        fixture_point(
+            "gcn",
+            Family::ModelBased,
+            (Some(10), None),
+            (1e3, 1e-3),
+            0.5,
+        ),
+    ]
+}
+
 /// A test point on NB201 CIFAR-10: key, family, (train size, fidelity), (init, query) seconds
 /// and mean tau (s.e. 0.01 over 3 trials).
 #[cfg(test)]
