@@ -379,32 +379,17 @@ impl Registry {
     /// its own share of the pass. Without the feature `torch` there are no zero-cost
     /// predictors, and this is the registry itself.
     pub fn for_predictors<S: AsRef<str>>(&self, keys: &[S]) -> Registry {
-        #[cfg(not(feature = "torch"))]
-        let _ = keys;
-        #[cfg(not(feature = "torch"))]
-        return self.clone();
         #[cfg(feature = "torch")]
-        self.with_companions(keys)
-    }
-
-    #[cfg(feature = "torch")]
-    fn with_companions<S: AsRef<str>>(&self, keys: &[S]) -> Registry {
-        let mut companions: Vec<Proxy> = Vec::new();
-        for p in keys
-            .iter()
-            .filter_map(|k| Registry::zero_cost_proxy(k.as_ref()))
         {
-            if !companions.contains(&p) {
-                companions.push(p);
-            }
+            let mut out = self.clone();
+            out.settings.zero_cost.companions = companions_of(keys);
+            out
         }
-        let mut out = self.clone();
-        out.settings.zero_cost.companions = if companions.len() > 1 {
-            companions
-        } else {
-            Vec::new()
-        };
-        out
+        #[cfg(not(feature = "torch"))]
+        {
+            let _ = keys;
+            self.clone()
+        }
     }
 
     /// The entry of `key`; an unknown key is a [`PredictorError::UnknownKey`] listing the
@@ -418,6 +403,25 @@ impl Registry {
                 known: all.iter().map(|p| p.key).collect::<Vec<_>>().join(", "),
             })
     }
+}
+
+/// The distinct zero-cost proxies of `keys`, in order; none when fewer than two (one zero-cost
+/// predictor has nothing to share).
+#[cfg(feature = "torch")]
+fn companions_of<S: AsRef<str>>(keys: &[S]) -> Vec<Proxy> {
+    let mut out: Vec<Proxy> = Vec::new();
+    for p in keys
+        .iter()
+        .filter_map(|k| Registry::zero_cost_proxy(k.as_ref()))
+    {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    if out.len() < 2 {
+        out.clear();
+    }
+    out
 }
 
 impl PredictorFactory for Registry {
