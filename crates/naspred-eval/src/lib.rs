@@ -72,6 +72,9 @@
 //!   mean and standard error, CSV and a readable table.
 //! * [`calibration`]: negative log-likelihood and interval coverage of probabilistic
 //!   predictions (mean and standard deviation), reported for predictors that have them.
+//! * [`fpenv`]: [`FlushDenormals`](fpenv::FlushDenormals), the guard that flushes subnormal floats
+//!   to zero on the calling thread while a network trains or is scored (Intel cores slow down
+//!   several-fold on them).
 //! * [`grid`]: the study's train-size and fidelity grids per space.
 //! * [`stats`]: the shared statistics helpers (target z-scoring, k-fold splits, the Gaussian
 //!   negative log-likelihood).
@@ -111,6 +114,7 @@
 //! and resumed.
 
 pub mod calibration;
+pub mod fpenv;
 pub mod grid;
 pub mod hpo;
 pub mod metrics;

@@ -303,6 +303,7 @@ impl Predictor for WsPredictor {
         let net = self.net.as_ref().ok_or_else(|| PredictorError::NotFitted {
             key: self.key.to_string(),
         })?;
+        let _flush = naspred_eval::fpenv::FlushDenormals::new();
         let data = self.data.as_ref().expect("data loaded by fit");
         test.iter()
             .map(|t| match &t.arch {

@@ -256,6 +256,7 @@ pub fn train_loop(
     on_epoch: &mut dyn FnMut(u32, &EpochStats),
 ) -> Result<Vec<EpochStats>, TrainError> {
     cfg.validate()?;
+    let _flush = naspred_eval::fpenv::FlushDenormals::new();
     if data.train.len() < cfg.batch_size.min(2) || data.val.is_empty() {
         return Err(TrainError::Config(format!(
             "{} training and {} validation images are too few",

@@ -317,6 +317,7 @@ impl BohamiannPredictor {
         seed: u64,
     ) -> Result<(), NeuralError> {
         check_train(train.len(), y)?;
+        let _flush = naspred_eval::fpenv::FlushDenormals::new();
         let cfg = self.params.clone();
         if cfg.batch_size == 0 || cfg.keep_every == 0 || !(cfg.lr > 0.0 && cfg.lr.is_finite()) {
             return Err(NeuralError::InvalidParam {

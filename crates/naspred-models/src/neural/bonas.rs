@@ -348,7 +348,7 @@ impl BonasPredictor {
         check_train(train.len(), y)?;
         self.params().validate()?;
         let p = self.hpo.current().clone();
-        single_threaded();
+        let _flush = single_threaded();
         self.fitted = None;
         let data = GraphBatch::new(&encode_all(train, EncodingKind::Bonas, self.quirks)?)?;
         let (mean, std) = mean_std(y);

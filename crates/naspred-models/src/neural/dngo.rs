@@ -484,6 +484,7 @@ impl DngoPredictor {
         seed: u64,
     ) -> Result<(), NeuralError> {
         check_train(train.len(), y)?;
+        let _flush = naspred_eval::fpenv::FlushDenormals::new();
         let p = self.params.clone();
         if p.batch_size == 0 || p.walkers < 2 || !(p.lr > 0.0 && p.lr.is_finite()) {
             return Err(NeuralError::InvalidParam {

@@ -406,7 +406,7 @@ impl GcnPredictor {
         check_train(train.len(), y)?;
         self.params().validate()?;
         let params = self.hpo.current().clone();
-        single_threaded();
+        let _flush = single_threaded();
         self.fitted = None;
         let data = GraphBatch::new(&encode_all(train, EncodingKind::Gcn, self.quirks)?)?;
         let adj2 = gcn_adjacencies(&data.adj);

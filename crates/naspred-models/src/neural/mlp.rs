@@ -379,7 +379,7 @@ impl MlpPredictor {
     ) -> Result<(), NeuralError> {
         check_train(train.len(), y)?;
         self.params().validate()?;
-        single_threaded();
+        let _flush = single_threaded();
         let x = dense_tensor(&encode_all(train, self.encoding, self.quirks)?)?;
         let yv: Vec<f32> = y.iter().map(|&v| v as f32).collect();
         let yt = Tensor::from_slice(&yv);
@@ -491,7 +491,7 @@ impl BananasPredictor {
     ) -> Result<(), NeuralError> {
         check_train(train.len(), y)?;
         self.params().validate()?;
-        single_threaded();
+        let _flush = single_threaded();
         let x = dense_tensor(&encode_all(train, EncodingKind::Path, self.quirks)?)?;
         let yv: Vec<f32> = y.iter().map(|&v| v as f32).collect();
         let yt = Tensor::from_slice(&yv);

@@ -366,7 +366,7 @@ impl SeminasPredictor {
                 reason: "batch must be >= 1, lr positive",
             });
         }
-        single_threaded();
+        let _flush = single_threaded();
         self.fitted = None;
         let vocab0 = self.vocab_of(train);
         let (x, base) = token_rows(
