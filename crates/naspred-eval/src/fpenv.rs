@@ -16,8 +16,10 @@
 //! predictors' queries hold one. The zero-cost proxies do not: one forward and backward of a
 //! freshly initialised network meets too few subnormals to matter (NB201, all 13 proxies:
 //! 5.13 CPU-s flushed against 5.23 kept), and their scores stay bit-identical to the
-//! precomputed tables. Set `NASPRED_KEEP_DENORMALS=1` to keep IEEE subnormals (PyTorch's default, and
-//! NASLib's) everywhere. On other targets than x86-64 the guard does nothing.
+//! precomputed tables. [`keep_denormals`]`(true)` makes every guard of the process a no-op, so
+//! that IEEE subnormals are kept everywhere (PyTorch's default, and NASLib's); the `naspred`
+//! binary calls it when `NASPRED_KEEP_DENORMALS=1`. On other targets than x86-64 the guard does
+//! nothing.
 //!
 //! ```
 //! use naspred_eval::fpenv::FlushDenormals;
@@ -35,16 +37,19 @@
 //! ```
 
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-/// The environment variable that keeps IEEE subnormals (any non-empty value but `0`).
-pub const KEEP_DENORMALS_ENV: &str = "NASPRED_KEEP_DENORMALS";
+static KEEP: AtomicBool = AtomicBool::new(false);
 
-/// Whether `NASPRED_KEEP_DENORMALS` asks to keep subnormals (read once per process).
-fn keep_denormals() -> bool {
-    static KEEP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *KEEP.get_or_init(|| {
-        std::env::var(KEEP_DENORMALS_ENV).is_ok_and(|v| !v.is_empty() && v.trim() != "0")
-    })
+/// Keeps IEEE subnormals (`true`: every [`FlushDenormals`] created afterwards changes nothing)
+/// or flushes them (`false`, the default), for the whole process.
+pub fn keep_denormals(keep: bool) {
+    KEEP.store(keep, Ordering::Relaxed);
+}
+
+/// Whether [`keep_denormals`] asked to keep subnormals.
+pub fn keeping_denormals() -> bool {
+    KEEP.load(Ordering::Relaxed)
 }
 
 /// Flush-to-zero and denormals-are-zero on the calling thread while this guard lives (see the
@@ -57,10 +62,10 @@ pub struct FlushDenormals {
 }
 
 impl FlushDenormals {
-    /// Sets FTZ and DAZ on the calling thread (unless `NASPRED_KEEP_DENORMALS` is set, or the
-    /// target is not x86-64), remembering the previous modes.
+    /// Sets FTZ and DAZ on the calling thread (unless [`keep_denormals`] asked otherwise, or
+    /// the target is not x86-64), remembering the previous modes.
     pub fn new() -> Self {
-        let saved = if keep_denormals() {
+        let saved = if keeping_denormals() {
             None
         } else {
             mxcsr::set_flush()
@@ -164,7 +169,7 @@ mod tests {
                 // Nested guards restore the modes of the guard outside them.
                 let _inner = FlushDenormals::new();
             }
-            if cfg!(target_arch = "x86_64") && !keep_denormals() {
+            if cfg!(target_arch = "x86_64") && !keeping_denormals() {
                 assert!(FlushDenormals::active());
                 // DAZ: the subnormal operand reads as zero; FTZ: a subnormal result is zero.
                 assert_eq!(black_box(tiny) * black_box(1.0_f32), 0.0);

@@ -56,6 +56,9 @@ fn thread_cpu_seconds() -> f64 {
 }
 
 fn main() {
+    // As the `naspred` binary: NASPRED_KEEP_DENORMALS=1 keeps IEEE subnormals in the fits.
+    let keep = std::env::var("NASPRED_KEEP_DENORMALS").is_ok_and(|v| v.trim() == "1");
+    naspred_eval::fpenv::keep_denormals(keep);
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args[1].parse().expect("n");
     let trials: u64 = args[2].parse().expect("trials");

@@ -124,7 +124,12 @@ impl Proxy {
     /// not followed: NASLib's published DARTS synflow values (NAS-Bench-Suite-Zero, computed by
     /// `ZeroCost`) are the positive raw sum (stored as its natural log), positively correlated
     /// with accuracy, and the negated score ranks against them (Kendall tau -0.99 on the
-    /// sample's genotypes). `jacov_faithful` is never negated.
+    /// sample's genotypes). The DARTS fisher, grad_norm and snip negations are kept (measured on
+    /// the first 250 genotypes of NASLib's sample, batch 32): raw fisher ranks against
+    /// validation accuracy (Kendall tau -0.17; NASLib's published values -0.21 over 500), so the
+    /// negation makes it rank with it, and raw grad_norm and snip are within 0.04 of zero
+    /// either way (NASLib's -0.01), so the runner's sign costs nothing there
+    /// (docs/measurements/zerocost-fidelity.md). `jacov_faithful` is never negated.
     pub fn sign(self, space: SpaceKind) -> f64 {
         match (space, self) {
             (SpaceKind::Darts, Proxy::Fisher | Proxy::GradNorm | Proxy::Snip) => -1.0,

@@ -345,7 +345,7 @@ fn main() -> ExitCode {
     quiet_on_closed_stdout();
     zerocost_cli::drop_empty_environment();
     let cli = Cli::parse();
-    let result = match cli.command {
+    let result = denormals_from_environment().and_then(|()| match cli.command {
         Command::Arch(cmd) => arch(cmd),
         Command::Evaluate(args) => evaluate(args),
         Command::Predictors => {
@@ -357,7 +357,7 @@ fn main() -> ExitCode {
         Command::Zerocost(args) => zerocost_cli::zerocost(args),
         Command::Reproduce(args) => reproduce(args),
         Command::Train(args) => train_cli::train(args),
-    };
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
@@ -366,6 +366,24 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `NASPRED_KEEP_DENORMALS`: `1` (or `true`) keeps IEEE subnormal floats in the neural fits and
+/// network training, as PyTorch does; unset, empty, `0` or `false` flushes them to zero (the
+/// default: several times faster on Intel cores; docs/measurements/denormals.md).
+fn denormals_from_environment() -> Result<()> {
+    let var = "NASPRED_KEEP_DENORMALS";
+    let keep = match std::env::var(var) {
+        Err(std::env::VarError::NotPresent) => false,
+        Err(e) => bail!("{var}: {e}"),
+        Ok(v) => match v.trim() {
+            "" | "0" | "false" => false,
+            "1" | "true" => true,
+            other => bail!("{var}={other:?}: expected 1 (keep subnormals) or 0 (flush them)"),
+        },
+    };
+    naspred_eval::fpenv::keep_denormals(keep);
+    Ok(())
 }
 
 /// Lines of a file (gzip-compressed or not) or standard input.

@@ -369,3 +369,31 @@ fn evaluate_names_its_time_accounting_and_keeps_one_per_folder() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("unknown time accounting"), "{err}");
 }
+
+#[test]
+fn a_malformed_keep_denormals_variable_is_refused_and_a_valid_one_is_taken() {
+    let run = |value: &str| {
+        Command::new(env!("CARGO_BIN_EXE_naspred"))
+            .arg("predictors")
+            .env("NASPRED_DATA", data_root().path())
+            .env("NASPRED_KEEP_DENORMALS", value)
+            .output()
+            .expect("naspred runs")
+    };
+    let bad = run("yes");
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("NASPRED_KEEP_DENORMALS") && err.contains("\"yes\""),
+        "{err}"
+    );
+    for ok in ["1", "0", ""] {
+        let o = run(ok);
+        assert!(
+            o.status.success(),
+            "{ok:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(stdout_lines(&o).iter().any(|l| l.starts_with("gcn ")));
+    }
+}
