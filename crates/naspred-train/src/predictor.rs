@@ -300,11 +300,12 @@ impl Predictor for WsPredictor {
         test: &[ArchInput],
         _ctx: &mut Context<'_>,
     ) -> Result<Vec<f64>, PredictorError> {
-        let net = self.net.as_ref().ok_or_else(|| PredictorError::NotFitted {
-            key: self.key.to_string(),
-        })?;
+        let (Some(net), Some(data)) = (self.net.as_ref(), self.data.as_ref()) else {
+            return Err(PredictorError::NotFitted {
+                key: self.key.to_string(),
+            });
+        };
         let _flush = naspred_eval::fpenv::FlushDenormals::new();
-        let data = self.data.as_ref().expect("data loaded by fit");
         test.iter()
             .map(|t| match &t.arch {
                 AnyArch::Nb201(a) => {
