@@ -441,11 +441,7 @@ pub fn plot_budget_map(
             mark: Mark::Swatch,
         });
     }
-    let height = 760.max(56 + legend_height(&entries));
-    let root = SVGBackend::new(path, (1040, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-    let (top, body) = root.split_vertically(56);
-    draw_heading(&top, title, note).map_err(&err)?;
+    let (root, body) = headed_canvas(path, (1040, 760), &entries, title, note).map_err(&err)?;
     let (plot, legend) = body.split_horizontally(800);
     draw_map_cells(&plot, points, map).map_err(&err)?;
     draw_legend(&legend, &entries).map_err(&err)?;
@@ -453,6 +449,28 @@ pub fn plot_budget_map(
     Ok(())
 }
 
+/// A white SVG canvas at `path`, `size.0` wide and at least `size.1` tall (taller when the
+/// legend `entries` need it), with `title` and `note` drawn in its 56-pixel heading. Returns
+/// the canvas (to present) and the area under the heading.
+fn headed_canvas<'a>(
+    path: &'a Path,
+    size: (u32, u32),
+    entries: &[LegendEntry],
+    title: &str,
+    note: &str,
+) -> Result<(Canvas<'a>, Canvas<'a>), String> {
+    let height = size.1.max(56 + legend_height(entries));
+    let root = SVGBackend::new(path, (size.0, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let (top, body) = root.split_vertically(56);
+    draw_heading(&top, title, note)?;
+    Ok((root, body))
+}
+
+/// A drawing area of an SVG figure.
+type Canvas<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// A figure's title and, under it in a smaller font, its note.
 fn draw_heading(
     area: &DrawingArea<SVGBackend, Shift>,
     title: &str,
@@ -790,11 +808,7 @@ pub fn plot_tau_panels(
         })
         .collect();
     // The figure grows with its legend (every predictor of the study has an entry).
-    let height = 620.max(56 + legend_height(&entries));
-    let root = SVGBackend::new(path, (1400, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-    let (top, body) = root.split_vertically(56);
-    draw_heading(&top, title, note).map_err(&err)?;
+    let (root, body) = headed_canvas(path, (1400, 620), &entries, title, note).map_err(&err)?;
     let (panels, legend) = body.split_horizontally(1190);
     let (left, right) = panels.split_horizontally(595);
     let refs: Vec<&Curve> = curves
