@@ -39,6 +39,16 @@ pub const LATER_PROXIES: [&str; 7] = [
     "zc_params",
 ];
 
+/// The keys the paper's Figure 1 leaves out: the baselines, OMNI (`omni_*`) and
+/// [`LATER_PROXIES`]. The paper's version of the map and the region claims are drawn without
+/// them.
+pub fn paper_map_exclusions() -> Vec<&'static str> {
+    let mut out = BASELINE_KEYS.to_vec();
+    out.push("omni_*");
+    out.extend(LATER_PROXIES);
+    out
+}
+
 /// Cells per axis of the map.
 pub const MAP_GRID: usize = 30;
 

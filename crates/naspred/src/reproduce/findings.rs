@@ -14,7 +14,9 @@ use naspred_eval::records::MeanSe;
 use naspred_eval::Family;
 use serde::{Deserialize, Serialize};
 
-use super::figure1::{anchored_map, Anchors, BudgetMap, BASELINE_KEYS, LATER_PROXIES, LOW_INIT};
+use super::figure1::{
+    anchored_map, paper_map_exclusions, Anchors, BudgetMap, BASELINE_KEYS, LATER_PROXIES, LOW_INIT,
+};
 use super::is_omni_key;
 use super::report::{
     fmt_budget_secs, omni_vs_best, on_axes, BenchId, MutationPair, NasFinal, Point,
@@ -475,10 +477,7 @@ pub fn region_cells(map: &BudgetMap, region: &Region, anchors: &Anchors) -> Vec<
 /// The map the region claims are judged on: without baselines, OMNI and the proxies NASLib
 /// added later, on the anchored axes.
 fn region_map(pts: &[Point], grid: usize) -> (BudgetMap, Anchors) {
-    let mut excluded: Vec<&str> = BASELINE_KEYS.to_vec();
-    excluded.push("omni_*");
-    excluded.extend(LATER_PROXIES);
-    anchored_map(pts, &excluded, grid)
+    anchored_map(pts, &paper_map_exclusions(), grid)
 }
 
 fn region_finding(
@@ -848,9 +847,10 @@ fn best_by_key<'a>(pts: &'a [Point], keep: &dyn Fn(&Point) -> bool) -> Vec<&'a P
 
 /// "jacov and synflow are the best zero-cost proxies" on one benchmark.
 fn zc_finding(pts: &[Point]) -> Outcome {
-    let later = |p: &Point| LATER_PROXIES.contains(&p.predictor.as_str());
     let all = best_by_key(pts, &|p| p.family == Family::ZeroCost);
-    let ranked: Vec<&Point> = all.iter().copied().filter(|p| !later(p)).collect();
+    let (added, ranked): (Vec<&Point>, Vec<&Point>) = all
+        .iter()
+        .partition(|p| LATER_PROXIES.contains(&p.predictor.as_str()));
     let is_named = |p: &&Point| p.predictor == "jacov" || p.predictor == "synflow";
     if ranked.len() < 2 || !ranked.iter().any(is_named) {
         return Err("fewer than two zero-cost proxies, or neither jacov nor synflow".into());
@@ -865,7 +865,6 @@ fn zc_finding(pts: &[Point]) -> Outcome {
         "ranking by best tau among the study's proxies: {}",
         list(&mut ranked.iter())
     );
-    let added: Vec<&Point> = all.iter().copied().filter(|p| later(p)).collect();
     if !added.is_empty() {
         let first = all.iter().position(is_named).unwrap_or(all.len());
         let _ = write!(

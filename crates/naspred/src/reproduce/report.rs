@@ -23,8 +23,8 @@ use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::figure1::{
-    anchored_map, plot_budget_map, plot_tau_panels, BudgetMap, BASELINE_KEYS, LATER_PROXIES,
-    MAP_GRID,
+    anchored_map, paper_map_exclusions, plot_budget_map, plot_tau_panels, BudgetMap, BASELINE_KEYS,
+    LATER_PROXIES, MAP_GRID,
 };
 use super::findings::{findings, findings_section, FindingsInput};
 use super::{
@@ -993,9 +993,7 @@ fn write_figure1(
 ) {
     let name = bench.stem();
     let no_base: Vec<&str> = BASELINE_KEYS.to_vec();
-    let mut no_base_omni = no_base.clone();
-    no_base_omni.push("omni_*");
-    no_base_omni.extend(LATER_PROXIES);
+    let no_base_omni = paper_map_exclusions();
     let mut variants: Vec<(&str, &str, &[&str])> = vec![
         ("map", "every predictor", &[]),
         (
