@@ -29,7 +29,12 @@ mod zerocost_cli;
     about = "How well does a NAS performance predictor rank architectures, at what cost?",
     long_about = "naspred evaluates neural-architecture performance predictors on NAS benchmarks \
                   with the protocol of White et al. (NeurIPS 2021), and works with the search \
-                  spaces NAS-Bench-101, NAS-Bench-201, DARTS (NB301) and NAS-Bench-NLP."
+                  spaces NAS-Bench-101, NAS-Bench-201, DARTS (NB301) and NAS-Bench-NLP.",
+    after_long_help = "Environment: NASPRED_DATA (the data folder), NASPRED_ZC_* (zero-cost \
+                       settings, see `naspred evaluate --help`), NASPRED_KEEP_DENORMALS=1 (keep \
+                       subnormal floats in the neural fits and network training, as PyTorch \
+                       does; by default they are flushed to zero, several times faster on Intel \
+                       cores)."
 )]
 struct Cli {
     #[command(subcommand)]
